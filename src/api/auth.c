@@ -1,0 +1,327 @@
+/* auth: register, login, logout and /me.
+ *
+ * Login failures are uniform: an unknown email and a wrong password get the
+ * same 401 after the same argon2 work. They are also slowed: each failure
+ * takes a token from the caller's IP bucket and from the account's bucket;
+ * an empty bucket answers 429 with Retry-After and RateLimit-* headers
+ * before any password is checked. A success refills the account. */
+#include <stdio.h>
+#include <string.h>
+#include "../app.h"
+#include "../core/clock.h"
+#include "../core/token.h"
+#include "../domain/accounts.h"
+#include "../http/cookie.h"
+#include "api.h"
+
+json_t *api_user_json(const char *id, const char *email, const char *name, const char *role,
+                      int64_t created_at)
+{
+    char ts[32];
+    clock_rfc3339(created_at, ts);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", id, "email", email, "name", name, "role", role,
+                     "created_at", ts);
+}
+
+static void hash_busy(http_req *req)
+{
+    http_add_header(req, "Retry-After: 1");
+    http_problem(req, 503, "overloaded", "Service Unavailable",
+                 "too many sign-ins are being processed; retry shortly", NULL);
+}
+
+/* ---- register ----------------------------------------------------------- */
+
+static const char *const register_roles[] = {"client", "engineer", NULL};
+static const jv_field register_spec[] = {
+    {"email", JV_STRING, 1, 3, 254, NULL, NULL},
+    {"password", JV_STRING, 1, 1, PASSWORD_MAX, NULL, NULL},
+    {"name", JV_STRING, 1, 1, 100, NULL, NULL},
+    {"role", JV_STRING, 1, 0, 0, register_roles, NULL},
+    {NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+typedef struct {
+    http_req *req;
+    store_user user;
+} register_state;
+
+static void on_user_created(void *ctx, int rc)
+{
+    register_state *st = ctx;
+    http_req *req = st->req;
+    if (http_req_cancelled(req)) goto out;
+    if (rc == STORE_CONFLICT) {
+        jv_errors errs = {.n = 0};
+        jv_add_error(&errs, "email", "is already registered");
+        http_problem(req, 409, "email-taken", "Conflict", "an account with this email exists",
+                     &errs);
+    } else if (rc < 0) {
+        api_store_error(req, rc);
+    } else {
+        store_user *u = &st->user;
+        http_add_header(req, "Location: /api/v1/users/%s", u->id);
+        http_respond_json(req, 201,
+                          json_pack("{s:o}", "user",
+                                    api_user_json(u->id, u->email, u->name, u->role, u->created_at)));
+    }
+out:
+    memset(st->user.password_hash, 0, sizeof st->user.password_hash);
+    http_req_unref(req);
+}
+
+static void on_register_hashed(void *ctx, int rc, const char *hash)
+{
+    register_state *st = ctx;
+    http_req *req = st->req;
+    if (http_req_cancelled(req)) { /* cancelled: nothing is written */
+        http_req_unref(req);
+        return;
+    }
+    if (rc != 0) {
+        http_problem(req, 500, "internal", "Internal Server Error", "hashing failed", NULL);
+        http_req_unref(req);
+        return;
+    }
+    snprintf(st->user.password_hash, sizeof st->user.password_hash, "%s", hash);
+    int src = store_user_create(APP->store, &st->user, req->client_ip, req->deadline_ns,
+                                on_user_created, st);
+    if (src < 0) {
+        api_store_error(req, src);
+        http_req_unref(req);
+    }
+}
+
+void api_register(http_req *req)
+{
+    json_t *body = http_json_body(req, register_spec);
+    if (!body) return;
+    jv_errors errs = {.n = 0};
+    register_state *st = arena_alloc(&req->arena, sizeof *st);
+    if (!st) {
+        json_decref(body);
+        hash_busy(req);
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    st->req = req;
+    store_user *u = &st->user;
+    snprintf(u->email, sizeof u->email, "%s", json_string_value(json_object_get(body, "email")));
+    snprintf(u->name, sizeof u->name, "%s", json_string_value(json_object_get(body, "name")));
+    snprintf(u->role, sizeof u->role, "%s", json_string_value(json_object_get(body, "role")));
+    json_t *pw = json_object_get(body, "password");
+    accounts_normalize_email(u->email, &errs, "email");
+    accounts_check_password(json_string_value(pw), json_string_length(pw), &errs, "password");
+    const char *n = u->name;
+    while (*n == ' ') n++;
+    if (!*n) jv_add_error(&errs, "name", "must not be blank");
+    if (errs.n) {
+        json_decref(body);
+        http_problem(req, 422, "validation", "Unprocessable Content",
+                     "some fields are invalid; see errors", &errs);
+        return;
+    }
+    id_new("usr", u->id);
+    u->created_at = clock_now_s();
+    http_req_ref(req);
+    int rc = accounts_hash(json_string_value(pw), on_register_hashed, st);
+    json_decref(body);
+    if (rc < 0) {
+        http_req_unref(req);
+        hash_busy(req);
+    }
+}
+
+/* ---- login -------------------------------------------------------------- */
+
+static const jv_field login_spec[] = {
+    {"email", JV_STRING, 1, 1, 254, NULL, NULL},
+    {"password", JV_STRING, 1, 1, PASSWORD_MAX, NULL, NULL},
+    {NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+typedef struct {
+    http_req *req;
+    char email[256];
+    char password[PASSWORD_MAX + 1];
+    char acct_key[300];
+    store_user user;
+    store_session sess;
+    char token[TOKEN_STR_LEN + 1];
+} login_state;
+
+static void login_failed(http_req *req, login_state *st)
+{
+    uint64_t now = (uint64_t)clock_now_ms();
+    ratelimit_charge(APP->login_ip, req->client_ip, now);
+    ratelimit_charge(APP->login_acct, st->acct_key, now);
+    http_problem(req, 401, "invalid-credentials", "Unauthorized", "invalid email or password",
+                 NULL);
+}
+
+static void on_session_created(void *ctx, int rc)
+{
+    login_state *st = ctx;
+    http_req *req = st->req;
+    if (http_req_cancelled(req)) goto out;
+    if (rc < 0) {
+        api_store_error(req, rc);
+        goto out;
+    }
+    ratelimit_clear(APP->login_acct, st->acct_key);
+    char cookie[256];
+    cookie_format(cookie, sizeof cookie, SESSION_COOKIE, st->token, APP->cfg.session_ttl_s,
+                  APP->cfg.secure_cookies);
+    http_add_header(req, "Set-Cookie: %s", cookie);
+    char exp[32];
+    clock_rfc3339(st->sess.expires_at, exp);
+    store_user *u = &st->user;
+    http_respond_json(req, 200,
+                      json_pack("{s:s,s:s,s:o}", "token", st->token, "expires_at", exp, "user",
+                                api_user_json(u->id, u->email, u->name, u->role, u->created_at)));
+out:
+    memset(st->token, 0, sizeof st->token);
+    http_req_unref(req);
+}
+
+static void on_verified(void *ctx, int rc, const char *unused)
+{
+    (void)unused;
+    login_state *st = ctx;
+    http_req *req = st->req;
+    memset(st->user.password_hash, 0, sizeof st->user.password_hash);
+    if (http_req_cancelled(req)) goto out;
+    if (rc != 0) {
+        login_failed(req, st);
+        goto out;
+    }
+    store_session *s = &st->sess;
+    token_new(st->token);
+    token_hash_hex(st->token, strlen(st->token), s->token_hash);
+    token_new(s->csrf_token);
+    s->created_at = clock_now_s();
+    s->expires_at = s->created_at + APP->cfg.session_ttl_s;
+    s->user = st->user;
+    int src = store_session_create(APP->store, s, req->deadline_ns, on_session_created, st);
+    if (src < 0) {
+        api_store_error(req, src);
+        goto out;
+    }
+    return;
+out:
+    http_req_unref(req);
+}
+
+static void on_user_found(void *ctx, int rc)
+{
+    login_state *st = ctx;
+    http_req *req = st->req;
+    if (http_req_cancelled(req)) goto out;
+    if (rc < 0 && rc != STORE_NOTFOUND) {
+        api_store_error(req, rc);
+        goto out;
+    }
+    /* unknown email: verify against the dummy anyway, for uniform timing */
+    int vrc = accounts_verify(rc == STORE_OK ? st->user.password_hash : NULL, st->password,
+                              on_verified, st);
+    memset(st->password, 0, sizeof st->password);
+    if (vrc < 0) {
+        hash_busy(req);
+        goto out;
+    }
+    return;
+out:
+    memset(st->password, 0, sizeof st->password);
+    http_req_unref(req);
+}
+
+static int limited(http_req *req, ratelimit *rl, const char *key)
+{
+    int remaining = 0, retry = 0;
+    if (ratelimit_check(rl, key, (uint64_t)clock_now_ms(), &remaining, &retry)) return 0;
+    http_add_header(req, "Retry-After: %d", retry);
+    http_add_header(req, "RateLimit-Limit: %d", (int)ratelimit_burst(rl));
+    http_add_header(req, "RateLimit-Remaining: 0");
+    http_add_header(req, "RateLimit-Reset: %d", retry);
+    http_problem(req, 429, "rate-limited", "Too Many Requests",
+                 "too many failed sign-ins; wait before trying again", NULL);
+    return 1;
+}
+
+void api_login(http_req *req)
+{
+    json_t *body = http_json_body(req, login_spec);
+    if (!body) return;
+    login_state *st = arena_alloc(&req->arena, sizeof *st);
+    if (!st) {
+        json_decref(body);
+        hash_busy(req);
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    st->req = req;
+    snprintf(st->email, sizeof st->email, "%s", json_string_value(json_object_get(body, "email")));
+    json_t *pw = json_object_get(body, "password");
+    size_t pwlen = json_string_length(pw);
+    if (pwlen > PASSWORD_MAX) pwlen = PASSWORD_MAX;
+    memcpy(st->password, json_string_value(pw), pwlen);
+    json_decref(body);
+    jv_errors ignore = {.n = 0};
+    accounts_normalize_email(st->email, &ignore, "email"); /* lowercases; bad ones just miss */
+    snprintf(st->acct_key, sizeof st->acct_key, "acct:%s", st->email);
+    if (limited(req, APP->login_ip, req->client_ip) || limited(req, APP->login_acct, st->acct_key)) {
+        memset(st->password, 0, sizeof st->password);
+        return;
+    }
+    http_req_ref(req);
+    int rc = store_user_by_email(APP->store, st->email, &st->user, req->deadline_ns, on_user_found,
+                                 st);
+    if (rc < 0) {
+        memset(st->password, 0, sizeof st->password);
+        http_req_unref(req);
+        api_store_error(req, rc);
+    }
+}
+
+/* ---- logout and me ------------------------------------------------------ */
+
+static void on_logged_out(void *ctx, int rc)
+{
+    http_req *req = ctx;
+    if (!http_req_cancelled(req)) {
+        if (rc < 0 && rc != STORE_NOTFOUND) {
+            api_store_error(req, rc);
+        } else {
+            char cookie[128];
+            cookie_format(cookie, sizeof cookie, SESSION_COOKIE, "", 0, APP->cfg.secure_cookies);
+            http_add_header(req, "Set-Cookie: %s", cookie);
+            http_respond(req, 204, NULL, NULL, 0);
+        }
+    }
+    http_req_unref(req);
+}
+
+void api_logout(http_req *req)
+{
+    if (req->body.len) { /* a body is allowed but must then be JSON */
+        json_t *b = http_json_body(req, (const jv_field[]){{NULL, 0, 0, 0, 0, NULL, NULL}});
+        if (!b) return;
+        json_decref(b);
+    }
+    http_req_ref(req);
+    int rc = store_session_delete(APP->store, req->auth.session_hash, req->deadline_ns,
+                                  on_logged_out, req);
+    if (rc < 0) {
+        http_req_unref(req);
+        api_store_error(req, rc);
+    }
+}
+
+void api_me(http_req *req)
+{
+    http_auth *a = &req->auth;
+    http_respond_json(req, 200,
+                      json_pack("{s:o,s:s}", "user",
+                                api_user_json(a->id, a->email, a->name, a->role, a->created_at),
+                                "csrf_token", a->csrf));
+}

@@ -1,0 +1,152 @@
+/* dispatch: the one place where a request's caller is established and
+ * checked against the route's roles, before any handler runs.
+ *
+ * Credentials are a Bearer token or the session cookie. A token is looked
+ * up by its hash (the store never sees tokens). Cookie-authenticated
+ * unsafe methods must also carry X-CSRF-Token equal to the session's CSRF
+ * token (constant-time compare); Bearer requests need none, since a
+ * browser never attaches them on its own. */
+#include <string.h>
+#include <strings.h>
+#include "../app.h"
+#include "../core/clock.h"
+#include "../core/token.h"
+#include "../http/cookie.h"
+#include "api.h"
+
+typedef struct {
+    http_req *req;
+    store_session sess;
+    char hash[TOKEN_HASH_HEX];
+} auth_state;
+
+void api_store_error(http_req *req, int rc)
+{
+    if (rc == STORE_BUSY || rc == STORE_TIMEOUT || rc == STORE_CLOSED) {
+        http_add_header(req, "Retry-After: 1");
+        http_problem(req, 503, "unavailable", "Service Unavailable",
+                     rc == STORE_TIMEOUT ? "the database did not answer before the deadline"
+                                         : "the database is overloaded; retry shortly",
+                     NULL);
+        return;
+    }
+    http_problem(req, 500, "internal", "Internal Server Error", "the database failed", NULL);
+}
+
+static void unauthorized(http_req *req, const char *detail)
+{
+    http_add_header(req, "WWW-Authenticate: Bearer realm=\"opx\"");
+    http_problem(req, 401, "unauthorized", "Unauthorized", detail, NULL);
+}
+
+static int unsafe_method(unsigned m)
+{
+    return !(m == HTTP_GET || m == HTTP_HEAD || m == HTTP_OPTIONS);
+}
+
+static void on_session(void *ctx, int rc)
+{
+    auth_state *st = ctx;
+    http_req *req = st->req;
+    if (http_req_cancelled(req)) goto out;
+    if (rc == STORE_NOTFOUND) {
+        unauthorized(req, "the session is unknown or has expired; sign in again");
+        goto out;
+    }
+    if (rc < 0) {
+        api_store_error(req, rc);
+        goto out;
+    }
+    http_auth *a = &req->auth;
+    store_user *u = &st->sess.user;
+    memcpy(a->id, u->id, sizeof a->id);
+    memcpy(a->email, u->email, sizeof a->email);
+    memcpy(a->name, u->name, sizeof a->name);
+    memcpy(a->role, u->role, sizeof a->role);
+    a->created_at = u->created_at;
+    a->role_bit = router_role_bit(u->role);
+    memcpy(a->session_hash, st->hash, sizeof a->session_hash);
+    memcpy(a->csrf, st->sess.csrf_token, sizeof a->csrf);
+    req->authed = 1;
+    if (!(req->route->roles & a->role_bit)) {
+        http_problem(req, 403, "forbidden", "Forbidden", "your role may not use this resource", NULL);
+        goto out;
+    }
+    if (a->via_cookie && unsafe_method(req->method)) {
+        size_t n = 0;
+        const char *csrf = http_header_get(req, "x-csrf-token", &n);
+        if (!csrf || !token_equal(csrf, n, a->csrf, strlen(a->csrf))) {
+            http_problem(req, 403, "csrf", "Forbidden",
+                         "cookie-authenticated changes need the X-CSRF-Token header from GET /api/v1/me",
+                         NULL);
+            goto out;
+        }
+    }
+    req->route->handler(req);
+out:
+    http_req_unref(req);
+}
+
+void api_dispatch(http_req *req)
+{
+    const route *r = req->route;
+    if ((r->flags & ROUTE_TEST_ONLY) && !APP->cfg.test_clock) {
+        http_problem(req, 404, "not-found", "Not Found", "no such resource", NULL);
+        return;
+    }
+    if (!r->roles) {
+        r->handler(req);
+        return;
+    }
+    size_t n = 0;
+    const char *tok = NULL;
+    size_t tok_len = 0;
+    int via_cookie = 0;
+    const char *authz = http_header_get(req, "authorization", &n);
+    if (authz) {
+        if (n < 7 || strncasecmp(authz, "Bearer ", 7) != 0) {
+            unauthorized(req, "the Authorization header must be 'Bearer <token>'");
+            return;
+        }
+        tok = authz + 7;
+        tok_len = n - 7;
+        while (tok_len && *tok == ' ') tok++, tok_len--;
+    } else {
+        const char *cookies = http_header_get(req, "cookie", &n);
+        if (cookies) tok = cookie_find(cookies, n, SESSION_COOKIE, &tok_len);
+        via_cookie = tok != NULL;
+    }
+    if (!tok) {
+        unauthorized(req, "sign in first: send a Bearer token or the session cookie");
+        return;
+    }
+    if (!token_valid_shape(tok, tok_len)) {
+        unauthorized(req, "the session is unknown or has expired; sign in again");
+        return;
+    }
+    auth_state *st = arena_alloc(&req->arena, sizeof *st);
+    if (!st) {
+        api_store_error(req, STORE_BUSY);
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    st->req = req;
+    req->auth.via_cookie = via_cookie;
+    token_hash_hex(tok, tok_len, st->hash);
+    http_req_ref(req);
+    int rc = store_session_get(APP->store, st->hash, clock_now_s(), &st->sess, req->deadline_ns,
+                               on_session, st);
+    if (rc < 0) {
+        http_req_unref(req);
+        api_store_error(req, rc);
+    }
+}
+
+void api_fallback(http_req *req)
+{
+    if (req->path_len >= 5 && memcmp(req->path, "/api/", 5) == 0) {
+        http_problem(req, 404, "not-found", "Not Found", "no such resource", NULL);
+        return;
+    }
+    static_serve(APP->web, req);
+}

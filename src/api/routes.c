@@ -1,0 +1,20 @@
+/* routes: every route of the server, who may call it, and how large a body
+ * it takes. openapi.json beside this file describes each one; the API
+ * tests fail when the two disagree. */
+#include "api.h"
+
+#define KB 1024
+
+const route api_routes[] = {
+    {HTTP_GET, "/healthz", api_healthz, 0, 0, 0},
+    {HTTP_GET, "/readyz", api_readyz, 0, 0, 0},
+    {HTTP_GET, "/metrics", api_metrics, 0, 0, 0},
+    {HTTP_GET, "/api/v1/openapi.json", api_openapi, 0, 0, 0},
+    {HTTP_POST, "/api/v1/auth/register", api_register, 0, 4 * KB, 0},
+    {HTTP_POST, "/api/v1/auth/login", api_login, 0, 4 * KB, 0},
+    {HTTP_POST, "/api/v1/auth/logout", api_logout, ROLES_SIGNED_IN, 1 * KB, 0},
+    {HTTP_GET, "/api/v1/me", api_me, ROLES_SIGNED_IN, 0, 0},
+    {HTTP_POST, "/api/v1/_test/clock", api_test_clock, 0, 1 * KB, ROUTE_TEST_ONLY},
+};
+
+const int api_nroutes = sizeof api_routes / sizeof api_routes[0];

@@ -1,0 +1,223 @@
+/* app: `opx serve` from start to a clean exit.
+ *
+ * Start: load web files, open the store (migrating), hash the dummy
+ * password, listen. Run: the loop, plus a 100 ms timer that measures event
+ * loop lag. Stop (SIGTERM/SIGINT): /readyz turns 503, the listener closes,
+ * idle connections close, in-flight requests finish (up to the drain
+ * deadline), then the store finishes its queue and closes, the loop's
+ * handles close, and the process exits 0. A second signal exits at once. */
+#include "app.h"
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "api/api.h"
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "domain/accounts.h"
+
+app *APP;
+
+#define LAG_INTERVAL_MS 100
+
+void app_config_default(app_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->listen = "127.0.0.1:8080";
+    cfg->db = "var/opx.db";
+    cfg->web_dir = "web";
+    cfg->access_log = 1;
+    cfg->log_level = LOG_INFO;
+    http_limits_default(&cfg->lim);
+    cfg->session_ttl_s = 14 * 24 * 3600;
+    cfg->login_ip_burst = 20;
+    cfg->login_ip_refill = 1.0 / 15; /* one more try every 15 s */
+    cfg->login_acct_burst = 5;
+    cfg->login_acct_refill = 1.0 / 60; /* one more try a minute */
+    cfg->max_pending_hashes = 64;
+}
+
+static double m_inflight(void *a)
+{
+    return (double)((app *)a)->srv.inflight;
+}
+static double m_conns(void *a)
+{
+    return (double)((app *)a)->srv.nconns;
+}
+static double m_lag(void *a)
+{
+    return ((app *)a)->loop_lag_s;
+}
+static double m_lag_max(void *a)
+{
+    app *x = a;
+    double v = x->loop_lag_max_s;
+    x->loop_lag_max_s = 0; /* max since the last scrape */
+    return v;
+}
+static double m_store_depth(void *a)
+{
+    app *x = a;
+    return x->store ? (double)x->store->v->queue_depth(x->store) : 0;
+}
+static double m_hashes(void *a)
+{
+    (void)a;
+    return (double)accounts_pending();
+}
+static double m_log_dropped(void *a)
+{
+    (void)a;
+    return (double)log_dropped();
+}
+static double m_draining(void *a)
+{
+    return ((app *)a)->draining;
+}
+
+static void on_lag_timer(uv_timer_t *t)
+{
+    app *x = t->data;
+    uint64_t now = clock_mono_ns();
+    double lag = now > x->lag_expected_ns ? (double)(now - x->lag_expected_ns) / 1e9 : 0;
+    x->loop_lag_s = lag;
+    if (lag > x->loop_lag_max_s) x->loop_lag_max_s = lag;
+    if (lag > 0.1) log_msgf(LOG_WARN, "event loop lagged %.1f ms", lag * 1000);
+    x->lag_expected_ns = now + LAG_INTERVAL_MS * 1000000ull;
+}
+
+static void on_walk_close(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+static void on_drained(http_server *srv)
+{
+    (void)srv;
+    app *x = APP;
+    log_msgf(LOG_INFO, "drained; closing the database");
+    uv_timer_stop(&x->lag_timer);
+    uv_close((uv_handle_t *)&x->lag_timer, NULL);
+    uv_close((uv_handle_t *)&x->sigterm, NULL);
+    uv_close((uv_handle_t *)&x->sigint, NULL);
+    http_server_close(&x->srv);
+    if (x->store) x->store->v->close(x->store);
+    x->store = NULL;
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    app *x = s->data;
+    if (x->draining) {
+        log_msgf(LOG_WARN, "second signal %d: exiting now", signum);
+        log_shutdown();
+        _exit(1);
+    }
+    x->draining = 1;
+    log_msgf(LOG_INFO, "signal %d: draining %zu connections (deadline %llu ms)", signum,
+             x->srv.nconns, (unsigned long long)x->cfg.lim.drain_timeout_ms);
+    x->srv.on_drained = on_drained;
+    http_server_drain(&x->srv);
+}
+
+static const char *route_names[METRICS_MAX_ROUTES];
+
+int app_serve(app_config *cfg)
+{
+    static app the_app;
+    app *x = &the_app;
+    APP = x;
+    x->cfg = *cfg;
+    x->loop = uv_default_loop();
+    char err[512] = "";
+    int rc = 1;
+
+    x->web = static_load(cfg->web_dir, err, sizeof err);
+    if (!x->web) {
+        log_msgf(LOG_ERROR, "%s", err);
+        return 1;
+    }
+    if (accounts_init(x->loop, cfg->max_pending_hashes) < 0) {
+        log_msgf(LOG_ERROR, "argon2id is not available");
+        return 1;
+    }
+    x->store = store_open(x->loop, cfg->db, 1, err, sizeof err);
+    if (!x->store) {
+        log_msgf(LOG_ERROR, "%s", err);
+        static_free(x->web);
+        return 1;
+    }
+    x->login_ip = ratelimit_new(65536, cfg->login_ip_burst, cfg->login_ip_refill);
+    x->login_acct = ratelimit_new(65536, cfg->login_acct_burst, cfg->login_acct_refill);
+
+    int n = api_nroutes;
+    for (int i = 0; i < n && i < METRICS_MAX_ROUTES - 2; i++) route_names[i] = api_routes[i].pattern;
+    route_names[n] = "static";
+    route_names[n + 1] = "unmatched";
+    metrics_init(route_names, n + 2);
+    metrics_register("opx_http_requests_in_flight", "Requests being handled now.", "gauge",
+                     m_inflight, x);
+    metrics_register("opx_http_connections", "Open client connections.", "gauge", m_conns, x);
+    metrics_register("opx_event_loop_lag_seconds", "Event loop lag at the last 100 ms tick.",
+                     "gauge", m_lag, x);
+    metrics_register("opx_event_loop_lag_max_seconds", "Largest event loop lag since the last scrape.",
+                     "gauge", m_lag_max, x);
+    metrics_register("opx_store_queue_depth", "Database operations queued or running.", "gauge",
+                     m_store_depth, x);
+    metrics_register("opx_password_hashes_pending", "argon2id jobs queued or running.", "gauge",
+                     m_hashes, x);
+    metrics_register("opx_log_dropped_total", "Log lines dropped because the log queue was full.",
+                     "counter", m_log_dropped, x);
+    metrics_register("opx_draining", "1 while shutting down.", "gauge", m_draining, x);
+
+    http_server_init(&x->srv, x->loop, &cfg->lim);
+    x->srv.routes = api_routes;
+    x->srv.nroutes = api_nroutes;
+    x->srv.route_static = n;
+    x->srv.route_unmatched = n + 1;
+    x->srv.dispatch = api_dispatch;
+    x->srv.fallback = api_fallback;
+    x->srv.access_log = cfg->access_log;
+    int lrc = http_server_listen(&x->srv, cfg->listen);
+    if (lrc < 0) {
+        log_msgf(LOG_ERROR, "cannot listen on %s: %s", cfg->listen, uv_strerror(lrc));
+        x->store->v->close(x->store);
+        x->store = NULL;
+        http_server_close(&x->srv);
+        uv_run(x->loop, UV_RUN_DEFAULT);
+        goto out;
+    }
+    uv_signal_init(x->loop, &x->sigterm);
+    uv_signal_init(x->loop, &x->sigint);
+    x->sigterm.data = x->sigint.data = x;
+    uv_signal_start(&x->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&x->sigint, on_signal, SIGINT);
+    signal(SIGPIPE, SIG_IGN);
+    uv_timer_init(x->loop, &x->lag_timer);
+    x->lag_timer.data = x;
+    x->lag_expected_ns = clock_mono_ns() + LAG_INTERVAL_MS * 1000000ull;
+    uv_timer_start(&x->lag_timer, on_lag_timer, LAG_INTERVAL_MS, LAG_INTERVAL_MS);
+
+    {
+        char extra[256];
+        snprintf(extra, sizeof extra,
+                 ",\"listen\":\"%s\",\"port\":%d,\"db\":\"sqlite\",\"web_files\":%zu,\"test_clock\":%s",
+                 cfg->listen, http_server_port(&x->srv), static_count(x->web),
+                 cfg->test_clock ? "true" : "false");
+        log_line(LOG_INFO, "listening", extra);
+    }
+    uv_run(x->loop, UV_RUN_DEFAULT);
+    rc = 0;
+out:
+    uv_walk(x->loop, on_walk_close, NULL);
+    uv_run(x->loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(x->loop) != 0) log_msgf(LOG_WARN, "loop closed with handles still open");
+    ratelimit_free(x->login_ip);
+    ratelimit_free(x->login_acct);
+    static_free(x->web);
+    metrics_free();
+    log_msgf(LOG_INFO, "stopped");
+    return rc;
+}

@@ -1,0 +1,64 @@
+/* token: random ids, session secrets and their hashes (see token.h). */
+#include "token.h"
+#include <sodium.h>
+#include <string.h>
+
+int token_init(void)
+{
+    return sodium_init() < 0 ? -1 : 0;
+}
+
+void token_new(char out[TOKEN_STR_LEN + 1])
+{
+    unsigned char raw[TOKEN_BYTES];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2base64(out, TOKEN_STR_LEN + 1, raw, sizeof raw,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof raw);
+}
+
+void token_hash_hex(const char *tok, size_t len, char out[TOKEN_HASH_HEX])
+{
+    unsigned char h[TOKEN_HASH_BYTES];
+    crypto_generichash(h, sizeof h, (const unsigned char *)tok, len, NULL, 0);
+    sodium_bin2hex(out, TOKEN_HASH_HEX, h, sizeof h);
+}
+
+int token_valid_shape(const char *tok, size_t len)
+{
+    if (len != TOKEN_STR_LEN) return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = tok[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+void id_new(const char *prefix, char out[ID_STR_MAX])
+{
+    static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    size_t p = strlen(prefix);
+    if (p > 8) p = 8;
+    memcpy(out, prefix, p);
+    out[p++] = '_';
+    unsigned char raw[20];
+    randombytes_buf(raw, sizeof raw);
+    for (size_t i = 0; i < 20; i++) out[p++] = alphabet[raw[i] % 36]; /* 36*7=252: tiny bias, ids only */
+    out[p] = '\0';
+}
+
+int token_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (alen != blen) return 0;
+    return sodium_memcmp(a, b, alen) == 0;
+}
+
+void token_hex(char *out, size_t nbytes)
+{
+    unsigned char raw[32];
+    if (nbytes > sizeof raw) nbytes = sizeof raw;
+    randombytes_buf(raw, nbytes);
+    sodium_bin2hex(out, nbytes * 2 + 1, raw, nbytes);
+}

@@ -1,0 +1,29 @@
+/* token: random identifiers and secrets (libsodium).
+ * Session tokens are 32 random bytes shown to the client as base64url; the
+ * store only ever sees their BLAKE2b-256 hash, so a leaked database holds
+ * no usable credential. Compares of secrets are constant-time. */
+#ifndef OPX_TOKEN_H
+#define OPX_TOKEN_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define TOKEN_BYTES 32
+#define TOKEN_STR_LEN 43 /* base64url, no padding, of 32 bytes */
+#define TOKEN_HASH_BYTES 32
+#define TOKEN_HASH_HEX 65
+#define ID_STR_MAX 32
+
+int token_init(void); /* sodium_init */
+/* A new secret token: out gets TOKEN_STR_LEN chars + NUL. */
+void token_new(char out[TOKEN_STR_LEN + 1]);
+/* Hash of a presented token, as lowercase hex (64 chars + NUL). */
+void token_hash_hex(const char *tok, size_t len, char out[TOKEN_HASH_HEX]);
+/* Checks a presented token's shape (length and alphabet) before any lookup. */
+int token_valid_shape(const char *tok, size_t len);
+/* "usr_" + 22 random base64url-safe chars. */
+void id_new(const char *prefix, char out[ID_STR_MAX]);
+/* Constant-time equality of two strings of possibly different lengths. */
+int token_equal(const char *a, size_t alen, const char *b, size_t blen);
+/* 16 random hex chars (request ids, span ids) or 32 (trace ids). */
+void token_hex(char *out, size_t nbytes);
+#endif

@@ -1,0 +1,436 @@
+/* main: the opx command line: serve, migrate, user create, seed, routes.
+ * Every command takes --help; flags override environment variables
+ * (OPX_LISTEN, OPX_DB, OPX_WEB_DIR, OPX_LOG_LEVEL), which override the
+ * defaults. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "api/api.h"
+#include "app.h"
+#include "core/clock.h"
+#include "core/jsonv.h"
+#include "core/token.h"
+#include "domain/accounts.h"
+
+#define OPX_VERSION "0.1.0"
+
+static const char usage_main[] =
+    "opx " OPX_VERSION " - Offline Pixel, a marketplace for vetted async Python engineers\n"
+    "\n"
+    "usage: opx <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve         run the HTTP server (API, web app, metrics)\n"
+    "  migrate       apply pending database migrations and exit\n"
+    "  user create   create an account (staff roles: admin, vetter)\n"
+    "  seed --demo   fill a database with the demo accounts and print them\n"
+    "  routes        print the route table (method, path, who may call it)\n"
+    "  help [cmd]    this text, or a command's options\n"
+    "\n"
+    "Each command's options: opx <command> --help\n"
+    "Environment: OPX_LISTEN, OPX_DB, OPX_WEB_DIR, OPX_LOG_LEVEL (flags win).\n";
+
+static const char usage_serve[] =
+    "usage: opx serve [options]\n"
+    "\n"
+    "  --listen ADDR          host:port to listen on (env OPX_LISTEN; default 127.0.0.1:8080;\n"
+    "                         port 0 picks a free one, logged at start)\n"
+    "  --db PATH              SQLite file (env OPX_DB; default var/opx.db); migrated at start\n"
+    "  --web DIR              static web app directory (env OPX_WEB_DIR; default web)\n"
+    "  --test-clock           enable POST /api/v1/_test/clock (tests only, never in production)\n"
+    "  --access-log on|off    one JSON line per request (default on)\n"
+    "  --log-level LEVEL      debug, info, warn, error (env OPX_LOG_LEVEL; default info)\n"
+    "  --max-connections N    open connections before new ones get 503 (default 10000)\n"
+    "  --max-inflight N       requests handled at once before 503 (default 1024)\n"
+    "  --max-header-bytes N   header block limit, 431 past it (default 16384)\n"
+    "  --request-timeout MS   deadline of every request's work (default 10000)\n"
+    "  --header-timeout MS    time to receive a request's headers, 408 past it (default 10000)\n"
+    "  --body-timeout MS      time to receive a request's body, 408 past it (default 30000)\n"
+    "  --idle-timeout MS      keep-alive idle time before closing (default 60000)\n"
+    "  --drain-timeout MS     on SIGTERM, how long in-flight requests may finish (default 10000)\n"
+    "  --session-ttl S        session lifetime in seconds (default 1209600, 14 days)\n"
+    "  --secure-cookies       mark the session cookie Secure (behind TLS)\n"
+    "  --login-ip-burst N     failed logins per IP before 429 (default 20, refills 1 per 15 s)\n"
+    "  --login-account-burst N failed logins per account before 429 (default 5, 1 per minute)\n"
+    "\n"
+    "Stops on SIGTERM or SIGINT: stops accepting, drains, closes the database, exits 0.\n";
+
+static const char usage_migrate[] =
+    "usage: opx migrate [--db PATH]\n"
+    "\n"
+    "Applies every pending migration, each in its own transaction, and prints\n"
+    "the schema version. `opx serve` does the same at start.\n";
+
+static const char usage_user[] =
+    "usage: opx user create --email E --password P --name N --role ROLE [--db PATH]\n"
+    "\n"
+    "ROLE is admin, vetter, client or engineer. Staff accounts (admin, vetter)\n"
+    "can only be made here, never through the API.\n";
+
+static const char usage_seed[] =
+    "usage: opx seed --demo [--db PATH]\n"
+    "\n"
+    "Creates the demo accounts (admin@demo.opx, vetter@demo.opx, client@demo.opx;\n"
+    "password demo-pass-123) unless they exist, and prints them.\n";
+
+static const char usage_routes[] = "usage: opx routes\n\nPrints METHOD PATH ROLES for every route.\n";
+
+static int die_usage(const char *msg, const char *usage)
+{
+    fprintf(stderr, "opx: %s\n\n%s", msg, usage);
+    return 2;
+}
+
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || !end || *end || s[0] == '-' || s[0] == '\0' || v < min || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+static const char *env_or(const char *name, const char *dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : dflt;
+}
+
+/* ---- serve ----------------------------------------------------------------- */
+
+static int cmd_serve(int argc, char **argv)
+{
+    app_config cfg;
+    app_config_default(&cfg);
+    cfg.listen = env_or("OPX_LISTEN", cfg.listen);
+    cfg.db = env_or("OPX_DB", cfg.db);
+    cfg.web_dir = env_or("OPX_WEB_DIR", cfg.web_dir);
+    const char *lvl = env_or("OPX_LOG_LEVEL", "info");
+    enum {
+        O_LISTEN = 256, O_DB, O_WEB, O_TESTCLOCK, O_ACCESS, O_LEVEL, O_MAXCONN, O_MAXINF, O_MAXHDR,
+        O_REQTO, O_HDRTO, O_BODYTO, O_IDLETO, O_DRAINTO, O_TTL, O_SECURE, O_IPB, O_ACB, O_HELP
+    };
+    static const struct option opts[] = {
+        {"listen", 1, 0, O_LISTEN},           {"db", 1, 0, O_DB},
+        {"web", 1, 0, O_WEB},                 {"test-clock", 0, 0, O_TESTCLOCK},
+        {"access-log", 1, 0, O_ACCESS},       {"log-level", 1, 0, O_LEVEL},
+        {"max-connections", 1, 0, O_MAXCONN}, {"max-inflight", 1, 0, O_MAXINF},
+        {"max-header-bytes", 1, 0, O_MAXHDR}, {"request-timeout", 1, 0, O_REQTO},
+        {"header-timeout", 1, 0, O_HDRTO},    {"body-timeout", 1, 0, O_BODYTO},
+        {"idle-timeout", 1, 0, O_IDLETO},     {"drain-timeout", 1, 0, O_DRAINTO},
+        {"session-ttl", 1, 0, O_TTL},         {"secure-cookies", 0, 0, O_SECURE},
+        {"login-ip-burst", 1, 0, O_IPB},      {"login-account-burst", 1, 0, O_ACB},
+        {"help", 0, 0, O_HELP},               {0, 0, 0, 0},
+    };
+    int c;
+    uint64_t v;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        const char *bad = NULL;
+        switch (c) {
+        case O_LISTEN: cfg.listen = optarg; break;
+        case O_DB: cfg.db = optarg; break;
+        case O_WEB: cfg.web_dir = optarg; break;
+        case O_TESTCLOCK: cfg.test_clock = 1; break;
+        case O_SECURE: cfg.secure_cookies = 1; break;
+        case O_LEVEL: lvl = optarg; break;
+        case O_ACCESS:
+            if (strcmp(optarg, "on") == 0) cfg.access_log = 1;
+            else if (strcmp(optarg, "off") == 0) cfg.access_log = 0;
+            else bad = "--access-log takes on or off";
+            break;
+        case O_MAXCONN:
+            if (parse_u64(optarg, 1, 1000000, &v) < 0) bad = "--max-connections: 1..1000000";
+            else cfg.lim.max_conns = v;
+            break;
+        case O_MAXINF:
+            if (parse_u64(optarg, 1, 1000000, &v) < 0) bad = "--max-inflight: 1..1000000";
+            else cfg.lim.max_inflight = v;
+            break;
+        case O_MAXHDR:
+            if (parse_u64(optarg, 1024, 1 << 20, &v) < 0) bad = "--max-header-bytes: 1024..1048576";
+            else cfg.lim.max_header_bytes = v;
+            break;
+        case O_REQTO:
+            if (parse_u64(optarg, 1, 3600000, &v) < 0) bad = "--request-timeout: 1..3600000 ms";
+            else cfg.lim.request_timeout_ms = v;
+            break;
+        case O_HDRTO:
+            if (parse_u64(optarg, 1, 3600000, &v) < 0) bad = "--header-timeout: 1..3600000 ms";
+            else cfg.lim.header_timeout_ms = v;
+            break;
+        case O_BODYTO:
+            if (parse_u64(optarg, 1, 3600000, &v) < 0) bad = "--body-timeout: 1..3600000 ms";
+            else cfg.lim.body_timeout_ms = v;
+            break;
+        case O_IDLETO:
+            if (parse_u64(optarg, 1, 3600000, &v) < 0) bad = "--idle-timeout: 1..3600000 ms";
+            else cfg.lim.idle_timeout_ms = v;
+            break;
+        case O_DRAINTO:
+            if (parse_u64(optarg, 0, 3600000, &v) < 0) bad = "--drain-timeout: 0..3600000 ms";
+            else cfg.lim.drain_timeout_ms = v;
+            break;
+        case O_TTL:
+            if (parse_u64(optarg, 60, 365ull * 86400, &v) < 0) bad = "--session-ttl: 60..31536000 s";
+            else cfg.session_ttl_s = (int64_t)v;
+            break;
+        case O_IPB:
+            if (parse_u64(optarg, 1, 1000000, &v) < 0) bad = "--login-ip-burst: 1..1000000";
+            else cfg.login_ip_burst = (double)v;
+            break;
+        case O_ACB:
+            if (parse_u64(optarg, 1, 1000000, &v) < 0) bad = "--login-account-burst: 1..1000000";
+            else cfg.login_acct_burst = (double)v;
+            break;
+        case O_HELP: fputs(usage_serve, stdout); return 0;
+        default: return die_usage("unknown option", usage_serve);
+        }
+        if (bad) return die_usage(bad, usage_serve);
+    }
+    if (optind < argc) return die_usage("unexpected argument", usage_serve);
+    if (log_parse_level(lvl, &cfg.log_level) < 0)
+        return die_usage("--log-level takes debug, info, warn or error", usage_serve);
+    log_init(2, cfg.log_level);
+    int rc = app_serve(&cfg);
+    log_shutdown();
+    return rc;
+}
+
+/* ---- database commands ------------------------------------------------------- */
+
+static int get_db_opt(int argc, char **argv, const char **db, const char *usage)
+{
+    *db = env_or("OPX_DB", "var/opx.db");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            return 1;
+        }
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) *db = argv[++i];
+        else if (strncmp(argv[i], "--db=", 5) == 0) *db = argv[i] + 5;
+    }
+    return 0;
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+    const char *db;
+    if (get_db_opt(argc, argv, &db, usage_migrate)) return 0;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--db") == 0) i++;
+        else if (strncmp(argv[i], "--db=", 5) != 0) return die_usage("unknown option", usage_migrate);
+    char err[512];
+    int applied = 0, current = 0;
+    if (store_migrate(db, &applied, &current, err, sizeof err) < 0) {
+        fprintf(stderr, "opx migrate: %s\n", err);
+        return 1;
+    }
+    printf("%s: applied %d migration(s); schema version %d\n", db, applied, current);
+    return 0;
+}
+
+typedef struct {
+    int done, rc;
+} wait_state;
+
+static void on_done(void *ctx, int rc)
+{
+    wait_state *w = ctx;
+    w->done = 1;
+    w->rc = rc;
+}
+
+/* Creates one user with the store interface, on a private loop. */
+static int create_user(const char *db, const char *email_in, const char *password,
+                       const char *name, const char *role, int quiet_if_exists, char *err,
+                       size_t errlen)
+{
+    jv_errors errs = {.n = 0};
+    store_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.email, sizeof u.email, "%s", email_in);
+    accounts_normalize_email(u.email, &errs, "--email");
+    accounts_check_password(password, strlen(password), &errs, "--password");
+    if (!name[0] || strlen(name) > 100) jv_add_error(&errs, "--name", "must be 1 to 100 characters");
+    if (!router_role_bit(role)) jv_add_error(&errs, "--role", "must be admin, vetter, client or engineer");
+    if (errs.n) {
+        snprintf(err, errlen, "%s %s", errs.e[0].field, errs.e[0].message);
+        return 2;
+    }
+    snprintf(u.name, sizeof u.name, "%s", name);
+    snprintf(u.role, sizeof u.role, "%s", role);
+    id_new("usr", u.id);
+    u.created_at = clock_now_s();
+    if (accounts_hash_sync(password, u.password_hash) < 0) {
+        snprintf(err, errlen, "hashing failed");
+        return 1;
+    }
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    store *s = store_open(&loop, db, 1, err, errlen);
+    if (!s) {
+        uv_loop_close(&loop);
+        return 1;
+    }
+    wait_state w = {0, 0};
+    uint64_t deadline = clock_mono_ns() + 10000000000ull;
+    int rc = store_user_create(s, &u, "cli", deadline, on_done, &w);
+    if (rc == 0)
+        while (!w.done) uv_run(&loop, UV_RUN_ONCE);
+    else
+        w.rc = rc;
+    s->v->close(s);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    if (w.rc == STORE_CONFLICT) {
+        snprintf(err, errlen, "an account with email %s exists", u.email);
+        return quiet_if_exists ? 3 : 1;
+    }
+    if (w.rc < 0) {
+        snprintf(err, errlen, "cannot create the user: %s", store_strerror(w.rc));
+        return 1;
+    }
+    snprintf(err, errlen, "%s", u.id);
+    return 0;
+}
+
+static int cmd_user(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage_user, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "create") != 0) return die_usage("unknown user command", usage_user);
+    const char *email = NULL, *password = NULL, *name = NULL, *role = NULL;
+    const char *db = env_or("OPX_DB", "var/opx.db");
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0) {
+            fputs(usage_user, stdout);
+            return 0;
+        }
+        if (i + 1 >= argc) return die_usage("an option is missing its value", usage_user);
+        if (strcmp(a, "--email") == 0) email = argv[++i];
+        else if (strcmp(a, "--password") == 0) password = argv[++i];
+        else if (strcmp(a, "--name") == 0) name = argv[++i];
+        else if (strcmp(a, "--role") == 0) role = argv[++i];
+        else if (strcmp(a, "--db") == 0) db = argv[++i];
+        else return die_usage("unknown option", usage_user);
+    }
+    if (!email || !password || !name || !role)
+        return die_usage("--email, --password, --name and --role are required", usage_user);
+    char msg[512];
+    int rc = create_user(db, email, password, name, role, 0, msg, sizeof msg);
+    if (rc) {
+        fprintf(stderr, "opx user create: %s\n", msg);
+        return rc;
+    }
+    printf("created %s %s (%s)\n", role, email, msg);
+    return 0;
+}
+
+static int cmd_seed(int argc, char **argv)
+{
+    const char *db;
+    if (get_db_opt(argc, argv, &db, usage_seed)) return 0;
+    int demo = 0;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--demo") == 0) demo = 1;
+        else if (strcmp(argv[i], "--db") == 0) i++;
+        else if (strncmp(argv[i], "--db=", 5) != 0) return die_usage("unknown option", usage_seed);
+    if (!demo) return die_usage("only --demo seeding exists", usage_seed);
+    static const struct {
+        const char *email, *name, *role;
+    } demo_users[] = {
+        {"admin@demo.opx", "Ada Admin", "admin"},
+        {"vetter@demo.opx", "Victor Vetter", "vetter"},
+        {"client@demo.opx", "Clara Client", "client"},
+    };
+    printf("demo accounts (password demo-pass-123):\n");
+    for (size_t i = 0; i < sizeof demo_users / sizeof demo_users[0]; i++) {
+        char msg[512];
+        int rc = create_user(db, demo_users[i].email, "demo-pass-123", demo_users[i].name,
+                             demo_users[i].role, 1, msg, sizeof msg);
+        if (rc != 0 && rc != 3) {
+            fprintf(stderr, "opx seed: %s\n", msg);
+            return 1;
+        }
+        printf("  %-8s %-20s %s\n", demo_users[i].role, demo_users[i].email,
+               rc == 3 ? "(already there)" : "created");
+    }
+    return 0;
+}
+
+static void roles_str(unsigned roles, char *out, size_t n)
+{
+    if (!roles) {
+        snprintf(out, n, "anyone");
+        return;
+    }
+    static const char *names[] = {"client", "engineer", "vetter", "admin"};
+    out[0] = '\0';
+    for (int i = 0; i < 4; i++)
+        if (roles & (1u << i)) {
+            if (out[0]) strncat(out, ",", n - strlen(out) - 1);
+            strncat(out, names[i], n - strlen(out) - 1);
+        }
+}
+
+static int cmd_routes(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+        fputs(usage_routes, stdout);
+        return 0;
+    }
+    for (int i = 0; i < api_nroutes; i++) {
+        const route *r = &api_routes[i];
+        char roles[64];
+        roles_str(r->roles, roles, sizeof roles);
+        printf("%s %s %s%s\n", http_method_str((enum http_method)r->method), r->pattern, roles,
+               r->flags & ROUTE_TEST_ONLY ? " test-only" : "");
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (token_init() < 0) {
+        fprintf(stderr, "opx: libsodium failed to initialise\n");
+        return 1;
+    }
+    if (argc < 2) {
+        fputs(usage_main, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        fputs(usage_main, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("opx %s\n", OPX_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0) {
+        const char *what = argc > 2 ? argv[2] : "";
+        fputs(strcmp(what, "serve") == 0     ? usage_serve
+              : strcmp(what, "migrate") == 0 ? usage_migrate
+              : strcmp(what, "user") == 0    ? usage_user
+              : strcmp(what, "seed") == 0    ? usage_seed
+              : strcmp(what, "routes") == 0  ? usage_routes
+                                             : usage_main,
+              stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "migrate") == 0) return cmd_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "user") == 0) return cmd_user(argc - 1, argv + 1);
+    if (strcmp(cmd, "seed") == 0) return cmd_seed(argc - 1, argv + 1);
+    if (strcmp(cmd, "routes") == 0) return cmd_routes(argc - 1, argv + 1);
+    fprintf(stderr, "opx: unknown command '%s'\n\n%s", cmd, usage_main);
+    return 2;
+}
