@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "domain/accounts.h"
+#include "domain/session_cache.h"
 
 app *APP;
 
@@ -35,6 +36,7 @@ void app_config_default(app_config *cfg)
     cfg->login_acct_burst = 5;
     cfg->login_acct_refill = 1.0 / 60; /* one more try a minute */
     cfg->max_pending_hashes = 64;
+    cfg->session_cache_ttl_s = 10;
 }
 
 static double m_inflight(void *a)
@@ -70,6 +72,16 @@ static double m_log_dropped(void *a)
 {
     (void)a;
     return (double)log_dropped();
+}
+static double m_cache_hits(void *a)
+{
+    (void)a;
+    return (double)session_cache_hits();
+}
+static double m_cache_misses(void *a)
+{
+    (void)a;
+    return (double)session_cache_misses();
 }
 static double m_draining(void *a)
 {
@@ -149,6 +161,7 @@ int app_serve(app_config *cfg)
         static_free(x->web);
         return 1;
     }
+    session_cache_init(4096, cfg->session_cache_ttl_s);
     x->login_ip = ratelimit_new(65536, cfg->login_ip_burst, cfg->login_ip_refill);
     x->login_acct = ratelimit_new(65536, cfg->login_acct_burst, cfg->login_acct_refill);
 
@@ -170,6 +183,10 @@ int app_serve(app_config *cfg)
                      m_hashes, x);
     metrics_register("opx_log_dropped_total", "Log lines dropped because the log queue was full.",
                      "counter", m_log_dropped, x);
+    metrics_register("opx_session_cache_hits_total", "Requests authenticated from the session cache.",
+                     "counter", m_cache_hits, x);
+    metrics_register("opx_session_cache_misses_total", "Session lookups that asked the database.",
+                     "counter", m_cache_misses, x);
     metrics_register("opx_draining", "1 while shutting down.", "gauge", m_draining, x);
 
     http_server_init(&x->srv, x->loop, &cfg->lim);
@@ -217,6 +234,7 @@ out:
     ratelimit_free(x->login_ip);
     ratelimit_free(x->login_acct);
     static_free(x->web);
+    session_cache_free();
     metrics_free();
     log_msgf(LOG_INFO, "stopped");
     return rc;

@@ -24,6 +24,7 @@ typedef struct {
     double login_ip_burst, login_ip_refill;     /* failures per IP */
     double login_acct_burst, login_acct_refill; /* failures per account */
     int max_pending_hashes;                     /* argon2 jobs queued at once */
+    int session_cache_ttl_s;                    /* 0: every request asks the database */
 } app_config;
 
 typedef struct app {

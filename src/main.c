@@ -51,6 +51,8 @@ static const char usage_serve[] =
     "  --idle-timeout MS      keep-alive idle time before closing (default 60000)\n"
     "  --drain-timeout MS     on SIGTERM, how long in-flight requests may finish (default 10000)\n"
     "  --session-ttl S        session lifetime in seconds (default 1209600, 14 days)\n"
+    "  --session-cache-ttl S  how long a verified session is trusted from memory (default 10;\n"
+    "                         0 asks the database on every request)\n"
     "  --secure-cookies       mark the session cookie Secure (behind TLS)\n"
     "  --login-ip-burst N     failed logins per IP before 429 (default 20, refills 1 per 15 s)\n"
     "  --login-account-burst N failed logins per account before 429 (default 5, 1 per minute)\n"
@@ -111,7 +113,7 @@ static int cmd_serve(int argc, char **argv)
     const char *lvl = env_or("OPX_LOG_LEVEL", "info");
     enum {
         O_LISTEN = 256, O_DB, O_WEB, O_TESTCLOCK, O_ACCESS, O_LEVEL, O_MAXCONN, O_MAXINF, O_MAXHDR,
-        O_REQTO, O_HDRTO, O_BODYTO, O_IDLETO, O_DRAINTO, O_TTL, O_SECURE, O_IPB, O_ACB, O_HELP
+        O_REQTO, O_HDRTO, O_SCACHE, O_BODYTO, O_IDLETO, O_DRAINTO, O_TTL, O_SECURE, O_IPB, O_ACB, O_HELP
     };
     static const struct option opts[] = {
         {"listen", 1, 0, O_LISTEN},           {"db", 1, 0, O_DB},
@@ -123,6 +125,7 @@ static int cmd_serve(int argc, char **argv)
         {"idle-timeout", 1, 0, O_IDLETO},     {"drain-timeout", 1, 0, O_DRAINTO},
         {"session-ttl", 1, 0, O_TTL},         {"secure-cookies", 0, 0, O_SECURE},
         {"login-ip-burst", 1, 0, O_IPB},      {"login-account-burst", 1, 0, O_ACB},
+        {"session-cache-ttl", 1, 0, O_SCACHE},
         {"help", 0, 0, O_HELP},               {0, 0, 0, 0},
     };
     int c;
@@ -185,6 +188,10 @@ static int cmd_serve(int argc, char **argv)
         case O_ACB:
             if (parse_u64(optarg, 1, 1000000, &v) < 0) bad = "--login-account-burst: 1..1000000";
             else cfg.login_acct_burst = (double)v;
+            break;
+        case O_SCACHE:
+            if (parse_u64(optarg, 0, 3600, &v) < 0) bad = "--session-cache-ttl: 0..3600 s";
+            else cfg.session_cache_ttl_s = (int)v;
             break;
         case O_HELP: fputs(usage_serve, stdout); return 0;
         default: return die_usage("unknown option", usage_serve);

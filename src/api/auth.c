@@ -11,6 +11,7 @@
 #include "../core/clock.h"
 #include "../core/token.h"
 #include "../domain/accounts.h"
+#include "../domain/session_cache.h"
 #include "../http/cookie.h"
 #include "api.h"
 
@@ -308,6 +309,7 @@ void api_logout(http_req *req)
         if (!b) return;
         json_decref(b);
     }
+    session_cache_drop(req->auth.session_hash);
     http_req_ref(req);
     int rc = store_session_delete(APP->store, req->auth.session_hash, req->deadline_ns,
                                   on_logged_out, req);

@@ -11,6 +11,7 @@
 #include "../app.h"
 #include "../core/clock.h"
 #include "../core/token.h"
+#include "../domain/session_cache.h"
 #include "../http/cookie.h"
 #include "api.h"
 
@@ -44,10 +45,42 @@ static int unsafe_method(unsigned m)
     return !(m == HTTP_GET || m == HTTP_HEAD || m == HTTP_OPTIONS);
 }
 
+/* The caller is known: check the route's roles and CSRF, then run it. */
+static void authorize(http_req *req, const char *hash, const store_session *sess)
+{
+    http_auth *a = &req->auth;
+    const store_user *u = &sess->user;
+    memcpy(a->id, u->id, sizeof a->id);
+    memcpy(a->email, u->email, sizeof a->email);
+    memcpy(a->name, u->name, sizeof a->name);
+    memcpy(a->role, u->role, sizeof a->role);
+    a->created_at = u->created_at;
+    a->role_bit = router_role_bit(u->role);
+    memcpy(a->session_hash, hash, sizeof a->session_hash);
+    memcpy(a->csrf, sess->csrf_token, sizeof a->csrf);
+    req->authed = 1;
+    if (!(req->route->roles & a->role_bit)) {
+        http_problem(req, 403, "forbidden", "Forbidden", "your role may not use this resource", NULL);
+        return;
+    }
+    if (a->via_cookie && unsafe_method(req->method)) {
+        size_t n = 0;
+        const char *csrf = http_header_get(req, "x-csrf-token", &n);
+        if (!csrf || !token_equal(csrf, n, a->csrf, strlen(a->csrf))) {
+            http_problem(req, 403, "csrf", "Forbidden",
+                         "cookie-authenticated changes need the X-CSRF-Token header from GET /api/v1/me",
+                         NULL);
+            return;
+        }
+    }
+    req->route->handler(req);
+}
+
 static void on_session(void *ctx, int rc)
 {
     auth_state *st = ctx;
     http_req *req = st->req;
+    if (rc == STORE_OK) session_cache_put(st->hash, &st->sess, clock_mono_ns());
     if (http_req_cancelled(req)) goto out;
     if (rc == STORE_NOTFOUND) {
         unauthorized(req, "the session is unknown or has expired; sign in again");
@@ -57,32 +90,7 @@ static void on_session(void *ctx, int rc)
         api_store_error(req, rc);
         goto out;
     }
-    http_auth *a = &req->auth;
-    store_user *u = &st->sess.user;
-    memcpy(a->id, u->id, sizeof a->id);
-    memcpy(a->email, u->email, sizeof a->email);
-    memcpy(a->name, u->name, sizeof a->name);
-    memcpy(a->role, u->role, sizeof a->role);
-    a->created_at = u->created_at;
-    a->role_bit = router_role_bit(u->role);
-    memcpy(a->session_hash, st->hash, sizeof a->session_hash);
-    memcpy(a->csrf, st->sess.csrf_token, sizeof a->csrf);
-    req->authed = 1;
-    if (!(req->route->roles & a->role_bit)) {
-        http_problem(req, 403, "forbidden", "Forbidden", "your role may not use this resource", NULL);
-        goto out;
-    }
-    if (a->via_cookie && unsafe_method(req->method)) {
-        size_t n = 0;
-        const char *csrf = http_header_get(req, "x-csrf-token", &n);
-        if (!csrf || !token_equal(csrf, n, a->csrf, strlen(a->csrf))) {
-            http_problem(req, 403, "csrf", "Forbidden",
-                         "cookie-authenticated changes need the X-CSRF-Token header from GET /api/v1/me",
-                         NULL);
-            goto out;
-        }
-    }
-    req->route->handler(req);
+    authorize(req, st->hash, &st->sess);
 out:
     http_req_unref(req);
 }
@@ -133,6 +141,10 @@ void api_dispatch(http_req *req)
     st->req = req;
     req->auth.via_cookie = via_cookie;
     token_hash_hex(tok, tok_len, st->hash);
+    if (session_cache_get(st->hash, clock_now_s(), clock_mono_ns(), &st->sess)) {
+        authorize(req, st->hash, &st->sess);
+        return;
+    }
     http_req_ref(req);
     int rc = store_session_get(APP->store, st->hash, clock_now_s(), &st->sess, req->deadline_ns,
                                on_session, st);

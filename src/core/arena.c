@@ -23,6 +23,7 @@ void arena_init(arena *a, size_t cap)
 
 void *arena_alloc(arena *a, size_t n)
 {
+    if (n > a->cap) return NULL; /* also keeps the rounding below from wrapping */
     n = (n + 15) & ~(size_t)15;
     if (n == 0) n = 16;
     if (a->used_total + n > a->cap) return NULL;
@@ -45,6 +46,7 @@ void *arena_alloc(arena *a, size_t n)
 
 char *arena_strndup(arena *a, const char *s, size_t n)
 {
+    if (n >= a->cap) return NULL;
     char *p = arena_alloc(a, n + 1);
     if (!p) return NULL;
     memcpy(p, s, n);

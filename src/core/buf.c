@@ -13,7 +13,7 @@ void buf_init(buf *b, size_t max)
 
 static int grow(buf *b, size_t need)
 {
-    if (need <= b->cap) return 0;
+    if (need <= b->cap && b->data) return 0; /* a fresh buf needs memory even for "" */
     if (need > b->max) return -1;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need) cap *= 2;
@@ -27,6 +27,7 @@ static int grow(buf *b, size_t need)
 
 int buf_append(buf *b, const void *p, size_t n)
 {
+    if (n > b->max - b->len) return -1; /* len <= max always; no wrap-around */
     if (grow(b, b->len + n) < 0) return -1;
     if (n) memcpy(b->data + b->len, p, n);
     b->len += n;
@@ -48,6 +49,7 @@ int buf_printf(buf *b, const char *fmt, ...)
     va_end(ap);
     if (n < 0) return -1;
     if ((size_t)n < sizeof tmp) return buf_append(b, tmp, (size_t)n);
+    if ((size_t)n > b->max - b->len) return -1;
     if (grow(b, b->len + (size_t)n) < 0) return -1;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);

@@ -46,7 +46,18 @@ static void *writer_main(void *arg)
     buf_init(&out, LOG_QUEUE_MAX);
     pthread_mutex_lock(&L.mu);
     for (;;) {
-        while (L.pending.len == 0 && !L.stop) pthread_cond_wait(&L.cv, &L.mu);
+        /* wake every 20 ms (or when a quarter of the queue is used) and
+         * write everything in one go: few syscalls, few context switches */
+        while (L.pending.len < LOG_QUEUE_MAX / 4 && !L.stop) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 20 * 1000000;
+            if (until.tv_nsec >= 1000000000) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000;
+            }
+            if (pthread_cond_timedwait(&L.cv, &L.mu, &until) != 0 && L.pending.len) break;
+        }
         if (L.pending.len == 0 && L.stop) break;
         /* swap buffers so formatting callers never wait on the write */
         buf tmp = out;
@@ -106,34 +117,62 @@ uint64_t log_dropped(void)
     return atomic_load(&L.dropped);
 }
 
+/* "2026-11-24T05:45:40" is formatted once per second, per thread */
+static size_t format_ts(char *out, size_t cap)
+{
+    static _Thread_local time_t last_sec = -1;
+    static _Thread_local char prefix[24];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (ts.tv_sec != last_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(prefix, sizeof prefix, "%Y-%m-%dT%H:%M:%S", &tm);
+        last_sec = ts.tv_sec;
+    }
+    int n = snprintf(out, cap, "%s.%03ldZ", prefix, ts.tv_nsec / 1000000);
+    return n > 0 ? (size_t)n : 0;
+}
+
 void log_line(enum log_level lvl, const char *msg, const char *extra)
 {
     if (lvl < L.min) return;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char tsbuf[40];
-    size_t n = strftime(tsbuf, sizeof tsbuf, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(tsbuf + n, sizeof tsbuf - n, ".%03ldZ", ts.tv_nsec / 1000000);
-
+    char stack[2048];
     buf b = {.data = NULL};
     buf_init(&b, 16384);
-    buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", tsbuf, level_names[lvl]);
-    buf_json_str(&b, msg, strlen(msg));
-    if (extra) buf_puts(&b, extra);
-    buf_puts(&b, "}\n");
-    if (!b.data) return;
-
+    char tsbuf[40];
+    format_ts(tsbuf, sizeof tsbuf);
+    size_t ml = strlen(msg), xl = extra ? strlen(extra) : 0;
+    const char *line;
+    size_t len;
+    int n = -1;
+    int plain = 1; /* can msg go out without escaping? */
+    for (size_t i = 0; i < ml && plain; i++)
+        plain = (unsigned char)msg[i] >= 0x20 && msg[i] != '"' && msg[i] != '\\';
+    if (plain)
+        n = snprintf(stack, sizeof stack, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"%s}\n",
+                     tsbuf, level_names[lvl], msg, extra ? extra : "");
+    if (n > 0 && (size_t)n < sizeof stack) {
+        line = stack;
+        len = (size_t)n;
+    } else {
+        buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", tsbuf, level_names[lvl]);
+        buf_json_str(&b, msg, ml);
+        if (extra) buf_append(&b, extra, xl);
+        buf_puts(&b, "}\n");
+        if (!b.data) return;
+        line = b.data;
+        len = b.len;
+    }
     if (!L.running) { /* before init or after shutdown: write directly */
-        write_all(L.fd, b.data, b.len);
+        write_all(L.fd, line, len);
         buf_free(&b);
         return;
     }
     pthread_mutex_lock(&L.mu);
-    if (buf_append(&L.pending, b.data, b.len) < 0)
+    if (buf_append(&L.pending, line, len) < 0)
         atomic_fetch_add(&L.dropped, 1);
-    else
+    else if (L.pending.len >= LOG_QUEUE_MAX / 4 || lvl >= LOG_WARN)
         pthread_cond_signal(&L.cv);
     pthread_mutex_unlock(&L.mu);
     buf_free(&b);

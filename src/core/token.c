@@ -62,3 +62,37 @@ void token_hex(char *out, size_t nbytes)
     randombytes_buf(raw, nbytes);
     sodium_bin2hex(out, nbytes * 2 + 1, raw, nbytes);
 }
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+void token_fast_hex(char *out, size_t nbytes)
+{
+    static _Thread_local uint64_t s[4];
+    static _Thread_local int seeded;
+    static const char hex[] = "0123456789abcdef";
+    if (!seeded) {
+        do randombytes_buf(s, sizeof s);
+        while (!(s[0] | s[1] | s[2] | s[3]));
+        seeded = 1;
+    }
+    size_t o = 0;
+    while (nbytes > 0) {
+        /* xoshiro256** */
+        uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = rotl(s[3], 45);
+        for (int i = 0; i < 8 && nbytes > 0; i++, nbytes--) {
+            unsigned b = (unsigned)(r >> (i * 8)) & 0xff;
+            out[o++] = hex[b >> 4];
+            out[o++] = hex[b & 15];
+        }
+    }
+    out[o] = '\0';
+}

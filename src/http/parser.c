@@ -121,8 +121,11 @@ static int on_headers_complete(http_parser *p)
     req->http_major = p->http_major;
     req->http_minor = p->http_minor;
     req->keep_alive = http_should_keep_alive(p);
+    /* HTTP/2.0 or 9.9 in a request line is not a dialect we speak (RFC 9110
+     * 15.6.6); a higher 1.x minor is read as 1.1, Host rule included */
+    if (p->http_major != 1) return fail(hp, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
     if (split_url(req) < 0) return fail(hp, 400, "the request target must be an absolute path");
-    if (p->http_major == 1 && p->http_minor == 1) {
+    if (p->http_minor >= 1) {
         size_t n = 0;
         const char *host = http_header_get(req, "host", &n);
         if (!host) return fail(hp, 400, "HTTP/1.1 requests need a Host header");

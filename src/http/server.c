@@ -274,18 +274,21 @@ static void access_log(http_req *req, int status, double secs)
 {
     http_server *srv = req->server;
     if (!srv->access_log || !log_enabled(LOG_INFO)) return;
-    buf x;
-    buf_init(&x, 4096);
-    buf_printf(&x, ",\"request_id\":");
-    buf_json_str(&x, req->request_id, strlen(req->request_id));
-    buf_printf(&x, ",\"trace_id\":\"%s\",\"span_id\":\"%s\",\"method\":\"%s\",\"path\":", req->trace_id,
-               req->span_id, http_method_str((enum http_method)req->method));
-    buf_json_str(&x, req->path ? req->path : "", req->path ? req->path_len : 0);
-    buf_printf(&x, ",\"route\":\"%s\",\"status\":%d,\"duration_ms\":%.3f,\"remote\":\"%s\"",
-               req->route ? req->route->pattern : "-", status, secs * 1000.0, req->client_ip);
-    if (req->authed) buf_printf(&x, ",\"user_id\":\"%s\"", req->auth.id);
-    log_line(LOG_INFO, "request", x.data);
-    buf_free(&x);
+    /* the path is client input: escape it; everything else is ours */
+    buf esc;
+    buf_init(&esc, 4096);
+    buf_json_str(&esc, req->path ? req->path : "", req->path ? req->path_len : 0);
+    char x[1024];
+    snprintf(x, sizeof x,
+             ",\"request_id\":\"%s\",\"trace_id\":\"%s\",\"span_id\":\"%s\",\"method\":\"%s\","
+             "\"path\":%s,\"route\":\"%s\",\"status\":%d,\"duration_ms\":%.3f,\"remote\":\"%s\"%s%s%s",
+             req->request_id, req->trace_id, req->span_id,
+             http_method_str((enum http_method)req->method), esc.data ? esc.data : "\"\"",
+             req->route ? req->route->pattern : "-", status, secs * 1000.0, req->client_ip,
+             req->authed ? ",\"user_id\":\"" : "", req->authed ? req->auth.id : "",
+             req->authed ? "\"" : "");
+    buf_free(&esc);
+    log_line(LOG_INFO, "request", x);
 }
 
 void http_respond(http_req *req, int status, const char *content_type, const char *body,

@@ -50,15 +50,15 @@ void trace_begin(http_req *req)
         memcpy(req->request_id, rid, n);
         req->request_id[n] = '\0';
     } else {
-        token_hex(req->request_id, 12);
+        token_fast_hex(req->request_id, 12);
     }
     const char *tp = http_header_get(req, "traceparent", &n);
     if (!tp || !trace_parse(tp, n, req->trace_id, req->parent_span_id, req->trace_flags)) {
-        token_hex(req->trace_id, 16);
+        token_fast_hex(req->trace_id, 16);
         req->parent_span_id[0] = '\0';
         memcpy(req->trace_flags, "01", 3);
     }
-    token_hex(req->span_id, 8);
+    token_fast_hex(req->span_id, 8);
 }
 
 void trace_format(const http_req *req, char out[64])

@@ -137,6 +137,15 @@ sqlite3_stmt *sq_prep(sq_conn *c, const char *sql)
     return st;
 }
 
+/* A statement left on a row holds its read transaction open, which pins a
+ * WAL reader to an old snapshot (it would never see later commits): every
+ * job's statements are reset as soon as the job returns. */
+static void reset_busy(sq_conn *c)
+{
+    for (int i = 0; i < c->ncache; i++)
+        if (sqlite3_stmt_busy(c->cache[i].st)) sqlite3_reset(c->cache[i].st);
+}
+
 int sq_rc(sq_conn *c, int rc)
 {
     switch (rc & 0xff) {
@@ -259,6 +268,7 @@ static void *writer_main(void *arg)
             exec_simple(c, "SAVEPOINT job");
             c->deadline_ns = j->deadline_ns;
             j->rc = j->run(c, j);
+            reset_busy(c);
             c->deadline_ns = 0;
             if (j->rc < 0 && j->rc != STORE_NOTFOUND) exec_simple(c, "ROLLBACK TO job");
             exec_simple(c, "RELEASE job");
@@ -294,6 +304,7 @@ static void *reader_loop(void *arg)
         } else {
             ra.c->deadline_ns = j->deadline_ns;
             j->rc = j->run(ra.c, j);
+            reset_busy(ra.c);
             ra.c->deadline_ns = 0;
         }
         complete(ra.x, j);

@@ -1,0 +1,25 @@
+/* session_cache: recently verified sessions, in memory on the loop thread.
+ *
+ * Authenticating every request against the database costs a thread hop
+ * and a query; this cache answers repeat requests of one session from
+ * memory for at most `ttl` seconds after the database last confirmed it.
+ * It is exact for everything this process does (logout removes the entry
+ * at once) and, with several nodes sharing PostgreSQL, a session revoked
+ * on another node stays usable here for at most ttl seconds: the price,
+ * measured in docs/DESIGN.md, of /api/v1/me at 2x the throughput. A fixed
+ * number of slots; a full neighbourhood evicts its oldest entry. */
+#ifndef OPX_SESSION_CACHE_H
+#define OPX_SESSION_CACHE_H
+#include <stdint.h>
+#include "../store/store.h"
+
+/* slots: entries kept at most; ttl_s 0 disables the cache */
+int session_cache_init(int slots, int ttl_s);
+void session_cache_free(void);
+/* 1 and *out filled when hash is cached, fresh and not expired at now_s */
+int session_cache_get(const char *hash, int64_t now_s, uint64_t mono_ns, store_session *out);
+void session_cache_put(const char *hash, const store_session *s, uint64_t mono_ns);
+void session_cache_drop(const char *hash);
+uint64_t session_cache_hits(void);
+uint64_t session_cache_misses(void);
+#endif

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# install-deps: installs the Debian packages a target needs, only when some
+# are missing (sudo when not root). Usage: tools/install-deps.sh run|test|bench|fuzz
+set -euo pipefail
+what=${1:-run}
+build=(build-essential pkg-config meson ninja-build libuv1-dev libhttp-parser-dev
+       libjansson-dev libsqlite3-dev libsodium-dev sqlite3 curl)
+test=(libcriterion-dev python3-pytest python3-httpx python3-jsonschema clang
+      libclang-rt-14-dev netcat-openbsd)
+bench=(wrk hyperfine)
+case "$what" in
+  run) want=("${build[@]}") ;;
+  test) want=("${build[@]}" "${test[@]}") ;;
+  bench) want=("${build[@]}" "${bench[@]}") ;;
+  fuzz) want=("${build[@]}" clang libclang-rt-14-dev) ;;
+  *) echo "usage: $0 run|test|bench|fuzz" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
