@@ -197,6 +197,7 @@ int app_serve(app_config *cfg)
     x->srv.dispatch = api_dispatch;
     x->srv.fallback = api_fallback;
     x->srv.access_log = cfg->access_log;
+    x->srv.trust_proxy = cfg->trust_proxy;
     int lrc = http_server_listen(&x->srv, cfg->listen);
     if (lrc < 0) {
         log_msgf(LOG_ERROR, "cannot listen on %s: %s", cfg->listen, uv_strerror(lrc));

@@ -18,6 +18,7 @@ typedef struct {
     int test_clock;
     int access_log;
     int secure_cookies;
+    int trust_proxy;
     enum log_level log_level;
     http_limits lim;
     int64_t session_ttl_s;

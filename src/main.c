@@ -53,6 +53,8 @@ static const char usage_serve[] =
     "  --session-ttl S        session lifetime in seconds (default 1209600, 14 days)\n"
     "  --session-cache-ttl S  how long a verified session is trusted from memory (default 10;\n"
     "                         0 asks the database on every request)\n"
+    "  --trust-proxy          behind a reverse proxy: the client address (logs, per-IP\n"
+    "                         limits) is the rightmost X-Forwarded-For entry\n"
     "  --secure-cookies       mark the session cookie Secure (behind TLS)\n"
     "  --login-ip-burst N     failed logins per IP before 429 (default 20, refills 1 per 15 s)\n"
     "  --login-account-burst N failed logins per account before 429 (default 5, 1 per minute)\n"
@@ -113,7 +115,7 @@ static int cmd_serve(int argc, char **argv)
     const char *lvl = env_or("OPX_LOG_LEVEL", "info");
     enum {
         O_LISTEN = 256, O_DB, O_WEB, O_TESTCLOCK, O_ACCESS, O_LEVEL, O_MAXCONN, O_MAXINF, O_MAXHDR,
-        O_REQTO, O_HDRTO, O_SCACHE, O_BODYTO, O_IDLETO, O_DRAINTO, O_TTL, O_SECURE, O_IPB, O_ACB, O_HELP
+        O_REQTO, O_HDRTO, O_SCACHE, O_TRUSTPROXY, O_BODYTO, O_IDLETO, O_DRAINTO, O_TTL, O_SECURE, O_IPB, O_ACB, O_HELP
     };
     static const struct option opts[] = {
         {"listen", 1, 0, O_LISTEN},           {"db", 1, 0, O_DB},
@@ -126,6 +128,7 @@ static int cmd_serve(int argc, char **argv)
         {"session-ttl", 1, 0, O_TTL},         {"secure-cookies", 0, 0, O_SECURE},
         {"login-ip-burst", 1, 0, O_IPB},      {"login-account-burst", 1, 0, O_ACB},
         {"session-cache-ttl", 1, 0, O_SCACHE},
+        {"trust-proxy", 0, 0, O_TRUSTPROXY},
         {"help", 0, 0, O_HELP},               {0, 0, 0, 0},
     };
     int c;
@@ -139,6 +142,7 @@ static int cmd_serve(int argc, char **argv)
         case O_WEB: cfg.web_dir = optarg; break;
         case O_TESTCLOCK: cfg.test_clock = 1; break;
         case O_SECURE: cfg.secure_cookies = 1; break;
+        case O_TRUSTPROXY: cfg.trust_proxy = 1; break;
         case O_LEVEL: lvl = optarg; break;
         case O_ACCESS:
             if (strcmp(optarg, "on") == 0) cfg.access_log = 1;

@@ -11,7 +11,9 @@ json_t *jv_decode(const char *body, size_t len, char *err, size_t errlen)
         snprintf(err, errlen, "request body is empty; a JSON object is required");
         return NULL;
     }
-    json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    /* DECODE_ANY so that a valid scalar ("42") is named "not an object"
+     * below instead of being called malformed */
+    json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!v) {
         snprintf(err, errlen, "malformed JSON at line %d, column %d: %s", je.line, je.column,
                  je.text);

@@ -284,7 +284,9 @@ static void access_log(http_req *req, int status, double secs)
              "\"path\":%s,\"route\":\"%s\",\"status\":%d,\"duration_ms\":%.3f,\"remote\":\"%s\"%s%s%s",
              req->request_id, req->trace_id, req->span_id,
              http_method_str((enum http_method)req->method), esc.data ? esc.data : "\"\"",
-             req->route ? req->route->pattern : "-", status, secs * 1000.0, req->client_ip,
+             req->route ? req->route->pattern
+             : req->route_index == srv->route_static ? "static" : "-",
+             status, secs * 1000.0, req->client_ip,
              req->authed ? ",\"user_id\":\"" : "", req->authed ? req->auth.id : "",
              req->authed ? "\"" : "");
     buf_free(&esc);
@@ -386,12 +388,35 @@ static int on_headers(http_parse *hp, http_req *req)
     return 0;
 }
 
+/* Behind a trusted reverse proxy the peer is the proxy: the client is the
+ * rightmost X-Forwarded-For entry (the one the proxy itself appended). */
+static void forwarded_client(http_req *req)
+{
+    size_t n = 0;
+    const char *xff = http_header_get(req, "x-forwarded-for", &n);
+    if (!xff || n == 0) return;
+    const char *end = xff + n, *start = end;
+    while (start > xff && start[-1] != ',') start--;
+    while (start < end && (*start == ' ' || *start == '\t')) start++;
+    while (end > start && (end[-1] == ' ' || end[-1] == '\t')) end--;
+    size_t len = (size_t)(end - start);
+    if (len == 0 || len >= sizeof req->client_ip) return;
+    char ip[sizeof req->client_ip];
+    memcpy(ip, start, len);
+    ip[len] = '\0';
+    struct sockaddr_in6 a6;
+    struct sockaddr_in a4;
+    if (uv_ip4_addr(ip, 0, &a4) == 0 || uv_ip6_addr(ip, 0, &a6) == 0)
+        memcpy(req->client_ip, ip, len + 1);
+}
+
 static void dispatch(http_conn *c, http_req *req)
 {
     http_server *srv = c->srv;
     req->start_ns = clock_mono_ns();
     req->deadline_ns = req->start_ns + srv->lim.request_timeout_ms * 1000000u;
     trace_begin(req);
+    if (srv->trust_proxy) forwarded_client(req);
     c->cur = req;
     c->phase = PH_HANDLING;
     uv_timer_stop(&c->timer);

@@ -33,6 +33,7 @@ struct http_server {
     void (*fallback)(http_req *req);   /* unmatched GET/HEAD: static files */
     void (*on_drained)(http_server *srv);
     int access_log;
+    int trust_proxy; /* take the client address from X-Forwarded-For (rightmost) */
     http_conn *conns; /* intrusive list */
     size_t nconns, inflight;
     int draining;
