@@ -93,11 +93,44 @@ static void on_register_hashed(void *ctx, int rc, const char *hash)
     }
 }
 
+/* a string field that passed the schema, or NULL */
+static const char *valid_str(json_t *body, const char *name, const jv_errors *errs)
+{
+    for (int i = 0; i < errs->n; i++)
+        if (strcmp(errs->e[i].field, name) == 0) return NULL;
+    return json_string_value(json_object_get(body, name));
+}
+
 void api_register(http_req *req)
 {
-    json_t *body = http_json_body(req, register_spec);
+    json_t *body = http_json_body(req, NULL);
     if (!body) return;
+    /* schema and rules together, so one 422 names every invalid field */
     jv_errors errs = {.n = 0};
+    jv_validate(body, register_spec, "", &errs);
+    const char *email = valid_str(body, "email", &errs);
+    const char *pw = valid_str(body, "password", &errs);
+    const char *name = valid_str(body, "name", &errs);
+    char norm[256] = "";
+    if (email) {
+        if (strlen(email) > 254) jv_add_error(&errs, "email", "must be at most 254 bytes");
+        else {
+            snprintf(norm, sizeof norm, "%s", email);
+            accounts_normalize_email(norm, &errs, "email");
+        }
+    }
+    if (pw) accounts_check_password(pw, strlen(pw), &errs, "password");
+    if (name) {
+        const char *n = name;
+        while (*n == ' ') n++;
+        if (!*n) jv_add_error(&errs, "name", "must not be blank");
+    }
+    if (errs.n) {
+        json_decref(body);
+        http_problem(req, 422, "validation", "Unprocessable Content",
+                     "some fields are invalid; see errors", &errs);
+        return;
+    }
     register_state *st = arena_alloc(&req->arena, sizeof *st);
     if (!st) {
         json_decref(body);
@@ -107,29 +140,17 @@ void api_register(http_req *req)
     memset(st, 0, sizeof *st);
     st->req = req;
     store_user *u = &st->user;
-    snprintf(u->email, sizeof u->email, "%s", json_string_value(json_object_get(body, "email")));
-    snprintf(u->name, sizeof u->name, "%s", json_string_value(json_object_get(body, "name")));
+    memcpy(u->email, norm, sizeof u->email);
+    snprintf(u->name, sizeof u->name, "%s", name);
     snprintf(u->role, sizeof u->role, "%s", json_string_value(json_object_get(body, "role")));
-    json_t *pw = json_object_get(body, "password");
-    accounts_normalize_email(u->email, &errs, "email");
-    accounts_check_password(json_string_value(pw), json_string_length(pw), &errs, "password");
-    const char *n = u->name;
-    while (*n == ' ') n++;
-    if (!*n) jv_add_error(&errs, "name", "must not be blank");
-    if (errs.n) {
-        json_decref(body);
-        http_problem(req, 422, "validation", "Unprocessable Content",
-                     "some fields are invalid; see errors", &errs);
-        return;
-    }
     id_new("usr", u->id);
     u->created_at = clock_now_s();
     http_req_ref(req);
-    int rc = accounts_hash(json_string_value(pw), on_register_hashed, st);
+    int rc = accounts_hash(pw, on_register_hashed, st);
     json_decref(body);
     if (rc < 0) {
-        http_req_unref(req);
         hash_busy(req);
+        http_req_unref(req);
     }
 }
 
@@ -144,7 +165,7 @@ static const jv_field login_spec[] = {
 typedef struct {
     http_req *req;
     char email[256];
-    char password[PASSWORD_MAX + 1];
+    char password[PASSWORD_MAX_BYTES + 1];
     char acct_key[300];
     store_user user;
     store_session sess;
@@ -253,34 +274,35 @@ void api_login(http_req *req)
 {
     json_t *body = http_json_body(req, login_spec);
     if (!body) return;
+    json_t *em = json_object_get(body, "email"), *pw = json_object_get(body, "password");
     login_state *st = arena_alloc(&req->arena, sizeof *st);
-    if (!st) {
+    if (!st || json_string_length(em) >= sizeof st->email ||
+        json_string_length(pw) > PASSWORD_MAX_BYTES) {
         json_decref(body);
-        hash_busy(req);
+        if (st) http_problem(req, 422, "validation", "Unprocessable Content", "field too long", NULL);
+        else hash_busy(req);
         return;
     }
     memset(st, 0, sizeof *st);
     st->req = req;
-    snprintf(st->email, sizeof st->email, "%s", json_string_value(json_object_get(body, "email")));
-    json_t *pw = json_object_get(body, "password");
-    size_t pwlen = json_string_length(pw);
-    if (pwlen > PASSWORD_MAX) pwlen = PASSWORD_MAX;
-    memcpy(st->password, json_string_value(pw), pwlen);
-    json_decref(body);
+    memcpy(st->email, json_string_value(em), json_string_length(em));
     jv_errors ignore = {.n = 0};
     accounts_normalize_email(st->email, &ignore, "email"); /* lowercases; bad ones just miss */
     snprintf(st->acct_key, sizeof st->acct_key, "acct:%s", st->email);
+    /* after an answer the request may be gone: nothing below touches it */
     if (limited(req, APP->login_ip, req->client_ip) || limited(req, APP->login_acct, st->acct_key)) {
-        memset(st->password, 0, sizeof st->password);
+        json_decref(body);
         return;
     }
+    memcpy(st->password, json_string_value(pw), json_string_length(pw));
+    json_decref(body);
     http_req_ref(req);
     int rc = store_user_by_email(APP->store, st->email, &st->user, req->deadline_ns, on_user_found,
                                  st);
     if (rc < 0) {
         memset(st->password, 0, sizeof st->password);
-        http_req_unref(req);
         api_store_error(req, rc);
+        http_req_unref(req);
     }
 }
 

@@ -8,7 +8,8 @@
 #define PROBE 8
 
 typedef struct {
-    char key[KEY_MAX];
+    char key[KEY_MAX]; /* truncated for long keys; hash tells those apart */
+    uint64_t hash;     /* of the whole key */
     double tokens;
     uint64_t updated_ms;
     int used;
@@ -64,12 +65,13 @@ static double level(const ratelimit *rl, const bucket *b, uint64_t now_ms)
 /* Finds the key's bucket; with create, claims a slot (evicting the fullest). */
 static bucket *find(ratelimit *rl, const char *key, uint64_t now_ms, int create)
 {
-    size_t start = (size_t)(hash_key(key) % rl->n);
+    uint64_t h = hash_key(key);
+    size_t start = (size_t)(h % rl->n);
     bucket *victim = NULL;
     double victim_level = -1;
     for (size_t i = 0; i < PROBE && i < rl->n; i++) {
         bucket *b = &rl->slots[(start + i) % rl->n];
-        if (b->used && strncmp(b->key, key, KEY_MAX - 1) == 0) return b;
+        if (b->used && b->hash == h && strncmp(b->key, key, KEY_MAX - 1) == 0) return b;
         double lv = b->used ? level(rl, b, now_ms) : rl->burst + 1;
         if (lv > victim_level) {
             victim_level = lv;
@@ -79,6 +81,7 @@ static bucket *find(ratelimit *rl, const char *key, uint64_t now_ms, int create)
     if (!create || !victim) return NULL;
     memset(victim, 0, sizeof *victim);
     strncpy(victim->key, key, KEY_MAX - 1);
+    victim->hash = h;
     victim->used = 1;
     victim->tokens = rl->burst;
     victim->updated_ms = now_ms;
@@ -95,8 +98,11 @@ int ratelimit_check(ratelimit *rl, const char *key, uint64_t now_ms, int *remain
         if (retry_after_s) *retry_after_s = 0;
         return 1;
     }
-    if (retry_after_s) *retry_after_s = (int)ceil((1.0 - t) / rl->refill);
-    if (retry_after_s && *retry_after_s < 1) *retry_after_s = 1;
+    if (retry_after_s) {
+        /* no refill (or a tiny one) must not overflow the int: cap at a day */
+        double wait = rl->refill > 0 ? ceil((1.0 - t) / rl->refill) : 86400;
+        *retry_after_s = wait < 1 ? 1 : wait > 86400 ? 86400 : (int)wait;
+    }
     return 0;
 }
 

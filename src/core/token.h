@@ -20,7 +20,7 @@ void token_new(char out[TOKEN_STR_LEN + 1]);
 void token_hash_hex(const char *tok, size_t len, char out[TOKEN_HASH_HEX]);
 /* Checks a presented token's shape (length and alphabet) before any lookup. */
 int token_valid_shape(const char *tok, size_t len);
-/* "usr_" + 22 random base64url-safe chars. */
+/* prefix + "_" + 20 random chars of [0-9a-z] (~103 bits), e.g. "usr_k3x...". */
 void id_new(const char *prefix, char out[ID_STR_MAX]);
 /* Constant-time equality of two strings of possibly different lengths. */
 int token_equal(const char *a, size_t alen, const char *b, size_t blen);

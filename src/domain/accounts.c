@@ -11,7 +11,7 @@
 
 typedef struct {
     uv_work_t w;
-    char password[PASSWORD_MAX + 1];
+    char password[PASSWORD_MAX_BYTES + 1];
     char hash[crypto_pwhash_STRBYTES];
     const char *verify_against; /* NULL: hash mode */
     int verify, rc;
@@ -69,7 +69,7 @@ static void after(uv_work_t *w, int status)
 static int submit(const char *password, const char *against, int verify, accounts_hash_cb cb,
                   void *ctx)
 {
-    if (pending >= max_pending || strlen(password) > PASSWORD_MAX) return -1;
+    if (pending >= max_pending || strlen(password) > PASSWORD_MAX_BYTES) return -1;
     hash_job *j = calloc(1, sizeof *j);
     if (!j) return -1;
     memcpy(j->password, password, strlen(password) + 1); /* length checked above */
@@ -121,17 +121,21 @@ int accounts_normalize_email(char *email, jv_errors *errs, const char *field)
 
 int accounts_check_password(const char *pw, size_t len, jv_errors *errs, const char *field)
 {
-    if (len > PASSWORD_MAX) {
-        jv_add_error(errs, field, "must be at most %d bytes", PASSWORD_MAX);
+    if (len > PASSWORD_MAX_BYTES || jv_utf8_len(pw, len) > PASSWORD_MAX) {
+        jv_add_error(errs, field, "must be at most %d characters", PASSWORD_MAX);
         return -1;
     }
     if (jv_utf8_len(pw, len) < PASSWORD_MIN) {
         jv_add_error(errs, field, "must be at least %d characters", PASSWORD_MIN);
         return -1;
     }
-    size_t same = 1;
-    for (size_t i = 1; i < len; i++) same += pw[i] == pw[0];
-    if (same == len) {
+    /* one character repeated, compared as UTF-8 sequences, not bytes */
+    size_t first = 1;
+    while (first < len && ((unsigned char)pw[first] & 0xC0) == 0x80) first++;
+    int repeated = len % first == 0;
+    for (size_t i = first; repeated && i < len; i += first)
+        repeated = memcmp(pw + i, pw, first) == 0;
+    if (repeated) {
         jv_add_error(errs, field, "must not be one repeated character");
         return -1;
     }

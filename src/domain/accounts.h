@@ -13,7 +13,8 @@
 #include "../core/jsonv.h"
 
 #define PASSWORD_MIN 10
-#define PASSWORD_MAX 256
+#define PASSWORD_MAX 256                    /* characters */
+#define PASSWORD_MAX_BYTES (PASSWORD_MAX * 4) /* the same in UTF-8, at worst */
 
 /* rc: 0 ok, -1 failed; for verify, 0 = match, 1 = mismatch */
 typedef void (*accounts_hash_cb)(void *ctx, int rc, const char *hash);

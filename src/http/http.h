@@ -39,7 +39,7 @@ typedef struct {
 typedef struct {
     char id[32];
     char email[256];
-    char name[128];
+    char name[404];
     char role[16];
     unsigned role_bit;
     int64_t created_at;
@@ -82,7 +82,8 @@ typedef struct http_req {
 /* header lookup, case-insensitive; returns NULL when absent */
 const char *http_header_get(const http_req *req, const char *name, size_t *len);
 const char *http_param_get(const http_req *req, const char *name);
-/* query parameter, percent-decoded into the arena */
+/* query parameter, percent-decoded into the arena (%00 stays literal, so
+ * a value never hides a NUL) */
 const char *http_query_get(http_req *req, const char *name);
 
 void http_req_ref(http_req *req);

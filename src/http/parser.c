@@ -72,6 +72,10 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
     hp->header_bytes += n;
     if (hp->header_bytes > hp->max_header_bytes)
         return fail(hp, 431, "the header block is larger than the server accepts");
+    /* trailer fields of a chunked body count against the limit but are
+     * dropped: merged into the headers they would arrive after every check
+     * (a second Host, a late Cookie), which RFC 9110 6.5.1 forbids */
+    if (p->flags & F_TRAILING) return 0;
     if (hp->last_was_value || req->nheaders == 0) {
         if (req->nheaders >= HTTP_MAX_HEADERS) return fail(hp, 431, "too many header fields");
         http_header *h = &req->headers[req->nheaders++];
@@ -93,6 +97,7 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
     hp->header_bytes += n;
     if (hp->header_bytes > hp->max_header_bytes)
         return fail(hp, 431, "the header block is larger than the server accepts");
+    if (p->flags & F_TRAILING) return 0; /* a trailer: dropped, see on_header_field */
     if (req->nheaders == 0) return fail(hp, 400, "header value without a name");
     http_header *h = &req->headers[req->nheaders - 1];
     if (append(req, &h->value, &h->value_len, at, n) < 0) return fail(hp, 431, "request too large");
@@ -125,14 +130,16 @@ static int on_headers_complete(http_parser *p)
      * 15.6.6); a higher 1.x minor is read as 1.1, Host rule included */
     if (p->http_major != 1) return fail(hp, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
     if (split_url(req) < 0) return fail(hp, 400, "the request target must be an absolute path");
-    if (p->http_minor >= 1) {
-        size_t n = 0;
-        const char *host = http_header_get(req, "host", &n);
-        if (!host) return fail(hp, 400, "HTTP/1.1 requests need a Host header");
-    }
+    int hosts = 0; /* RFC 9112 3.2: none (in 1.1) or more than one is a 400 */
+    for (int i = 0; i < req->nheaders; i++)
+        hosts += req->headers[i].name_len == 4 &&
+                 strncasecmp(req->headers[i].name, "host", 4) == 0;
+    if (hosts > 1) return fail(hp, 400, "more than one Host header");
+    if (p->http_minor >= 1 && hosts == 0)
+        return fail(hp, 400, "HTTP/1.1 requests need a Host header");
     size_t n = 0;
     const char *expect = http_header_get(req, "expect", &n);
-    if (expect) {
+    if (expect && p->http_minor >= 1) { /* HTTP/1.0 ignores Expect (RFC 9110 10.1.1) */
         if (n == 12 && strncasecmp(expect, "100-continue", 12) == 0)
             req->expect_continue = 1;
         else
@@ -257,7 +264,7 @@ const char *http_query_get(http_req *req, const char *name)
             for (size_t i = 0; i < vl; i++) {
                 if (v[i] == '+') out[o++] = ' ';
                 else if (v[i] == '%' && i + 2 < vl && hexval(v[i + 1]) >= 0 &&
-                         hexval(v[i + 2]) >= 0) {
+                         hexval(v[i + 2]) >= 0 && (v[i + 1] != '0' || v[i + 2] != '0')) {
                     out[o++] = (char)(hexval(v[i + 1]) * 16 + hexval(v[i + 2]));
                     i += 2;
                 } else out[o++] = v[i];

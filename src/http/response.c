@@ -35,6 +35,7 @@ const char *http_status_text(int status)
     case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
     }
     return "Unknown";
 }

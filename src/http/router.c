@@ -70,14 +70,11 @@ int router_match(const route *table, int n, http_req *req, char *allow, size_t a
     if (!path_seen) return ROUTER_NOT_FOUND;
     if (allow && allow_len) {
         allow[0] = '\0';
-        size_t used = 0;
         for (int i = 0; i < nseen; i++) {
             const char *m = http_method_str((enum http_method)seen_methods[i]);
-            used += (size_t)snprintf(allow + used, allow_len > used ? allow_len - used : 0, "%s%s",
-                                     used ? ", " : "", m);
-            if (seen_methods[i] == HTTP_GET)
-                used += (size_t)snprintf(allow + used, allow_len > used ? allow_len - used : 0,
-                                         ", HEAD");
+            size_t used = strlen(allow);
+            snprintf(allow + used, allow_len - used, "%s%s%s", used ? ", " : "", m,
+                     seen_methods[i] == HTTP_GET ? ", HEAD" : "");
         }
     }
     return ROUTER_BAD_METHOD;

@@ -274,23 +274,20 @@ static void access_log(http_req *req, int status, double secs)
 {
     http_server *srv = req->server;
     if (!srv->access_log || !log_enabled(LOG_INFO)) return;
-    /* the path is client input: escape it; everything else is ours */
-    buf esc;
-    buf_init(&esc, 4096);
-    buf_json_str(&esc, req->path ? req->path : "", req->path ? req->path_len : 0);
-    char x[1024];
-    snprintf(x, sizeof x,
-             ",\"request_id\":\"%s\",\"trace_id\":\"%s\",\"span_id\":\"%s\",\"method\":\"%s\","
-             "\"path\":%s,\"route\":\"%s\",\"status\":%d,\"duration_ms\":%.3f,\"remote\":\"%s\"%s%s%s",
-             req->request_id, req->trace_id, req->span_id,
-             http_method_str((enum http_method)req->method), esc.data ? esc.data : "\"\"",
-             req->route ? req->route->pattern
-             : req->route_index == srv->route_static ? "static" : "-",
-             status, secs * 1000.0, req->client_ip,
-             req->authed ? ",\"user_id\":\"" : "", req->authed ? req->auth.id : "",
-             req->authed ? "\"" : "");
-    buf_free(&esc);
-    log_line(LOG_INFO, "request", x);
+    buf x;
+    buf_init(&x, 32768); /* a path is at most max_url (8 KiB) bytes, escaped */
+    buf_printf(&x, ",\"request_id\":\"%s\",\"trace_id\":\"%s\",\"span_id\":\"%s\",\"method\":\"%s\",\"path\":",
+               req->request_id, req->trace_id, req->span_id,
+               http_method_str((enum http_method)req->method));
+    /* the path is client input: escaped; everything else is ours */
+    buf_json_str(&x, req->path ? req->path : "", req->path ? req->path_len : 0);
+    buf_printf(&x, ",\"route\":\"%s\",\"status\":%d,\"duration_ms\":%.3f,\"remote\":\"%s\"",
+               req->route ? req->route->pattern
+               : req->route_index == srv->route_static ? "static" : "-",
+               status, secs * 1000.0, req->client_ip);
+    if (req->authed) buf_printf(&x, ",\"user_id\":\"%s\"", req->auth.id);
+    if (x.data) log_line(LOG_INFO, "request", x.data);
+    buf_free(&x);
 }
 
 void http_respond(http_req *req, int status, const char *content_type, const char *body,
@@ -470,7 +467,8 @@ static void respond_parse_error(http_conn *c, int status, const char *detail)
     char slug[48];
     snprintf(slug, sizeof slug, "%s",
              status == 413 ? "body-too-large" : status == 431 ? "headers-too-large"
-             : status == 414 ? "uri-too-long" : status == 417 ? "expectation-failed" : "bad-request");
+             : status == 414 ? "uri-too-long" : status == 417 ? "expectation-failed"
+             : status == 505 ? "http-version-not-supported" : "bad-request");
     http_problem(req, status, slug, title, detail ? detail : title, NULL);
 }
 

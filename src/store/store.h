@@ -28,8 +28,8 @@ enum {
 
 typedef struct {
     char id[32];
-    char email[256];
-    char name[128];
+    char email[256]; /* at most 254 bytes, checked before it gets here */
+    char name[404];  /* 100 characters of up to 4 bytes */
     char role[16];
     char password_hash[160];
     int64_t created_at;
