@@ -61,7 +61,6 @@ static void on_user_created(void *ctx, int rc)
         api_store_error(req, rc);
     } else {
         store_user *u = &st->user;
-        http_add_header(req, "Location: /api/v1/users/%s", u->id);
         http_respond_json(req, 201,
                           json_pack("{s:o}", "user",
                                     api_user_json(u->id, u->email, u->name, u->role, u->created_at)));
@@ -177,6 +176,7 @@ static void login_failed(http_req *req, login_state *st)
     uint64_t now = (uint64_t)clock_now_ms();
     ratelimit_charge(APP->login_ip, req->client_ip, now);
     ratelimit_charge(APP->login_acct, st->acct_key, now);
+    http_add_header(req, "WWW-Authenticate: Bearer realm=\"opx\"");
     http_problem(req, 401, "invalid-credentials", "Unauthorized", "invalid email or password",
                  NULL);
 }
@@ -276,11 +276,19 @@ void api_login(http_req *req)
     if (!body) return;
     json_t *em = json_object_get(body, "email"), *pw = json_object_get(body, "password");
     login_state *st = arena_alloc(&req->arena, sizeof *st);
-    if (!st || json_string_length(em) >= sizeof st->email ||
-        json_string_length(pw) > PASSWORD_MAX_BYTES) {
+    if (!st) {
         json_decref(body);
-        if (st) http_problem(req, 422, "validation", "Unprocessable Content", "field too long", NULL);
-        else hash_busy(req);
+        hash_busy(req);
+        return;
+    }
+    jv_errors errs = {.n = 0};
+    if (json_string_length(em) > 254) jv_add_error(&errs, "email", "must be at most 254 bytes");
+    if (json_string_length(pw) > PASSWORD_MAX_BYTES)
+        jv_add_error(&errs, "password", "must be at most %d bytes", PASSWORD_MAX_BYTES);
+    if (errs.n) {
+        json_decref(body);
+        http_problem(req, 422, "validation", "Unprocessable Content",
+                     "some fields are invalid; see errors", &errs);
         return;
     }
     memset(st, 0, sizeof *st);

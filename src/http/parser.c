@@ -107,7 +107,24 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
 
 static int split_url(http_req *req)
 {
-    if (!req->url || req->url[0] != '/') return -1; /* origin-form only */
+    if (!req->url) return -1;
+    /* absolute-form ("http://host/path", RFC 9112 3.2.2) is read as its path */
+    if (req->url_len > 7 && (strncasecmp(req->url, "http://", 7) == 0 ||
+                             (req->url_len > 8 && strncasecmp(req->url, "https://", 8) == 0))) {
+        char *auth = strstr(req->url, "//") + 2;
+        char *slash = memchr(auth, '/', req->url_len - (size_t)(auth - req->url));
+        char *q = memchr(auth, '?', req->url_len - (size_t)(auth - req->url));
+        if (q && (!slash || q < slash)) return -1; /* "http://host?x" has no path */
+        if (slash) {
+            req->url_len -= (size_t)(slash - req->url);
+            req->url = slash;
+        } else {
+            req->url = arena_strndup(&req->arena, "/", 1);
+            req->url_len = 1;
+            if (!req->url) return -1;
+        }
+    }
+    if (req->url[0] != '/') return -1; /* origin-form, or absolute-form made so */
     char *q = memchr(req->url, '?', req->url_len);
     size_t plen = q ? (size_t)(q - req->url) : req->url_len;
     req->path = arena_strndup(&req->arena, req->url, plen);

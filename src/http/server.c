@@ -468,7 +468,8 @@ static void respond_parse_error(http_conn *c, int status, const char *detail)
     snprintf(slug, sizeof slug, "%s",
              status == 413 ? "body-too-large" : status == 431 ? "headers-too-large"
              : status == 414 ? "uri-too-long" : status == 417 ? "expectation-failed"
-             : status == 505 ? "http-version-not-supported" : "bad-request");
+             : status == 505 ? "http-version-not-supported"
+             : status == 503 ? "unavailable" : "bad-request");
     http_problem(req, status, slug, title, detail ? detail : title, NULL);
 }
 

@@ -529,9 +529,25 @@ Test(parser, unsupported_versions)
     http_req_unref(req);
 }
 
+Test(parser, absolute_form_target_is_read_as_its_path)
+{
+    http_parse hp;
+    setup(&hp);
+    http_req *req = parse_one(&hp, "GET http://example.com/a/b?x=1 HTTP/1.1\r\nHost: h\r\n\r\n");
+    cr_assert_str_eq(req->path, "/a/b");
+    cr_assert_str_eq(http_query_get(req, "x"), "1");
+    http_req_unref(req);
+    req = parse_one(&hp, "GET HTTPS://example.com HTTP/1.1\r\nHost: h\r\n\r\n");
+    cr_assert_str_eq(req->path, "/");
+    cr_assert_null(req->query);
+    http_req_unref(req);
+    teardown_hp(&hp);
+}
+
 Test(parser, non_origin_form_targets_are_400)
 {
-    expect_error_str("GET http://example.com/ HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    expect_error_str("GET http://example.com?x=1 HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    expect_error_str("GET ftp://example.com/ HTTP/1.1\r\nHost: h\r\n\r\n", 400);
     expect_error_str("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", 400);
     expect_error_str("CONNECT example.com:443 HTTP/1.1\r\nHost: h\r\n\r\n", 400);
     expect_error_str("GET /a#frag HTTP/1.1\r\nHost: h\r\n\r\n", 400);

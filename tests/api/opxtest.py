@@ -1,0 +1,570 @@
+"""Helpers for the API tests: starting and stopping the real `opx serve`,
+checking every response against src/api/openapi.json, and a raw-socket HTTP
+client for what httpx cannot express (pipelining, partial headers, HEAD
+framing, 100-continue, dot segments in the path).
+
+conftest.py builds fixtures on these; test modules import the helpers they
+need (`from opxtest import ...`).
+"""
+import atexit
+import http.cookiejar
+import itertools
+import json
+import os
+import pathlib
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+
+import httpx
+from jsonschema import Draft202012Validator, FormatChecker, RefResolver
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+OPENAPI_FILE = ROOT / "src" / "api" / "openapi.json"
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
+START_TIMEOUT_S = 20  # a sanitizer build starts slower
+STOP_TIMEOUT_S = 15
+
+INDEX_HTML = b"<!doctype html>\n<html><head><title>opx test</title></head><body>opx-test-index</body></html>\n"
+APP_CSS = b"body { color: #123456; }\n"
+SECRET = b"opx-test-secret-outside-the-web-dir\n"
+
+
+def opx_bin():
+    p = pathlib.Path(os.environ.get("OPX_BIN", "build/opx"))
+    if not p.is_absolute():
+        p = p if p.exists() else ROOT / p
+    return str(p.resolve())
+
+
+_sanitized = None
+
+
+def sanitized():
+    """True when $OPX_BIN is an ASan/UBSan build."""
+    global _sanitized
+    if _sanitized is None:
+        with open(opx_bin(), "rb") as f:
+            data = f.read()
+        _sanitized = b"__asan_init" in data or b"__ubsan_handle" in data
+    return _sanitized
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+_email_seq = itertools.count(1)
+
+
+def unique_email(tag="u"):
+    return f"{tag}{next(_email_seq)}-{uuid.uuid4().hex[:10]}@example.test"
+
+
+# ---- the contract ---------------------------------------------------------
+
+
+class ContractError(AssertionError):
+    pass
+
+
+def media_type(ct):
+    return (ct or "").split(";")[0].strip().lower()
+
+
+class Contract:
+    """The OpenAPI document and a checker of responses against it."""
+
+    METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
+
+    def __init__(self, doc):
+        self.doc = doc
+        self.resolver = RefResolver.from_schema(doc)
+        self.format_checker = FormatChecker()
+        self.templates = []
+        for tmpl, item in doc.get("paths", {}).items():
+            rx = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(tmpl)) + "$"
+            self.templates.append((tmpl, re.compile(rx), item))
+        self.seen = set()  # (template or bucket, method, status) checked
+        self._lock = threading.Lock()
+
+    def deref(self, obj):
+        seen = 0
+        while isinstance(obj, dict) and "$ref" in obj:
+            _, obj = self.resolver.resolve(obj["$ref"])
+            seen += 1
+            if seen > 20:
+                raise ContractError("$ref loop")
+        return obj
+
+    def operations(self):
+        """[(METHOD, path, operation)] of every documented operation."""
+        out = []
+        for tmpl, _, item in self.templates:
+            for m in self.METHODS:
+                if m in item:
+                    out.append((m.upper(), tmpl, item[m]))
+        return out
+
+    def match(self, path):
+        for tmpl, rx, item in self.templates:
+            if rx.match(path):
+                return tmpl, item
+        return None, None
+
+    def validate_schema(self, schema, instance, what):
+        v = Draft202012Validator(schema, resolver=self.resolver, format_checker=self.format_checker)
+        errs = sorted(v.iter_errors(instance), key=lambda e: list(e.absolute_path))
+        if errs:
+            lines = [f"  at /{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errs[:8]]
+            raise ContractError(f"{what}: body does not match the schema:\n" + "\n".join(lines))
+
+    def responses_for(self, method, path):
+        """(bucket name, responses object) the document gives this request."""
+        m = method.lower()
+        lookup = "get" if m == "head" else m
+        tmpl, item = self.match(path)
+        if item is not None and lookup in item:
+            return f"{method} {tmpl}", item[lookup].get("responses", {}), False
+        if item is not None:
+            return f"{method} {tmpl} (other method)", self.doc["x-unrouted"]["responses"], True
+        static = self.doc.get("x-static-files", {})
+        if lookup in static.get("methods", []) and not path.startswith("/api/"):
+            merged = dict(self.doc["x-unrouted"]["responses"])
+            merged.update(static["responses"])
+            merged.pop("405", None)
+            return "static", merged, False
+        merged = dict(self.doc["x-unrouted"]["responses"])
+        merged.pop("405", None)
+        return "unrouted", merged, False
+
+    def check(self, method, path, status, headers, body):
+        """Raises ContractError unless the response is what the document says.
+        headers: a mapping with case-insensitive .get(); body: bytes."""
+        bucket, responses, other_method = self.responses_for(method, path)
+        what = f"{method} {path} -> {status} [{bucket}]"
+        excerpt = body[:400].decode("utf-8", "replace")
+        if other_method and status == 404:
+            raise ContractError(f"{what}: a documented path answered 404 to another method (405 expected)\n{excerpt}")
+        resp = responses.get(str(status))
+        if resp is None:
+            raise ContractError(f"{what}: status {status} is not documented here "
+                                f"(documented: {sorted(responses)})\nbody: {excerpt}")
+        resp = self.deref(resp)
+        with self._lock:
+            self.seen.add((bucket, status))
+        for name, h in (resp.get("headers") or {}).items():
+            h = self.deref(h)
+            value = headers.get(name)
+            if value is None:
+                if h.get("required"):
+                    raise ContractError(f"{what}: required header {name} is missing")
+                continue
+            schema = h.get("schema")
+            if schema:
+                inst = value
+                if schema.get("type") == "integer":
+                    if not re.fullmatch(r"-?[0-9]+", value.strip()):
+                        raise ContractError(f"{what}: header {name}: {value!r} is not an integer")
+                    inst = int(value)
+                self.validate_schema(schema, inst, f"{what}: header {name}={value!r}")
+        content = resp.get("content")
+        ct = headers.get("content-type")
+        if not content:
+            if body:
+                raise ContractError(f"{what}: the document gives no body, the server sent {len(body)} bytes")
+            return
+        if ct is None:
+            raise ContractError(f"{what}: no Content-Type (documented: {sorted(content)})")
+        mt = media_type(ct)
+        media = content.get(mt) or content.get("*/*")
+        if media is None:
+            raise ContractError(f"{what}: Content-Type {ct!r} is not documented ({sorted(content)})")
+        if method.upper() == "HEAD":
+            if body:
+                raise ContractError(f"{what}: a HEAD response carries a body")
+            return
+        schema = media.get("schema")
+        if schema is None or schema == {}:
+            return
+        if mt == "application/json" or mt.endswith("+json"):
+            try:
+                inst = json.loads(body)
+            except ValueError as e:
+                raise ContractError(f"{what}: body is not JSON ({e}): {excerpt}")
+        elif mt.startswith("text/"):
+            try:
+                inst = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ContractError(f"{what}: text body is not UTF-8")
+        else:
+            return
+        self.validate_schema(schema, inst, what)
+        # a problem's request_id is the response's X-Request-Id
+        if isinstance(inst, dict) and mt == "application/problem+json":
+            rid = headers.get("x-request-id")
+            if "request_id" in inst and rid is not None and inst["request_id"] != rid:
+                raise ContractError(f"{what}: problem request_id {inst['request_id']!r} != X-Request-Id {rid!r}")
+            if inst.get("status") != status:
+                raise ContractError(f"{what}: problem status {inst.get('status')} != HTTP status")
+
+    # httpx hook
+    def check_httpx(self, response):
+        response.read()
+        req = response.request
+        path = req.url.raw_path.decode("latin-1").split("?", 1)[0]
+        self.check(req.method, path, response.status_code, response.headers, response.content)
+
+
+class NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """The shared clients never keep cookies: tests send them explicitly."""
+
+    def set_ok(self, cookie, request):
+        return False
+
+
+def validated_client(base_url, contract, **kw):
+    jar = http.cookiejar.CookieJar(policy=NoCookies())
+    return httpx.Client(base_url=base_url, cookies=jar, timeout=kw.pop("timeout", 15),
+                        event_hooks={"response": [contract.check_httpx]}, **kw)
+
+
+# ---- raw HTTP ---------------------------------------------------------------
+
+
+class Headers:
+    def __init__(self, pairs):
+        self.pairs = pairs
+
+    def get(self, name, default=None):
+        name = name.lower()
+        for k, v in self.pairs:
+            if k.lower() == name:
+                return v
+        return default
+
+    def get_list(self, name):
+        name = name.lower()
+        return [v for k, v in self.pairs if k.lower() == name]
+
+    def __contains__(self, name):
+        return self.get(name) is not None
+
+    def __getitem__(self, name):
+        v = self.get(name)
+        if v is None:
+            raise KeyError(name)
+        return v
+
+    def __repr__(self):
+        return repr(self.pairs)
+
+
+class RawResponse:
+    def __init__(self, version, status, reason, headers, body, raw):
+        self.version, self.status, self.reason = version, status, reason
+        self.headers, self.body, self.raw = headers, body, raw
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return f"<RawResponse {self.status} {self.headers!r} {self.body[:200]!r}>"
+
+
+class Raw:
+    """One TCP connection speaking HTTP/1.1 by hand."""
+
+    def __init__(self, port, contract=None, timeout=5.0):
+        self.port = port
+        self.contract = contract
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.settimeout(timeout)
+        self.buf = b""
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    @staticmethod
+    def build(method, path, headers=(), body=b"", version="HTTP/1.1", host=True):
+        if isinstance(headers, dict):
+            headers = list(headers.items())
+        lines = [f"{method} {path} {version}"]
+        names = {k.lower() for k, _ in headers}
+        if host and "host" not in names:
+            lines.append("Host: 127.0.0.1")
+        lines += [f"{k}: {v}" for k, v in headers]
+        if body and "content-length" not in names and "transfer-encoding" not in names:
+            lines.append(f"Content-Length: {len(body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self):
+        d = self.sock.recv(65536)
+        if not d:
+            raise EOFError("connection closed by the server")
+        self.buf += d
+
+    def read_head(self):
+        while b"\r\n\r\n" not in self.buf:
+            self._fill()
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        version, status, reason = (lines[0].split(" ", 2) + [""])[:3]
+        pairs = []
+        for ln in lines[1:]:
+            k, _, v = ln.partition(":")
+            pairs.append((k.strip(), v.strip()))
+        return version, int(status), reason, Headers(pairs), head
+
+    def read_response(self, head_request=False):
+        version, status, reason, headers, head = self.read_head()
+        body = b""
+        if head_request or status in (204, 304) or 100 <= status < 200:
+            pass
+        elif headers.get("content-length") is not None:
+            n = int(headers.get("content-length"))
+            while len(self.buf) < n:
+                self._fill()
+            body, self.buf = self.buf[:n], self.buf[n:]
+        else:  # no length: until close
+            try:
+                while True:
+                    self._fill()
+            except EOFError:
+                pass
+            body, self.buf = self.buf, b""
+        return RawResponse(version, status, reason, headers, body, head + b"\r\n\r\n" + body)
+
+    def validate(self, method, path, resp):
+        if self.contract is not None:
+            self.contract.check(method, path.split("?", 1)[0], resp.status, resp.headers, resp.body)
+        return resp
+
+    def request(self, method, path, headers=(), body=b"", version="HTTP/1.1", validate=True):
+        self.send(self.build(method, path, headers, body, version))
+        resp = self.read_response(head_request=method == "HEAD")
+        if validate:
+            self.validate(method, path, resp)
+        return resp
+
+    def wait_eof(self, timeout):
+        """True when the server closes (EOF or reset) within timeout; data
+        that arrives first is kept in self.buf."""
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            self.sock.settimeout(left)
+            try:
+                d = self.sock.recv(65536)
+            except socket.timeout:
+                return False
+            except ConnectionResetError:
+                return True
+            if not d:
+                return True
+            self.buf += d
+
+
+# ---- a running server -------------------------------------------------------
+
+_all_procs = []
+
+
+class Server:
+    """`opx serve` on a free port, with its own database, web dir and log."""
+
+    def __init__(self, workdir, args=(), test_clock=True, contract=None):
+        self.dir = pathlib.Path(workdir)
+        self.args = list(args)
+        self.test_clock = test_clock
+        self.contract = contract
+        self.proc = None
+        self.port = None
+        self.log_path = self.dir / "server.log"
+        self.clients = []
+        self.stopped = False
+        web = self.dir / "web"
+        web.mkdir(parents=True, exist_ok=True)
+        (web / "index.html").write_bytes(INDEX_HTML)
+        (web / "app.css").write_bytes(APP_CSS)
+        (self.dir / "secret.txt").write_bytes(SECRET)  # beside web/, must never be served
+        (self.dir / "app.h").write_bytes(SECRET)
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self, port):
+        cmd = [opx_bin(), "serve", "--listen", f"127.0.0.1:{port}", "--db", str(self.dir / "opx.db"),
+               "--web", str(self.dir / "web")]
+        if self.test_clock:
+            cmd.append("--test-clock")
+        return cmd + self.args
+
+    def start(self):
+        last = ""
+        for _ in range(5):
+            port = free_port()
+            log = open(self.log_path, "ab")
+            self.proc = subprocess.Popen(self.command(port), stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, cwd=self.dir)
+            log.close()
+            _all_procs.append(self.proc)
+            self.port = port
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    break
+                if self._healthy():
+                    return self
+                time.sleep(0.02)
+            else:
+                self.proc.kill()
+                self.proc.wait()
+                raise RuntimeError(f"opx did not answer /healthz within {START_TIMEOUT_S} s:\n{self.log_tail()}")
+            last = self.log_tail()
+            if "cannot listen" not in last:
+                raise RuntimeError(f"opx exited at start with {self.proc.returncode}:\n{last}")
+        raise RuntimeError(f"opx could not listen on a free port:\n{last}")
+
+    def _healthy(self):
+        try:
+            with Raw(self.port, timeout=1) as r:
+                return r.request("GET", "/healthz", validate=False).status == 200
+        except (OSError, EOFError, ValueError):
+            return False
+
+    def client(self, **kw):
+        c = validated_client(self.base_url, self.contract, **kw)
+        self.clients.append(c)
+        return c
+
+    def raw(self, timeout=5.0):
+        return Raw(self.port, self.contract, timeout)
+
+    def log_text(self):
+        try:
+            return self.log_path.read_text("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, n=15):
+        return "\n".join(self.log_text().splitlines()[-n:])
+
+    def terminate(self):
+        self.proc.send_signal(signal.SIGTERM)
+
+    def stop(self, timeout=STOP_TIMEOUT_S, known_sanitizer_bug=False):
+        """SIGTERM (unless it has exited), wait, then the checks every
+        server must pass. Returns a list of problems (empty = fine).
+        known_sanitizer_bug: the test is an xfail for a bug a sanitizer build
+        aborts on; its report and exit code are then expected, not problems."""
+        if self.stopped:
+            return []
+        self.stopped = True
+        for c in self.clients:
+            c.close()
+        problems = []
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            rc = None
+            problems.append(f"opx (port {self.port}) did not exit within {timeout} s of SIGTERM; killed")
+        text = self.log_text()
+        if known_sanitizer_bug and any(m in text for m in SANITIZER_MARKERS):
+            return problems
+        if rc is not None and rc != 0:
+            problems.append(f"opx (port {self.port}) exited with {rc}, not 0")
+        for marker in SANITIZER_MARKERS:
+            if marker in text:
+                i = text.index(marker)
+                problems.append(f"opx (port {self.port}) log contains {marker!r}:\n"
+                                f"{text[max(0, i - 500):i + 3000]}")
+        if problems:
+            problems.append(f"log tail ({self.log_path}):\n{self.log_tail()}")
+        return problems
+
+
+def kill_leftovers():
+    """A safety net only (an interrupted run): fixtures stop every server."""
+    for p in _all_procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+atexit.register(kill_leftovers)
+
+
+# ---- API helpers ------------------------------------------------------------
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+def register(client, expect=201, **fields):
+    body = {"email": unique_email(), "password": DEFAULT_PASSWORD, "name": "Test User", "role": "client"}
+    body.update(fields)
+    r = client.post("/api/v1/auth/register", json=body)
+    assert r.status_code == expect, r.text
+    return body, r
+
+
+def login(client, email, password=DEFAULT_PASSWORD, expect=200):
+    r = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert r.status_code == expect, r.text
+    return r
+
+
+def signed_in(client, **fields):
+    """A new account, signed in: dict(email, password, token, user)."""
+    body, _ = register(client, **fields)
+    r = login(client, body["email"], body["password"])
+    j = r.json()
+    return {"email": body["email"], "password": body["password"], "token": j["token"], "user": j["user"],
+            "set_cookie": r.headers.get("set-cookie")}
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def cookie(token):
+    return {"Cookie": f"opx_session={token}"}
+
+
+def assert_problem(r, status, slug, fields=None):
+    """Status, problem+json, type and (optionally) exactly the error fields."""
+    code = r.status_code if hasattr(r, "status_code") else r.status
+    body = r.json()
+    assert code == status, (code, body)
+    assert media_type(r.headers.get("content-type")) == "application/problem+json"
+    assert body["type"] == f"urn:opx:problem:{slug}", body
+    assert body["status"] == status
+    if fields is not None:
+        assert sorted(e["field"] for e in body.get("errors", [])) == sorted(fields), body
+    return body
+
