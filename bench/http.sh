@@ -280,6 +280,23 @@ record opx_me "opx /api/v1/me" 0.50
 stop_pid "$SRV"
 forget_pid "$SRV"
 
+# ------------------------------------- 4. the default config: access log on
+# The same two requests with one JSON log line per request (the default),
+# for the record; the targets above are for the HTTP core.
+PORT=$(free_port)
+BASE=http://127.0.0.1:$PORT
+taskset -c "$SERVER_CPU" "$OPX" serve --listen "127.0.0.1:$PORT" --db "$BENCH_TMP/bench.db" \
+    >"$BENCH_TMP/opx-logged.log" 2>&1 &
+SRV=$!
+PIDS+=("$SRV")
+wait_ready "$SRV" "$PORT" "$BENCH_TMP/opx-logged.log" "opx (access log on)"
+run_wrk opx_healthz_logged "$BASE/healthz"
+record opx_healthz_logged "/healthz +log" -
+run_wrk opx_me_logged "$BASE/api/v1/me" -H "Authorization: Bearer $TOKEN"
+record opx_me_logged "/me +log" -
+stop_pid "$SRV"
+forget_pid "$SRV"
+
 # ------------------------------------------------------------------ report
 echo
 printf '%-16s %8s %7s %9s %9s\n' target req/s ratio p50 p99
