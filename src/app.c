@@ -15,11 +15,14 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "domain/accounts.h"
+#include "domain/assessment.h"
+#include "domain/tz.h"
 #include "domain/session_cache.h"
 
 app *APP;
 
 #define LAG_INTERVAL_MS 100
+#define TZDATA_ZI "/usr/share/zoneinfo/tzdata.zi"
 
 void app_config_default(app_config *cfg)
 {
@@ -151,6 +154,16 @@ int app_serve(app_config *cfg)
         log_msgf(LOG_ERROR, "%s", err);
         return 1;
     }
+    if (assessment_init(err, sizeof err) < 0) {
+        log_msgf(LOG_ERROR, "%s", err);
+        static_free(x->web);
+        return 1;
+    }
+    if (tz_load(TZDATA_ZI) < 100) {
+        log_msgf(LOG_ERROR, "cannot read the time zone list %s (Debian package tzdata)", TZDATA_ZI);
+        static_free(x->web);
+        return 1;
+    }
     if (accounts_init(x->loop, cfg->max_pending_hashes) < 0) {
         log_msgf(LOG_ERROR, "argon2id is not available");
         return 1;
@@ -236,6 +249,8 @@ out:
     ratelimit_free(x->login_acct);
     static_free(x->web);
     session_cache_free();
+    assessment_free();
+    tz_free();
     metrics_free();
     log_msgf(LOG_INFO, "stopped");
     return rc;

@@ -4,7 +4,7 @@
 set -euo pipefail
 what=${1:-run}
 build=(build-essential pkg-config meson ninja-build libuv1-dev libhttp-parser-dev
-       libjansson-dev libsqlite3-dev libsodium-dev sqlite3 curl)
+       libjansson-dev libsqlite3-dev libsodium-dev sqlite3 curl tzdata)
 test=(libcriterion-dev python3-pytest python3-httpx python3-jsonschema clang
       libclang-rt-14-dev netcat-openbsd)
 bench=(wrk hyperfine)

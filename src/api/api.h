@@ -5,6 +5,7 @@
 #ifndef OPX_API_H
 #define OPX_API_H
 #include "../http/router.h"
+#include "../store/store.h"
 
 extern const route api_routes[];
 extern const int api_nroutes;
@@ -17,9 +18,22 @@ void api_fallback(http_req *req);
 /* JSON of a user as every endpoint shows it */
 json_t *api_user_json(const char *id, const char *email, const char *name, const char *role,
                       int64_t created_at);
+/* {"amount","currency"} */
+json_t *api_money_json(int64_t amount, const char *currency);
+/* an engineer as the viewer (req's caller) may see it */
+json_t *api_engineer_json(const store_engineer *e, const http_req *viewer);
+/* 409 for a vetting move the store refused, with "state" and details */
+void api_vetting_conflict(http_req *req, const store_vet_result *res);
 /* problem for a failed store call: 503 with Retry-After for busy/timeout */
 void api_store_error(http_req *req, int rc);
 
+/* After starting a store call for req: on failure answers it (503/500);
+ * on success takes the reference that the callback drops. */
+static inline void api_track(http_req *req, int rc)
+{
+    if (rc < 0) api_store_error(req, rc);
+    else http_req_ref(req);
+}
 /* handlers */
 void api_healthz(http_req *req);
 void api_readyz(http_req *req);
@@ -30,4 +44,14 @@ void api_register(http_req *req);
 void api_login(http_req *req);
 void api_logout(http_req *req);
 void api_me(http_req *req);
+void api_skills(http_req *req);
+void api_profile_get(http_req *req);
+void api_profile_put(http_req *req);
+void api_engineer_get(http_req *req);
+void api_engineer_audit(http_req *req);
+void api_assessment_start(http_req *req);
+void api_assessment_get(http_req *req);
+void api_assessment_submit(http_req *req);
+void api_vetting_queue(http_req *req);
+void api_scorecard(http_req *req);
 #endif

@@ -14,6 +14,16 @@ const route api_routes[] = {
     {HTTP_POST, "/api/v1/auth/login", api_login, 0, 4 * KB, 0},
     {HTTP_POST, "/api/v1/auth/logout", api_logout, ROLES_SIGNED_IN, 1 * KB, 0},
     {HTTP_GET, "/api/v1/me", api_me, ROLES_SIGNED_IN, 0, 0},
+    {HTTP_GET, "/api/v1/skills", api_skills, 0, 0, 0},
+    {HTTP_GET, "/api/v1/me/profile", api_profile_get, ROLE_ENGINEER, 0, 0},
+    {HTTP_PUT, "/api/v1/me/profile", api_profile_put, ROLE_ENGINEER, 64 * KB, 0},
+    {HTTP_GET, "/api/v1/engineers/{id}", api_engineer_get, ROLES_SIGNED_IN, 0, 0},
+    {HTTP_GET, "/api/v1/engineers/{id}/audit", api_engineer_audit, ROLE_VETTER | ROLE_ADMIN, 0, 0},
+    {HTTP_POST, "/api/v1/engineers/{id}/scorecard", api_scorecard, ROLE_VETTER | ROLE_ADMIN, 64 * KB, 0},
+    {HTTP_POST, "/api/v1/me/assessment", api_assessment_start, ROLE_ENGINEER, 0, 0},
+    {HTTP_GET, "/api/v1/assessments/{id}", api_assessment_get, ROLE_ENGINEER, 0, 0},
+    {HTTP_POST, "/api/v1/assessments/{id}/submit", api_assessment_submit, ROLE_ENGINEER, 16 * KB, 0},
+    {HTTP_GET, "/api/v1/vetting/queue", api_vetting_queue, ROLE_VETTER | ROLE_ADMIN, 0, 0},
     {HTTP_POST, "/api/v1/_test/clock", api_test_clock, 0, 1 * KB, ROUTE_TEST_ONLY},
 };
 

@@ -54,6 +54,7 @@ static const char *type_name(jv_type t)
     case JV_BOOL: return "a boolean";
     case JV_OBJECT: return "an object";
     case JV_ARRAY_OF_STRING: return "an array of strings";
+    case JV_ARRAY_OF_OBJECT: return "an array of objects";
     }
     return "?";
 }
@@ -65,7 +66,8 @@ static int type_ok(json_t *v, jv_type t)
     case JV_INT: return json_is_integer(v);
     case JV_BOOL: return json_is_boolean(v);
     case JV_OBJECT: return json_is_object(v);
-    case JV_ARRAY_OF_STRING: return json_is_array(v);
+    case JV_ARRAY_OF_STRING:
+    case JV_ARRAY_OF_OBJECT: return json_is_array(v);
     }
     return 0;
 }
@@ -144,6 +146,28 @@ int jv_validate(json_t *obj, const jv_field *spec, const char *prefix, jv_errors
                 jv_validate(v, f->fields, sub, out);
             }
             break;
+        case JV_ARRAY_OF_OBJECT: {
+            size_t n = json_array_size(v);
+            if ((f->min && n < (size_t)f->min) || (f->max && n > (size_t)f->max)) {
+                jv_add_error(out, path, "must have between %lld and %lld items", (long long)f->min,
+                             (long long)f->max);
+                break;
+            }
+            size_t i;
+            json_t *item;
+            json_array_foreach(v, i, item) {
+                char ip[96];
+                snprintf(ip, sizeof ip, "%s[%zu]", path, i);
+                if (!json_is_object(item)) {
+                    jv_add_error(out, ip, "must be an object");
+                } else if (f->fields) {
+                    char sub[100];
+                    snprintf(sub, sizeof sub, "%s.", ip);
+                    jv_validate(item, f->fields, sub, out);
+                }
+            }
+            break;
+        }
         case JV_ARRAY_OF_STRING: {
             size_t n = json_array_size(v);
             if ((f->min && n < (size_t)f->min) || (f->max && n > (size_t)f->max)) {

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { JV_STRING, JV_INT, JV_BOOL, JV_OBJECT, JV_ARRAY_OF_STRING } jv_type;
+typedef enum { JV_STRING, JV_INT, JV_BOOL, JV_OBJECT, JV_ARRAY_OF_STRING, JV_ARRAY_OF_OBJECT } jv_type;
 
 typedef struct jv_field {
     const char *name;
@@ -17,7 +17,7 @@ typedef struct jv_field {
     int required;
     int64_t min, max; /* string: length in characters; int: value; array: items */
     const char *const *one_of;     /* NULL-terminated allowed strings, or NULL */
-    const struct jv_field *fields; /* JV_OBJECT: nested table, NULL-name terminated */
+    const struct jv_field *fields; /* JV_OBJECT, JV_ARRAY_OF_OBJECT: nested table, NULL-name terminated */
 } jv_field;
 
 #define JV_MAX_ERRORS 16

@@ -9,8 +9,7 @@
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "migrations.h"
-#include "sqlite_exec.h"
-#include "store.h"
+#include "sqlite_internal.h"
 
 typedef struct {
     store base;
@@ -22,13 +21,13 @@ static sq_exec *X(store *s)
     return ((sqlite_store *)s)->x;
 }
 
-static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
+void sqlite_copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
     snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
-static int submit(store *s, sq_run_fn run, int write, uint64_t deadline, store_done_cb cb,
+int sqlite_submit(store *s, sq_run_fn run, int write, uint64_t deadline, store_done_cb cb,
                   void *ctx, const void *in, void *out, const char *s1, const char *s2, int64_t n1)
 {
     sq_job *j = sq_job_new(run, deadline, cb, ctx);
@@ -55,19 +54,19 @@ static int run_ping(sq_conn *c, sq_job *j)
 
 static int s_ping(store *s, uint64_t d, store_done_cb cb, void *ctx)
 {
-    return submit(s, run_ping, 0, d, cb, ctx, NULL, NULL, NULL, NULL, 0);
+    return sqlite_submit(s, run_ping, 0, d, cb, ctx, NULL, NULL, NULL, NULL, 0);
 }
 
 /* ---- users --------------------------------------------------------------- */
 
-static int audit(sq_conn *c, const char *actor, const char *action, const char *entity,
+int sqlite_audit(sq_conn *c, int64_t at, const char *actor, const char *action, const char *entity,
                  const char *entity_id, const char *detail)
 {
     static const char sql[] = "INSERT INTO audit_log(at, actor_id, action, entity, entity_id, detail)"
                               " VALUES (?,?,?,?,?,?)";
     sqlite3_stmt *st = sq_prep(c, sql);
     if (!st) return STORE_IO;
-    sqlite3_bind_int64(st, 1, clock_now_s());
+    sqlite3_bind_int64(st, 1, at);
     sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, entity, -1, SQLITE_STATIC);
@@ -93,22 +92,22 @@ static int run_user_create(sq_conn *c, sq_job *j)
     if (rc < 0) return rc;
     char detail[96];
     snprintf(detail, sizeof detail, "{\"role\":\"%s\",\"ip\":\"%s\"}", u->role, j->s1 ? j->s1 : "");
-    return audit(c, u->id, "user.created", "user", u->id, detail);
+    return sqlite_audit(c, u->created_at, u->id, "user.created", "user", u->id, detail);
 }
 
 static int s_user_create(store *s, const store_user *u, const char *ip, uint64_t d,
                          store_done_cb cb, void *ctx)
 {
-    return submit(s, run_user_create, 1, d, cb, ctx, u, NULL, ip, NULL, 0);
+    return sqlite_submit(s, run_user_create, 1, d, cb, ctx, u, NULL, ip, NULL, 0);
 }
 
 static void read_user(sqlite3_stmt *st, int col, store_user *u)
 {
-    copy_col(u->id, sizeof u->id, st, col + 0);
-    copy_col(u->email, sizeof u->email, st, col + 1);
-    copy_col(u->name, sizeof u->name, st, col + 2);
-    copy_col(u->role, sizeof u->role, st, col + 3);
-    copy_col(u->password_hash, sizeof u->password_hash, st, col + 4);
+    sqlite_copy_col(u->id, sizeof u->id, st, col + 0);
+    sqlite_copy_col(u->email, sizeof u->email, st, col + 1);
+    sqlite_copy_col(u->name, sizeof u->name, st, col + 2);
+    sqlite_copy_col(u->role, sizeof u->role, st, col + 3);
+    sqlite_copy_col(u->password_hash, sizeof u->password_hash, st, col + 4);
     u->created_at = sqlite3_column_int64(st, col + 5);
 }
 
@@ -129,7 +128,7 @@ static int run_user_by_email(sq_conn *c, sq_job *j)
 static int s_user_by_email(store *s, const char *email, store_user *out, uint64_t d,
                            store_done_cb cb, void *ctx)
 {
-    return submit(s, run_user_by_email, 0, d, cb, ctx, NULL, out, email, NULL, 0);
+    return sqlite_submit(s, run_user_by_email, 0, d, cb, ctx, NULL, out, email, NULL, 0);
 }
 
 /* ---- sessions ------------------------------------------------------------ */
@@ -160,7 +159,7 @@ static int run_session_create(sq_conn *c, sq_job *j)
 static int s_session_create(store *s, const store_session *x, uint64_t d, store_done_cb cb,
                             void *ctx)
 {
-    return submit(s, run_session_create, 1, d, cb, ctx, x, NULL, NULL, NULL, 0);
+    return sqlite_submit(s, run_session_create, 1, d, cb, ctx, x, NULL, NULL, NULL, 0);
 }
 
 static int run_session_get(sq_conn *c, sq_job *j)
@@ -178,8 +177,8 @@ static int run_session_get(sq_conn *c, sq_job *j)
     if (rc == SQLITE_DONE) return STORE_NOTFOUND;
     if (rc != SQLITE_ROW) return sq_rc(c, rc);
     store_session *out = j->out;
-    copy_col(out->token_hash, sizeof out->token_hash, st, 0);
-    copy_col(out->csrf_token, sizeof out->csrf_token, st, 1);
+    sqlite_copy_col(out->token_hash, sizeof out->token_hash, st, 0);
+    sqlite_copy_col(out->csrf_token, sizeof out->csrf_token, st, 1);
     out->created_at = sqlite3_column_int64(st, 2);
     out->expires_at = sqlite3_column_int64(st, 3);
     read_user(st, 4, &out->user);
@@ -190,7 +189,7 @@ static int run_session_get(sq_conn *c, sq_job *j)
 static int s_session_get(store *s, const char *h, int64_t now, store_session *out, uint64_t d,
                          store_done_cb cb, void *ctx)
 {
-    return submit(s, run_session_get, 0, d, cb, ctx, NULL, out, h, NULL, now);
+    return sqlite_submit(s, run_session_get, 0, d, cb, ctx, NULL, out, h, NULL, now);
 }
 
 static int run_session_delete(sq_conn *c, sq_job *j)
@@ -206,7 +205,7 @@ static int run_session_delete(sq_conn *c, sq_job *j)
 
 static int s_session_delete(store *s, const char *h, uint64_t d, store_done_cb cb, void *ctx)
 {
-    return submit(s, run_session_delete, 1, d, cb, ctx, NULL, NULL, h, NULL, 0);
+    return sqlite_submit(s, run_session_delete, 1, d, cb, ctx, NULL, NULL, h, NULL, 0);
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */
@@ -230,6 +229,14 @@ static const store_vtbl sqlite_vtbl = {
     .session_create = s_session_create,
     .session_get = s_session_get,
     .session_delete = s_session_delete,
+    .engineer_get = sqv_engineer_get,
+    .profile_put = sqv_profile_put,
+    .attempt_start = sqv_attempt_start,
+    .attempt_get = sqv_attempt_get,
+    .attempt_finish = sqv_attempt_finish,
+    .vetting_queue = sqv_vetting_queue,
+    .scorecard_create = sqv_scorecard_create,
+    .audit_list = sqv_audit_list,
     .queue_depth = s_queue_depth,
     .close = s_close,
 };

@@ -42,6 +42,100 @@ typedef struct {
     store_user user; /* session_get fills the owner too */
 } store_session;
 
+
+/* ---- vetting ---------------------------------------------------------- */
+
+#define STORE_MAX_SKILLS 30
+#define STORE_MAX_LINKS 5
+
+typedef struct {
+    char id[32];
+    int self_level;
+    int vetted_level; /* 0: not confirmed by a vetter */
+} store_skill;
+
+/* An engineer: the user, the profile (when has_profile), skills, vetting. */
+typedef struct {
+    char user_id[32];
+    char name[404];
+    char email[256];
+    int has_profile;
+    char headline[484];  /* 120 characters */
+    char bio[20004];     /* 5000 characters */
+    int64_t rate_amount; /* minor units */
+    char currency[4];
+    char timezone[64];
+    int hours_per_week, years_experience, available;
+    int nlinks;
+    char links[STORE_MAX_LINKS][208];
+    int nskills;
+    store_skill skills[STORE_MAX_SKILLS];
+    char status[24]; /* vetting state; "registered" without a profile */
+    char level[8];   /* "" unless vetted */
+    int64_t reapply_after, status_at;
+} store_engineer;
+
+/* why a vetting write was refused (with STORE_CONFLICT) */
+enum {
+    VET_OK = 0,
+    VET_WRONG_STATE,        /* status says where the engineer is */
+    VET_PROFILE_INCOMPLETE, /* no profile yet */
+    VET_ATTEMPT_OPEN,       /* open_attempt_id */
+    VET_ATTEMPT_LIMIT,      /* next_attempt_at */
+    VET_ATTEMPT_CLOSED,     /* submitted already, or expired */
+};
+
+typedef struct {
+    int reason;
+    char status[24];
+    char open_attempt_id[32];
+    int64_t next_attempt_at;
+    int attempts_left;
+} store_vet_result;
+
+typedef struct {
+    char id[32];
+    char user_id[32];
+    char questions[4096]; /* JSON [{"q":id,"p":[perm]}], never sent as is */
+    int64_t started_at, expires_at, submitted_at; /* submitted_at 0: open */
+    char answers[2048];   /* JSON of the graded answers, once submitted */
+    int score, passed;
+} store_attempt;
+
+typedef struct {
+    char id[32];
+    char engineer_id[32], vetter_id[32];
+    int scores[5]; /* concepts, must_have, testing, production, senior */
+    char decision[12];
+    char level[8];
+    char notes[20004];
+    int nconfirm;
+    store_skill confirm[STORE_MAX_SKILLS]; /* id + vetted_level */
+    int64_t created_at, reapply_after;
+} store_scorecard;
+
+typedef struct {
+    char user_id[32], name[404], email[256], headline[484], timezone[64], currency[4];
+    int hours_per_week, years_experience, score, nskills;
+    int64_t rate_amount, waiting_since;
+    store_skill skills[STORE_MAX_SKILLS];
+} store_queue_item;
+
+#define STORE_QUEUE_MAX 100
+typedef struct {
+    int n;
+    store_queue_item items[STORE_QUEUE_MAX];
+} store_queue;
+
+#define STORE_AUDIT_MAX 100
+typedef struct {
+    int n;
+    struct {
+        int64_t at;
+        char actor_id[32], action[48], detail[256];
+    } items[STORE_AUDIT_MAX];
+} store_audit;
+
 typedef void (*store_done_cb)(void *ctx, int rc);
 typedef struct store store;
 
@@ -60,6 +154,30 @@ typedef struct store_vtbl {
                        uint64_t deadline_ns, store_done_cb cb, void *ctx);
     int (*session_delete)(store *s, const char *token_hash, uint64_t deadline_ns,
                           store_done_cb cb, void *ctx);
+    /* NOTFOUND unless user_id is an engineer; profile fields when has_profile */
+    int (*engineer_get)(store *s, const char *user_id, store_engineer *out, uint64_t deadline_ns,
+                        store_done_cb cb, void *ctx);
+    /* Writes the profile and self-rated skills (confirmed levels are kept),
+     * moves registered -> profile_complete, and re-reads into out. */
+    int (*profile_put)(store *s, const store_engineer *in, int64_t now, store_engineer *out,
+                       uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* Starts an attempt unless the rules refuse (CONFLICT + res->reason). */
+    int (*attempt_start)(store *s, const store_attempt *a, store_vet_result *res,
+                         uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    int (*attempt_get)(store *s, const char *id, store_attempt *out, uint64_t deadline_ns,
+                       store_done_cb cb, void *ctx);
+    /* Records the graded result once (CONFLICT + VET_ATTEMPT_CLOSED when it
+     * was submitted or expired); a pass moves the engineer on. */
+    int (*attempt_finish)(store *s, const store_attempt *a, int64_t now, store_vet_result *res,
+                          uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    int (*vetting_queue)(store *s, store_queue *out, uint64_t deadline_ns, store_done_cb cb,
+                         void *ctx);
+    /* Records the scorecard and the decision (CONFLICT + VET_WRONG_STATE
+     * unless the engineer is assessment_passed). */
+    int (*scorecard_create)(store *s, const store_scorecard *sc, store_vet_result *res,
+                            uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    int (*audit_list)(store *s, const char *entity, const char *entity_id, store_audit *out,
+                      uint64_t deadline_ns, store_done_cb cb, void *ctx);
     /* pending operations, for metrics and /readyz */
     int (*queue_depth)(store *s);
     /* Stops accepting work, finishes what is queued, delivers every
@@ -109,4 +227,6 @@ static inline int store_session_delete(store *s, const char *h, uint64_t d, stor
 {
     return s->v->session_delete(s, h, d, cb, ctx);
 }
+
+#define STORE_CALL(s, op, ...) ((s)->v->op((s), __VA_ARGS__))
 #endif

@@ -1,0 +1,31 @@
+/* sqlite_internal: what the SQLite backend's files share: the job
+ * submission helper, the audit writer, column copying. Not for use above
+ * src/store/. */
+#ifndef OPX_SQLITE_INTERNAL_H
+#define OPX_SQLITE_INTERNAL_H
+#include "sqlite_exec.h"
+#include "store.h"
+
+int sqlite_submit(store *s, sq_run_fn run, int write, uint64_t deadline, store_done_cb cb,
+                  void *ctx, const void *in, void *out, const char *s1, const char *s2, int64_t n1);
+int sqlite_audit(sq_conn *c, int64_t at, const char *actor, const char *action, const char *entity,
+                 const char *entity_id, const char *detail);
+void sqlite_copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col);
+
+/* sqlite_vetting.c */
+int sqv_engineer_get(store *s, const char *user_id, store_engineer *out, uint64_t d,
+                     store_done_cb cb, void *ctx);
+int sqv_profile_put(store *s, const store_engineer *in, int64_t now, store_engineer *out,
+                    uint64_t d, store_done_cb cb, void *ctx);
+int sqv_attempt_start(store *s, const store_attempt *a, store_vet_result *res, uint64_t d,
+                      store_done_cb cb, void *ctx);
+int sqv_attempt_get(store *s, const char *id, store_attempt *out, uint64_t d, store_done_cb cb,
+                    void *ctx);
+int sqv_attempt_finish(store *s, const store_attempt *a, int64_t now, store_vet_result *res,
+                       uint64_t d, store_done_cb cb, void *ctx);
+int sqv_vetting_queue(store *s, store_queue *out, uint64_t d, store_done_cb cb, void *ctx);
+int sqv_scorecard_create(store *s, const store_scorecard *sc, store_vet_result *res, uint64_t d,
+                         store_done_cb cb, void *ctx);
+int sqv_audit_list(store *s, const char *entity, const char *entity_id, store_audit *out,
+                   uint64_t d, store_done_cb cb, void *ctx);
+#endif
