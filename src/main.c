@@ -13,6 +13,7 @@
 #include "core/jsonv.h"
 #include "core/token.h"
 #include "domain/accounts.h"
+#include "domain/seed.h"
 
 #define OPX_VERSION "0.1.0"
 
@@ -76,8 +77,10 @@ static const char usage_user[] =
 static const char usage_seed[] =
     "usage: opx seed --demo [--db PATH]\n"
     "\n"
-    "Creates the demo accounts (admin@demo.opx, vetter@demo.opx, client@demo.opx;\n"
-    "password demo-pass-123) unless they exist, and prints them.\n";
+    "Creates the demo population unless it exists, and prints the accounts\n"
+    "(every password is demo-pass-123): admin@demo.opx, vetter@demo.opx,\n"
+    "client@demo.opx, 200 vetted engineers engineer1@demo.opx .. engineer200@demo.opx\n"
+    "and 12 applicants awaiting an interview, applicant1@demo.opx .. applicant12@demo.opx.\n";
 
 static const char usage_routes[] = "usage: opx routes\n\nPrints METHOD PATH ROLES for every route.\n";
 
@@ -354,24 +357,10 @@ static int cmd_seed(int argc, char **argv)
         else if (strcmp(argv[i], "--db") == 0) i++;
         else if (strncmp(argv[i], "--db=", 5) != 0) return die_usage("unknown option", usage_seed);
     if (!demo) return die_usage("only --demo seeding exists", usage_seed);
-    static const struct {
-        const char *email, *name, *role;
-    } demo_users[] = {
-        {"admin@demo.opx", "Ada Admin", "admin"},
-        {"vetter@demo.opx", "Victor Vetter", "vetter"},
-        {"client@demo.opx", "Clara Client", "client"},
-    };
-    printf("demo accounts (password demo-pass-123):\n");
-    for (size_t i = 0; i < sizeof demo_users / sizeof demo_users[0]; i++) {
-        char msg[512];
-        int rc = create_user(db, demo_users[i].email, "demo-pass-123", demo_users[i].name,
-                             demo_users[i].role, 1, msg, sizeof msg);
-        if (rc != 0 && rc != 3) {
-            fprintf(stderr, "opx seed: %s\n", msg);
-            return 1;
-        }
-        printf("  %-8s %-20s %s\n", demo_users[i].role, demo_users[i].email,
-               rc == 3 ? "(already there)" : "created");
+    char err[512] = "";
+    if (seed_demo(db, stdout, err, sizeof err) != 0) {
+        fprintf(stderr, "opx seed: %s\n", err);
+        return 1;
     }
     return 0;
 }
