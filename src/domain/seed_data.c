@@ -12,6 +12,9 @@
 
 /* ---- randomness ---------------------------------------------------------- */
 
+/* Argument evaluation order is unspecified in C, so never draw twice in one
+ * call's arguments: draw into locals first, or gcc and clang disagree. */
+
 static uint64_t mix64(uint64_t z)
 {
     z += 0x9e3779b97f4a7c15ULL;
@@ -68,28 +71,28 @@ typedef struct {
     int nzones;
 } culture;
 
-static const char *const us_first[] = {"Jordan", "Maya",    "Tyler",  "Aisha",   "Marcus",
-                                       "Rachel", "Ethan",   "Danielle", "Caleb", "Naomi",
-                                       "Brandon", "Hailey", "Devon",  "Courtney"};
-static const char *const us_last[] = {"Johnson", "Carter",  "Brooks",   "Reed",    "Coleman",
-                                      "Hayes",   "Foster",  "Sullivan", "Whitaker", "Jenkins",
-                                      "Donovan", "Richardson", "Greene", "Lawson"};
-static const char *const us_tz[] = {"America/New_York", "America/New_York", "America/Chicago",
-                                    "America/Denver", "America/Los_Angeles",
-                                    "America/Los_Angeles", "America/Toronto"};
+static const char *const us_first[] = {"Jordan",  "Maya",   "Tyler",    "Aisha",   "Marcus",
+                                       "Rachel",  "Ethan",  "Danielle", "Caleb",   "Naomi",
+                                       "Brandon", "Hailey", "Devon",    "Courtney"};
+static const char *const us_last[] = {"Johnson", "Carter",     "Brooks",   "Reed",     "Coleman",
+                                      "Hayes",   "Foster",     "Sullivan", "Whitaker", "Jenkins",
+                                      "Donovan", "Richardson", "Greene",   "Lawson"};
+static const char *const us_tz[] = {
+    "America/New_York",    "America/New_York",    "America/Chicago", "America/Denver",
+    "America/Los_Angeles", "America/Los_Angeles", "America/Toronto"};
 
 static const char *const uk_first[] = {"Oliver", "Charlotte", "James",  "Hannah",
                                        "Liam",   "Niamh",     "Thomas", "Imogen",
                                        "Callum", "Siobhán",   "Rhys",   "Eleanor"};
-static const char *const uk_last[] = {"Walsh",   "Bennett", "Hughes",   "Murphy",
-                                      "Clarke",  "Fraser",  "Doyle",    "Evans",
+static const char *const uk_last[] = {"Walsh",    "Bennett",    "Hughes",    "Murphy",
+                                      "Clarke",   "Fraser",     "Doyle",     "Evans",
                                       "O'Connor", "Harrington", "Pritchard", "Gallagher"};
 static const char *const uk_tz[] = {"Europe/London", "Europe/London", "Europe/Dublin"};
 
-static const char *const de_first[] = {"Lukas",   "Anna",  "Jonas", "Sofie", "Lars",
-                                       "Ingrid",  "Felix", "Freya", "Maarten", "Annika"};
-static const char *const de_last[] = {"Müller", "Schneider", "Jansen", "de Vries", "Lindqvist",
-                                      "Hansen", "Becker",    "Johansson", "Vogel", "Bakker"};
+static const char *const de_first[] = {"Lukas",  "Anna",  "Jonas", "Sofie",   "Lars",
+                                       "Ingrid", "Felix", "Freya", "Maarten", "Annika"};
+static const char *const de_last[] = {"Müller", "Schneider", "Jansen",    "de Vries", "Lindqvist",
+                                      "Hansen", "Becker",    "Johansson", "Vogel",    "Bakker"};
 static const char *const de_tz[] = {"Europe/Berlin", "Europe/Berlin", "Europe/Amsterdam",
                                     "Europe/Stockholm"};
 
@@ -104,7 +107,8 @@ static const char *const it_last[] = {"Rossi", "Ferrari", "Romano", "Colombo", "
 static const char *const it_tz[] = {"Europe/Rome"};
 
 static const char *const es_first[] = {"Lucía", "Javier", "Carmen", "Álvaro", "Marta", "Pablo"};
-static const char *const es_last[] = {"García", "Fernández", "López", "Martín", "Sánchez", "Navarro"};
+static const char *const es_last[] = {"García", "Fernández", "López",
+                                      "Martín", "Sánchez",   "Navarro"};
 static const char *const es_tz[] = {"Europe/Madrid"};
 
 static const char *const pt_first[] = {"Inês", "João", "Beatriz", "Tiago", "Mariana", "Rui"};
@@ -113,17 +117,17 @@ static const char *const pt_tz[] = {"Europe/Lisbon"};
 
 static const char *const pl_first[] = {"Katarzyna", "Piotr", "Agnieszka", "Tomasz",
                                        "Magdalena", "Paweł", "Zofia",     "Michał"};
-static const char *const pl_last[] = {"Nowak", "Wójcik", "Kaczmarek", "Mazur",
-                                      "Krawczyk", "Dudek", "Sikora", "Pawlak"};
+static const char *const pl_last[] = {"Nowak",    "Wójcik", "Kaczmarek", "Mazur",
+                                      "Krawczyk", "Dudek",  "Sikora",    "Pawlak"};
 static const char *const pl_tz[] = {"Europe/Warsaw"};
 
 static const char *const tr_first[] = {"Elif", "Emre", "Zeynep", "Mehmet", "Ayşe", "Burak"};
 static const char *const tr_last[] = {"Yılmaz", "Demir", "Kaya", "Şahin", "Çelik", "Aydın"};
 static const char *const tr_tz[] = {"Europe/Istanbul"};
 
-static const char *const ng_first[] = {"Amara", "Chinedu", "Ngozi",  "Tunde",
-                                       "Folake", "Emeka",  "Adaeze", "Oluwaseun"};
-static const char *const ng_last[] = {"Okafor", "Adeyemi", "Eze",     "Nwosu",
+static const char *const ng_first[] = {"Amara",  "Chinedu", "Ngozi",  "Tunde",
+                                       "Folake", "Emeka",   "Adaeze", "Oluwaseun"};
+static const char *const ng_last[] = {"Okafor",  "Adeyemi", "Eze",     "Nwosu",
                                       "Okonkwo", "Balogun", "Afolabi", "Chukwu"};
 static const char *const ng_tz[] = {"Africa/Lagos"};
 
@@ -131,36 +135,40 @@ static const char *const gh_first[] = {"Kwame", "Ama", "Yaw", "Akosua", "Kofi", 
 static const char *const gh_last[] = {"Mensah", "Boateng", "Asante", "Owusu", "Agyeman", "Darko"};
 static const char *const gh_tz[] = {"Africa/Accra"};
 
-static const char *const ke_first[] = {"Achieng", "Otieno", "Wanjiru", "Baraka", "Zawadi", "Kiprono"};
-static const char *const ke_last[] = {"Kamau", "Odhiambo", "Mwangi", "Njoroge", "Kiplagat", "Wekesa"};
+static const char *const ke_first[] = {"Achieng", "Otieno", "Wanjiru",
+                                       "Baraka",  "Zawadi", "Kiprono"};
+static const char *const ke_last[] = {"Kamau",   "Odhiambo", "Mwangi",
+                                      "Njoroge", "Kiplagat", "Wekesa"};
 static const char *const ke_tz[] = {"Africa/Nairobi"};
 
 static const char *const za_first[] = {"Thabo", "Lerato", "Sipho", "Naledi", "Kagiso", "Anele"};
-static const char *const za_last[] = {"Nkosi", "Dlamini", "Ndlovu", "Mokoena", "Khumalo", "Mahlangu"};
+static const char *const za_last[] = {"Nkosi",   "Dlamini", "Ndlovu",
+                                      "Mokoena", "Khumalo", "Mahlangu"};
 static const char *const za_tz[] = {"Africa/Johannesburg"};
 
-static const char *const ar_first[] = {"Omar", "Layla", "Youssef", "Nour",
-                                       "Karim", "Salma", "Hassan", "Rania"};
+static const char *const ar_first[] = {"Omar",  "Layla", "Youssef", "Nour",
+                                       "Karim", "Salma", "Hassan",  "Rania"};
 static const char *const ar_last[] = {"Haddad", "Mansour", "El-Sayed", "Khalil",
                                       "Nasser", "Farouk",  "Saleh",    "Aziz"};
 static const char *const ar_tz[] = {"Africa/Cairo", "Africa/Cairo", "Asia/Dubai"};
 
-static const char *const in_first[] = {"Priya",   "Arjun",   "Ananya", "Rohan",  "Kavya",
-                                       "Vikram",  "Meera",   "Aditya", "Sanjana", "Farhan",
-                                       "Nikhil",  "Deepika", "Karthik", "Shreya"};
-static const char *const in_last[] = {"Sharma", "Iyer",    "Patel",    "Reddy",  "Nair",
+static const char *const in_first[] = {"Priya",  "Arjun",   "Ananya",  "Rohan",   "Kavya",
+                                       "Vikram", "Meera",   "Aditya",  "Sanjana", "Farhan",
+                                       "Nikhil", "Deepika", "Karthik", "Shreya"};
+static const char *const in_last[] = {"Sharma",   "Iyer",  "Patel",    "Reddy",     "Nair",
                                       "Banerjee", "Gupta", "Menon",    "Chowdhury", "Qureshi",
                                       "Kulkarni", "Joshi", "Krishnan", "Bhatt"};
 static const char *const in_tz[] = {"Asia/Kolkata", "Asia/Kolkata", "Asia/Kolkata",
-                                    "Asia/Kolkata", "Asia/Dubai", "Asia/Singapore"};
+                                    "Asia/Kolkata", "Asia/Dubai",   "Asia/Singapore"};
 
-static const char *const cn_first[] = {"Wei", "Mei",    "Jun",    "Xinyi",
+static const char *const cn_first[] = {"Wei", "Mei",   "Jun",    "Xinyi",
                                        "Hao", "Yiran", "Zhiwei", "Jiahui"};
 static const char *const cn_last[] = {"Chen", "Wang", "Zhang", "Liu", "Huang", "Zhou", "Wu", "Tan"};
 static const char *const cn_tz[] = {"Asia/Shanghai", "Asia/Shanghai", "Asia/Singapore"};
 
 static const char *const jp_first[] = {"Haruto", "Yuki", "Sakura", "Kenji", "Aoi", "Ren"};
-static const char *const jp_last[] = {"Tanaka", "Sato", "Suzuki", "Takahashi", "Nakamura", "Kobayashi"};
+static const char *const jp_last[] = {"Tanaka",    "Sato",     "Suzuki",
+                                      "Takahashi", "Nakamura", "Kobayashi"};
 static const char *const jp_tz[] = {"Asia/Tokyo"};
 
 static const char *const kr_first[] = {"Minji", "Jiwoo", "Seojun", "Hyunwoo", "Jisoo", "Dohyun"};
@@ -172,11 +180,13 @@ static const char *const vn_last[] = {"Nguyen", "Tran", "Pham", "Le", "Hoang", "
 static const char *const vn_tz[] = {"Asia/Ho_Chi_Minh"};
 
 static const char *const ph_first[] = {"Paolo", "Angelica", "Jerome", "Kristine", "Rommel", "Bea"};
-static const char *const ph_last[] = {"Santos", "Reyes", "Cruz", "Bautista", "Villanueva", "Mendoza"};
+static const char *const ph_last[] = {"Santos",   "Reyes",      "Cruz",
+                                      "Bautista", "Villanueva", "Mendoza"};
 static const char *const ph_tz[] = {"Asia/Manila"};
 
 static const char *const id_first[] = {"Putri", "Budi", "Sari", "Rizky", "Dewi", "Arief"};
-static const char *const id_last[] = {"Santoso", "Wijaya", "Hidayat", "Pratama", "Kusuma", "Nugroho"};
+static const char *const id_last[] = {"Santoso", "Wijaya", "Hidayat",
+                                      "Pratama", "Kusuma", "Nugroho"};
 static const char *const id_tz[] = {"Asia/Jakarta"};
 
 static const char *const la_first[] = {"Sofía",  "Mateo",    "Valentina", "Diego",
@@ -185,8 +195,8 @@ static const char *const la_first[] = {"Sofía",  "Mateo",    "Valentina", "Dieg
 static const char *const la_last[] = {"Hernández", "Gómez",   "Ramírez", "Torres",
                                       "Castillo",  "Morales", "Vargas",  "Rojas",
                                       "Aguilar",   "Herrera", "Medina",  "Cortés"};
-static const char *const la_tz[] = {"America/Mexico_City", "America/Mexico_City",
-                                    "America/Bogota", "America/Argentina/Buenos_Aires"};
+static const char *const la_tz[] = {"America/Mexico_City", "America/Mexico_City", "America/Bogota",
+                                    "America/Argentina/Buenos_Aires"};
 
 static const char *const br_first[] = {"Gabriel", "Beatriz", "Rafael", "Larissa",
                                        "Thiago",  "Juliana", "Felipe", "Fernanda"};
@@ -194,14 +204,17 @@ static const char *const br_last[] = {"Oliveira", "Costa",   "Pereira", "Almeida
                                       "Carvalho", "Ribeiro", "Barbosa", "Rocha"};
 static const char *const br_tz[] = {"America/Sao_Paulo"};
 
-static const char *const oc_first[] = {"Jack",  "Chloe", "Lachlan", "Isla",
-                                       "Aroha", "Harrison", "Tane", "Matilda"};
+static const char *const oc_first[] = {"Jack",  "Chloe",    "Lachlan", "Isla",
+                                       "Aroha", "Harrison", "Tane",    "Matilda"};
 static const char *const oc_last[] = {"Campbell", "Kelly",     "Wilson",  "Ngata",
                                       "Parata",   "Robertson", "Stewart", "McKenzie"};
 static const char *const oc_tz[] = {"Australia/Sydney", "Australia/Sydney", "Australia/Perth",
                                     "Pacific/Auckland"};
 
-#define CULTURE(p) {p##_first, N(p##_first), p##_last, N(p##_last), p##_tz, N(p##_tz)}
+#define CULTURE(p)                                                                                 \
+    {                                                                                              \
+        p##_first, N(p##_first), p##_last, N(p##_last), p##_tz, N(p##_tz)                          \
+    }
 static const culture cultures[] = {
     CULTURE(us), CULTURE(uk), CULTURE(de), CULTURE(fr), CULTURE(it), CULTURE(es),
     CULTURE(pt), CULTURE(pl), CULTURE(tr), CULTURE(ng), CULTURE(gh), CULTURE(ke),
@@ -209,24 +222,15 @@ static const culture cultures[] = {
     CULTURE(vn), CULTURE(ph), CULTURE(id), CULTURE(la), CULTURE(br), CULTURE(oc),
 };
 
-/* Every zone above, for the engineers who moved. */
-static const char *const all_zones[] = {
-    "America/New_York", "America/Chicago",  "America/Denver",   "America/Los_Angeles",
-    "America/Toronto",  "America/Mexico_City", "America/Bogota", "America/Sao_Paulo",
-    "America/Argentina/Buenos_Aires",
-    "Europe/London",    "Europe/Dublin",    "Europe/Lisbon",    "Europe/Madrid",
-    "Europe/Paris",     "Europe/Rome",      "Europe/Berlin",    "Europe/Amsterdam",
-    "Europe/Stockholm", "Europe/Warsaw",    "Europe/Istanbul",
-    "Africa/Lagos",     "Africa/Accra",     "Africa/Nairobi",   "Africa/Johannesburg",
-    "Africa/Cairo",
-    "Asia/Dubai",       "Asia/Kolkata",     "Asia/Singapore",   "Asia/Shanghai",
-    "Asia/Tokyo",       "Asia/Seoul",       "Asia/Ho_Chi_Minh", "Asia/Manila",
-    "Asia/Jakarta",
-    "Australia/Sydney", "Australia/Perth",  "Pacific/Auckland",
+/* Where the engineers who moved abroad live: the usual tech hubs. */
+static const char *const hub_zones[] = {
+    "Europe/London",    "Europe/Berlin",    "Europe/Amsterdam",    "Europe/Lisbon",
+    "America/New_York", "America/Toronto",  "America/Los_Angeles", "Asia/Singapore",
+    "Asia/Dubai",       "Australia/Sydney",
 };
 
-static const char *const eur_zones[] = {"Europe/Dublin", "Europe/Lisbon", "Europe/Madrid",
-                                        "Europe/Paris",  "Europe/Rome",   "Europe/Berlin",
+static const char *const eur_zones[] = {"Europe/Dublin",   "Europe/Lisbon", "Europe/Madrid",
+                                        "Europe/Paris",    "Europe/Rome",   "Europe/Berlin",
                                         "Europe/Amsterdam"};
 
 /* A keyed bijection on [0, n): a 4-round Feistel network on the smallest
@@ -234,13 +238,15 @@ static const char *const eur_zones[] = {"Europe/Dublin", "Europe/Lisbon", "Europ
 static uint32_t permute(unsigned seed, uint32_t x, uint32_t n)
 {
     int h = 1;
-    while ((1ULL << (2 * h)) < n) h++;
+    while ((1ULL << (2 * h)) < n)
+        h++;
     uint32_t mask = (1U << h) - 1;
     do {
         uint32_t l = x >> h, r = x & mask;
         for (uint32_t round = 0; round < 4; round++) {
             uint32_t f = (uint32_t)mix64(((uint64_t)seed << 32) ^ ((uint64_t)round << 24) ^ r ^
-                                         0x5eed0f0bULL) & mask;
+                                         0x5eed0f0bULL) &
+                         mask;
             uint32_t t = r;
             r = l ^ f;
             l = t;
@@ -311,8 +317,8 @@ static int skill_weight(int k)
 
 enum { MID, SENIOR, STAFF };
 
-static const char *const group_ids[] = {"frameworks", "database-drivers", "http-clients",
-                                        "concurrency", "testing", "production"};
+static const char *const group_ids[] = {"frameworks",  "database-drivers", "http-clients",
+                                        "concurrency", "testing",          "production"};
 /* how likely a further skill comes from each group, by level */
 static const int group_weights[3][6] = {
     {2, 5, 5, 6, 4, 2},
@@ -359,7 +365,8 @@ static void utf8_trim(char *s)
     size_t n = strlen(s);
     if (n == 0) return;
     size_t p = n - 1;
-    while (p > 0 && ((unsigned char)s[p] & 0xC0) == 0x80) p--;
+    while (p > 0 && ((unsigned char)s[p] & 0xC0) == 0x80)
+        p--;
     unsigned char c = (unsigned char)s[p];
     size_t need = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
     if (p + need > n) s[p] = '\0';
@@ -381,12 +388,12 @@ static void handle_part(const char *in, char *out, size_t size)
     static const struct {
         const char *u, *a;
     } fold[] = {
-        {"á", "a"}, {"à", "a"}, {"â", "a"}, {"ä", "a"}, {"ã", "a"}, {"ą", "a"}, {"Á", "a"},
-        {"é", "e"}, {"è", "e"}, {"ê", "e"}, {"ë", "e"}, {"ę", "e"}, {"É", "e"}, {"í", "i"},
-        {"ì", "i"}, {"î", "i"}, {"ï", "i"}, {"ı", "i"}, {"İ", "i"}, {"ó", "o"}, {"ò", "o"},
-        {"ô", "o"}, {"ö", "o"}, {"õ", "o"}, {"ø", "o"}, {"Ö", "o"}, {"ú", "u"}, {"ù", "u"},
-        {"û", "u"}, {"ü", "u"}, {"Ü", "u"}, {"ñ", "n"}, {"ń", "n"}, {"ç", "c"}, {"ć", "c"},
-        {"Ç", "c"}, {"ş", "s"}, {"ś", "s"}, {"Ş", "s"}, {"ğ", "g"}, {"ł", "l"}, {"ż", "z"},
+        {"á", "a"}, {"à", "a"},  {"â", "a"}, {"ä", "a"}, {"ã", "a"}, {"ą", "a"}, {"Á", "a"},
+        {"é", "e"}, {"è", "e"},  {"ê", "e"}, {"ë", "e"}, {"ę", "e"}, {"É", "e"}, {"í", "i"},
+        {"ì", "i"}, {"î", "i"},  {"ï", "i"}, {"ı", "i"}, {"İ", "i"}, {"ó", "o"}, {"ò", "o"},
+        {"ô", "o"}, {"ö", "o"},  {"õ", "o"}, {"ø", "o"}, {"Ö", "o"}, {"ú", "u"}, {"ù", "u"},
+        {"û", "u"}, {"ü", "u"},  {"Ü", "u"}, {"ñ", "n"}, {"ń", "n"}, {"ç", "c"}, {"ć", "c"},
+        {"Ç", "c"}, {"ş", "s"},  {"ś", "s"}, {"Ş", "s"}, {"ğ", "g"}, {"ł", "l"}, {"ż", "z"},
         {"ź", "z"}, {"ß", "ss"},
     };
     size_t o = 0;
@@ -436,16 +443,16 @@ static void handle_part(const char *in, char *out, size_t size)
 static const struct {
     const char *article, *name;
 } domains[] = {
-    {"a", "fintech"},       {"a", "logistics"},     {"a", "health-tech"},
-    {"an", "ad-tech"},      {"an", "e-commerce"},   {"an", "IoT telemetry"},
-    {"an", "edtech"},       {"a", "travel booking"}, {"a", "media streaming"},
-    {"a", "B2B SaaS"},      {"an", "insurance"},    {"a", "food delivery"},
-    {"a", "climate-tech"},  {"an", "online gaming"}, {"a", "developer tooling"},
-    {"a", "payments"},      {"a", "ticketing"},     {"a", "property-tech"},
+    {"a", "fintech"},      {"a", "logistics"},      {"a", "health-tech"},
+    {"an", "ad-tech"},     {"an", "e-commerce"},    {"an", "IoT telemetry"},
+    {"an", "edtech"},      {"a", "travel booking"}, {"a", "media streaming"},
+    {"a", "B2B SaaS"},     {"an", "insurance"},     {"a", "food delivery"},
+    {"a", "climate-tech"}, {"an", "online gaming"}, {"a", "developer tooling"},
+    {"a", "payments"},     {"a", "ticketing"},      {"a", "property-tech"},
 };
 
-static const char *const providers[] = {"payments", "shipping", "KYC", "SMS", "geocoding",
-                                        "fraud-scoring"};
+static const char *const providers[] = {"payments", "shipping",  "KYC",
+                                        "SMS",      "geocoding", "fraud-scoring"};
 static const char *const flows[] = {"payment", "webhook", "notification", "billing", "refund"};
 
 /* Prose label of a framework for the bio. */
@@ -496,10 +503,11 @@ static int achievement(rng *r, int k, char *out, size_t size)
                  "%d internal services now share.",
                  between(r, 4, 30));
     } else if (strcmp(id, "asyncpg") == 0) {
+        int before = 10 * between(r, 18, 90), after = between(r, 25, 120);
         snprintf(out, size,
                  "At %s %s company I moved the hot read path to asyncpg with a properly sized "
                  "pool, taking p99 latency from %d ms to %d ms.",
-                 art, dom, 10 * between(r, 18, 90), between(r, 25, 120));
+                 art, dom, before, after);
     } else if (strcmp(id, "sqlalchemy-async") == 0) {
         snprintf(out, size,
                  "I migrated %s %s backend from sync SQLAlchemy to its asyncio extension one "
@@ -535,10 +543,11 @@ static int achievement(rng *r, int k, char *out, size_t size)
                  "at a time under load, using asyncio debug mode and py-spy.",
                  10 * between(r, 8, 90));
     } else if (strcmp(id, "gather-wait") == 0) {
+        int before = between(r, 30, 240), after = between(r, 3, 20);
         snprintf(out, size,
                  "I rewrote a report builder from sequential awaits to bounded gather calls, "
                  "dropping generation time from %d s to %d s.",
-                 between(r, 30, 240), between(r, 3, 20));
+                 before, after);
     } else if (strcmp(id, "timeouts") == 0) {
         snprintf(out, size,
                  "I introduced end-to-end deadlines across %d services, so a slow dependency now "
@@ -619,8 +628,9 @@ static void opening(rng *r, int lvl, int years, int fw, char *out, size_t size)
     const char *art = domains[d].article, *dom = domains[d].name, *f = framework_prose(fw);
     switch (below(r, lvl == MID ? 5 : 6)) {
     case 0:
-        snprintf(out, size, "%d years of Python, most recently building async services with %s "
-                            "in %s.",
+        snprintf(out, size,
+                 "%d years of Python, most recently building async services with %s "
+                 "in %s.",
                  years, f, dom);
         break;
     case 1:
@@ -636,8 +646,9 @@ static void opening(rng *r, int lvl, int years, int fw, char *out, size_t size)
                  years, f, art, dom);
         break;
     case 3:
-        snprintf(out, size, "I build and rescue async Python services; %d years in, most of them "
-                            "on %s.",
+        snprintf(out, size,
+                 "I build and rescue async Python services; %d years in, most of them "
+                 "on %s.",
                  years, f);
         break;
     case 4:
@@ -701,6 +712,9 @@ static const char *const gaps[5] = {
     "Production answers were more textbook than lived-in.",
     "Less experience owning design decisions, so best placed on a team with a senior lead.",
 };
+/* the gap for the senior line, for someone already hired as senior or staff */
+static const char *const senior_gap =
+    "Design answers were sound but cautious; give a clear brief on architecture work.";
 static const char *const recommendations[3] = {
     "A solid pick for well-scoped feature work.",
     "Comfortable recommending for senior engagements.",
@@ -733,8 +747,8 @@ void seed_engineer_make(unsigned seed, int i, seed_engineer *e)
     const char *last = cu->last[x / (uint32_t)cu->nfirst];
     snprintf(e->name, sizeof e->name, "%s %s", first, last);
 
-    /* where: usually a zone of the culture, sometimes anywhere */
-    const char *tz = chance(&r, 8) ? PICK(&r, all_zones) : cu->zones[below(&r, cu->nzones)];
+    /* where: usually a zone of the culture, sometimes a hub abroad */
+    const char *tz = chance(&r, 8) ? PICK(&r, hub_zones) : cu->zones[below(&r, cu->nzones)];
     snprintf(e->timezone, sizeof e->timezone, "%s", tz);
 
     /* level, and what follows from it */
@@ -777,17 +791,27 @@ void seed_engineer_make(unsigned seed, int i, seed_engineer *e)
     int k = pick_skill(&r, taken, 3, lvl);
     if (k >= 0) taken[order[n++] = k] = 1;
     if (chance(&r, 90) && (k = pick_skill(&r, taken, 1, lvl)) >= 0) taken[order[n++] = k] = 1;
-    while (n < want && (k = pick_skill(&r, taken, -1, lvl)) >= 0) taken[order[n++] = k] = 1;
+    while (n < want && (k = pick_skill(&r, taken, -1, lvl)) >= 0)
+        taken[order[n++] = k] = 1;
     if (fw < 0) fw = order[0];
+    for (int s = 2; s < n; s++) /* the rest in catalog order, after the main framework */
+        for (int j = s; j > 1 && order[j - 1] > order[j]; j--) {
+            int tmp = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = tmp;
+        }
 
     static const int self_base[] = {3, 4, 4};
     static const int self_up[] = {25, 30, 50}, self_down[] = {25, 20, 10};
     for (int s = 0; s < n; s++) {
         int self = self_base[lvl];
         int roll = below(&r, 100);
-        if (roll < self_up[lvl]) self++;
-        else if (roll < self_up[lvl] + self_down[lvl]) self--;
-        if (s == 0 && self < self_base[lvl] + 1) self = self_base[lvl] + 1; /* their main framework */
+        if (roll < self_up[lvl])
+            self++;
+        else if (roll < self_up[lvl] + self_down[lvl])
+            self--;
+        if (s == 0 && self < self_base[lvl] + 1)
+            self = self_base[lvl] + 1; /* their main framework */
         self = clamp(self, 1, 5);
         int vroll = below(&r, 100);
         int vetted = vroll < 62 ? self : vroll < 88 ? self - 1 : self + 1;
@@ -802,8 +826,10 @@ void seed_engineer_make(unsigned seed, int i, seed_engineer *e)
     static const int score_min[3][5] = {{2, 3, 2, 2, 1}, {3, 3, 3, 3, 3}, {4, 4, 3, 4, 4}};
     for (int c = 0; c < 5; c++) {
         int roll = below(&r, 100), s = score_base[lvl][c];
-        if (roll < 20) s--;
-        else if (roll < 45) s++;
+        if (roll < 20)
+            s--;
+        else if (roll < 45)
+            s++;
         e->scores[c] = clamp(s, score_min[lvl][c], 5);
     }
     static const int qlo[] = {14, 16, 17}, qhi[] = {18, 20, 20};
@@ -829,7 +855,8 @@ void seed_engineer_make(unsigned seed, int i, seed_engineer *e)
             used[s] = 1;
             tags[ntags++] = skill_label(order[s]);
         }
-    while (ntags < 3) tags[ntags++] = "asyncio";
+    while (ntags < 3)
+        tags[ntags++] = "asyncio";
 
     static const char *const staff_words[] = {"Staff ", "Principal "};
     const char *lw = lvl == MID ? "" : lvl == SENIOR ? "Senior " : PICK(&r, staff_words);
@@ -871,8 +898,10 @@ void seed_engineer_make(unsigned seed, int i, seed_engineer *e)
 
     int cand[SEED_MAX_SKILLS], ncand = 0, tests[SEED_MAX_SKILLS], ntests = 0;
     for (int s = 0; s < n; s++) {
-        if (group_of(order[s]) == 4) tests[ntests++] = order[s];
-        else cand[ncand++] = order[s];
+        if (group_of(order[s]) == 4)
+            tests[ntests++] = order[s];
+        else
+            cand[ncand++] = order[s];
     }
     for (int s = ncand - 1; s > 0; s--) { /* shuffle the stories */
         int j = below(&r, s + 1), tmp = cand[s];
@@ -952,8 +981,9 @@ void seed_engineer_make(unsigned seed, int i, seed_engineer *e)
     snprintf(e->notes, sizeof e->notes, "%s%s%s", strengths[best][v][0], first,
              strengths[best][v][1]);
     if (chance(&r, 85)) {
-        const char *second = e->scores[worst] <= 3 && worst != best ? gaps[worst]
-                                                                    : recommendations[lvl];
+        const char *second = recommendations[lvl];
+        if (e->scores[worst] <= 3 && worst != best)
+            second = worst == 4 && lvl != MID ? senior_gap : gaps[worst];
         add_sentence(e->notes, sizeof e->notes, second);
     }
 }
