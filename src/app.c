@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "domain/accounts.h"
+#include "domain/jobs.h"
 #include "domain/assessment.h"
 #include "domain/tz.h"
 #include "domain/session_cache.h"
@@ -86,6 +87,21 @@ static double m_cache_misses(void *a)
     (void)a;
     return (double)session_cache_misses();
 }
+static double m_jobs_running(void *a)
+{
+    (void)a;
+    return (double)jobs_running();
+}
+static double m_jobs_done(void *a)
+{
+    (void)a;
+    return (double)jobs_done_total();
+}
+static double m_jobs_failed(void *a)
+{
+    (void)a;
+    return (double)jobs_failed_total();
+}
 static double m_draining(void *a)
 {
     return ((app *)a)->draining;
@@ -108,18 +124,26 @@ static void on_walk_close(uv_handle_t *h, void *arg)
     if (!uv_is_closing(h)) uv_close(h, NULL);
 }
 
+/* last step of the drain: no request and no job is left; the store goes */
+static void on_jobs_idle(void *arg)
+{
+    app *x = arg;
+    log_msgf(LOG_INFO, "drained; closing the database");
+    if (x->store) x->store->v->close(x->store);
+    x->store = NULL;
+}
+
 static void on_drained(http_server *srv)
 {
     (void)srv;
     app *x = APP;
-    log_msgf(LOG_INFO, "drained; closing the database");
     uv_timer_stop(&x->lag_timer);
     uv_close((uv_handle_t *)&x->lag_timer, NULL);
     uv_close((uv_handle_t *)&x->sigterm, NULL);
     uv_close((uv_handle_t *)&x->sigint, NULL);
     http_server_close(&x->srv);
-    if (x->store) x->store->v->close(x->store);
-    x->store = NULL;
+    /* running jobs finish (their work commits or their lease runs out) */
+    jobs_stop(on_jobs_idle, x);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -200,6 +224,10 @@ int app_serve(app_config *cfg)
                      "counter", m_cache_hits, x);
     metrics_register("opx_session_cache_misses_total", "Session lookups that asked the database.",
                      "counter", m_cache_misses, x);
+    metrics_register("opx_jobs_running", "Background jobs running now.", "gauge", m_jobs_running, x);
+    metrics_register("opx_jobs_done_total", "Background jobs completed.", "counter", m_jobs_done, x);
+    metrics_register("opx_jobs_failed_total", "Background job runs that failed (retried later).",
+                     "counter", m_jobs_failed, x);
     metrics_register("opx_draining", "1 while shutting down.", "gauge", m_draining, x);
 
     http_server_init(&x->srv, x->loop, &cfg->lim);
@@ -220,6 +248,7 @@ int app_serve(app_config *cfg)
         uv_run(x->loop, UV_RUN_DEFAULT);
         goto out;
     }
+    jobs_start(x->loop, x->store);
     uv_signal_init(x->loop, &x->sigterm);
     uv_signal_init(x->loop, &x->sigint);
     x->sigterm.data = x->sigint.data = x;

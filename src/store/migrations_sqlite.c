@@ -86,6 +86,28 @@ const migration sqlite_migrations[] = {
      "  created_at INTEGER NOT NULL\n"
      ") STRICT;\n"
      "CREATE INDEX scorecards_engineer ON scorecards(engineer_id, created_at);\n"},
+    {3, "durable jobs and notifications",
+     "CREATE TABLE jobs (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  ref TEXT NOT NULL,\n"
+     "  run_at INTEGER NOT NULL,\n"
+     "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+     "  lease_until INTEGER NOT NULL DEFAULT 0,\n"
+     "  done_at INTEGER,\n"
+     "  last_error TEXT,\n"
+     "  UNIQUE (kind, ref)\n"
+     ") STRICT;\n"
+     "CREATE INDEX jobs_due ON jobs(run_at) WHERE done_at IS NULL;\n"
+     "CREATE TABLE notifications (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  payload TEXT NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  read_at INTEGER\n"
+     ") STRICT;\n"
+     "CREATE INDEX notifications_user ON notifications(user_id, id);\n"},
 };
 
 const int sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -237,6 +237,8 @@ static const store_vtbl sqlite_vtbl = {
     .vetting_queue = sqv_vetting_queue,
     .scorecard_create = sqv_scorecard_create,
     .audit_list = sqv_audit_list,
+    .jobs_claim = sqj_jobs_claim,
+    .job_done = sqj_job_done,
     .queue_depth = s_queue_depth,
     .close = s_close,
 };

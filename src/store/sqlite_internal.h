@@ -12,6 +12,14 @@ int sqlite_audit(sq_conn *c, int64_t at, const char *actor, const char *action, 
                  const char *entity_id, const char *detail);
 void sqlite_copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col);
 
+/* sqlite_jobs.c: scheduling inside a running transaction */
+int sqlite_job_schedule(sq_conn *c, const char *kind, const char *ref, int64_t run_at);
+int sqlite_job_mark_done(sq_conn *c, const char *id, int64_t now, const char *error);
+int sqj_jobs_claim(store *s, int64_t now, int lease_s, store_job_batch *out, uint64_t d,
+                   store_done_cb cb, void *ctx);
+int sqj_job_done(store *s, const char *id, int64_t now, const char *error, uint64_t d,
+                 store_done_cb cb, void *ctx);
+
 /* sqlite_vetting.c */
 int sqv_engineer_get(store *s, const char *user_id, store_engineer *out, uint64_t d,
                      store_done_cb cb, void *ctx);

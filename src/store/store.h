@@ -136,6 +136,22 @@ typedef struct {
     } items[STORE_AUDIT_MAX];
 } store_audit;
 
+/* ---- durable jobs --------------------------------------------------------- */
+
+#define STORE_JOBS_CLAIM_MAX 32
+typedef struct {
+    char id[32];
+    char kind[32];
+    char ref[32];
+    int64_t run_at;
+    int attempts;
+} store_job;
+
+typedef struct {
+    int n;
+    store_job jobs[STORE_JOBS_CLAIM_MAX];
+} store_job_batch;
+
 typedef void (*store_done_cb)(void *ctx, int rc);
 typedef struct store store;
 
@@ -178,6 +194,15 @@ typedef struct store_vtbl {
                             uint64_t deadline_ns, store_done_cb cb, void *ctx);
     int (*audit_list)(store *s, const char *entity, const char *entity_id, store_audit *out,
                       uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* Leases up to STORE_JOBS_CLAIM_MAX due jobs (run_at <= now, not done,
+     * lease expired) until now + lease_s; a crashed holder's lease simply
+     * runs out and the job is claimed again. */
+    int (*jobs_claim)(store *s, int64_t now, int lease_s, store_job_batch *out, uint64_t deadline_ns,
+                      store_done_cb cb, void *ctx);
+    /* Marks a job done (kind-specific effects mark it in their own
+     * transaction instead, so effect and completion commit together). */
+    int (*job_done)(store *s, const char *id, int64_t now, const char *error, uint64_t deadline_ns,
+                    store_done_cb cb, void *ctx);
     /* pending operations, for metrics and /readyz */
     int (*queue_depth)(store *s);
     /* Stops accepting work, finishes what is queued, delivers every
