@@ -17,7 +17,9 @@
 #include "domain/accounts.h"
 #include "domain/jobs.h"
 #include "domain/assessment.h"
+#include "domain/shortlist.h"
 #include "domain/tz.h"
+#include "domain/tzinfo.h"
 #include "domain/session_cache.h"
 
 app *APP;
@@ -199,6 +201,15 @@ int app_serve(app_config *cfg)
         return 1;
     }
     session_cache_init(4096, cfg->session_cache_ttl_s);
+    if (tzinfo_load_all("/usr/share/zoneinfo") < 100 || shortlist_init() < 0 ||
+        shortlist_rebuild(x->loop, x->store, err, sizeof err) < 0) {
+        log_msgf(LOG_ERROR, "cannot build the matching index: %s", err[0] ? err : "time zones");
+        x->store->v->close(x->store);
+        x->store = NULL;
+        uv_run(x->loop, UV_RUN_DEFAULT);
+        static_free(x->web);
+        return 1;
+    }
     x->login_ip = ratelimit_new(65536, cfg->login_ip_burst, cfg->login_ip_refill);
     x->login_acct = ratelimit_new(65536, cfg->login_acct_burst, cfg->login_acct_refill);
 
@@ -279,6 +290,8 @@ out:
     static_free(x->web);
     session_cache_free();
     assessment_free();
+    shortlist_free();
+    tzinfo_free();
     tz_free();
     metrics_free();
     log_msgf(LOG_INFO, "stopped");

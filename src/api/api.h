@@ -22,6 +22,8 @@ json_t *api_user_json(const char *id, const char *email, const char *name, const
 json_t *api_money_json(int64_t amount, const char *currency);
 /* an engineer as the viewer (req's caller) may see it */
 json_t *api_engineer_json(const store_engineer *e, const http_req *viewer);
+/* a request with its candidates, as its owner sees it */
+json_t *api_request_json(const store_request *r);
 /* 409 for a vetting move the store refused, with "state" and details */
 void api_vetting_conflict(http_req *req, const store_vet_result *res);
 /* problem for a failed store call: 503 with Retry-After for busy/timeout */
@@ -54,4 +56,6 @@ void api_assessment_get(http_req *req);
 void api_assessment_submit(http_req *req);
 void api_vetting_queue(http_req *req);
 void api_scorecard(http_req *req);
+void api_request_create(http_req *req);
+void api_request_get(http_req *req);
 #endif

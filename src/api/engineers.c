@@ -9,6 +9,7 @@
 #include <string.h>
 #include "../app.h"
 #include "../core/clock.h"
+#include "../domain/shortlist.h"
 #include "../domain/skills.h"
 #include "../domain/tz.h"
 #include "api.h"
@@ -51,8 +52,9 @@ json_t *api_engineer_json(const store_engineer *e, const http_req *viewer)
         e->level[0] ? json_string(e->level) : json_null(), "reapply_after",
         time_or_null(e->reapply_after), "rating");
     if (self || staff) json_object_set_new(o, "email", json_string(e->email));
-    if (e->has_profile && (self || !(a->role_bit & ROLE_ENGINEER)))
-        json_object_set_new(o, "hourly_rate", api_money_json(e->rate_amount, e->currency));
+    if (self || !(a->role_bit & ROLE_ENGINEER))
+        json_object_set_new(o, "hourly_rate", e->has_profile ? api_money_json(e->rate_amount, e->currency)
+                                                             : json_null());
     return o;
 }
 
@@ -174,6 +176,7 @@ static void check_profile(json_t *body, profile_state *st, jv_errors *errs)
         json_array_foreach(links, i, v) {
             char path[32];
             snprintf(path, sizeof path, "links[%zu]", i);
+            if (!json_is_string(v)) continue; /* the schema said so already */
             if (!valid_url(json_string_value(v)))
                 jv_add_error(errs, path, "must be an http(s) URL of at most 200 characters");
             else if (in->nlinks < STORE_MAX_LINKS)
@@ -236,8 +239,12 @@ static void on_profile_written(void *ctx, int rc)
     profile_state *st = ctx;
     http_req *req = st->req;
     if (!http_req_cancelled(req)) {
-        if (rc < 0) api_store_error(req, rc);
-        else http_respond_json(req, 200, json_pack("{s:o}", "engineer", api_engineer_json(&st->out, req)));
+        if (rc < 0) {
+            api_store_error(req, rc);
+        } else {
+            shortlist_update(&st->out);
+            http_respond_json(req, 200, json_pack("{s:o}", "engineer", api_engineer_json(&st->out, req)));
+        }
     }
     http_req_unref(req);
 }

@@ -24,6 +24,8 @@ const route api_routes[] = {
     {HTTP_GET, "/api/v1/assessments/{id}", api_assessment_get, ROLE_ENGINEER, 0, 0},
     {HTTP_POST, "/api/v1/assessments/{id}/submit", api_assessment_submit, ROLE_ENGINEER, 16 * KB, 0},
     {HTTP_GET, "/api/v1/vetting/queue", api_vetting_queue, ROLE_VETTER | ROLE_ADMIN, 0, 0},
+    {HTTP_POST, "/api/v1/requests", api_request_create, ROLE_CLIENT, 64 * KB, 0},
+    {HTTP_GET, "/api/v1/requests/{id}", api_request_get, ROLE_CLIENT | ROLE_ADMIN, 0, 0},
     {HTTP_POST, "/api/v1/_test/clock", api_test_clock, 0, 1 * KB, ROUTE_TEST_ONLY},
 };
 

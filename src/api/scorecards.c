@@ -8,6 +8,7 @@
 #include "../app.h"
 #include "../core/clock.h"
 #include "../core/token.h"
+#include "../domain/shortlist.h"
 #include "../domain/vetting.h"
 #include "api.h"
 
@@ -114,6 +115,7 @@ static void on_engineer_after(void *ctx, int rc)
         if (rc < 0) {
             api_store_error(req, rc);
         } else {
+            shortlist_update(&st->e);
             const store_scorecard *sc = &st->sc;
             char at[32];
             clock_rfc3339(sc->created_at, at);

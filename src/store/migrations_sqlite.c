@@ -108,6 +108,37 @@ const migration sqlite_migrations[] = {
      "  read_at INTEGER\n"
      ") STRICT;\n"
      "CREATE INDEX notifications_user ON notifications(user_id, id);\n"},
+    {4, "requests and candidates",
+     "CREATE TABLE requests (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  client_id TEXT NOT NULL REFERENCES users(id),\n"
+     "  title TEXT NOT NULL,\n"
+     "  description TEXT NOT NULL,\n"
+     "  spec TEXT NOT NULL,\n"
+     "  status TEXT NOT NULL CHECK (status IN ('matching','matched','filled','breached','cancelled')),\n"
+     "  relaxed TEXT NOT NULL DEFAULT '[]',\n"
+     "  sla_deadline INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  matched_at INTEGER,\n"
+     "  breached_at INTEGER\n"
+     ") STRICT;\n"
+     "CREATE INDEX requests_client ON requests(client_id, created_at);\n"
+     "CREATE INDEX requests_open ON requests(status, sla_deadline);\n"
+     "CREATE TABLE candidates (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  request_id TEXT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,\n"
+     "  engineer_id TEXT NOT NULL REFERENCES users(id),\n"
+     "  status TEXT NOT NULL CHECK (status IN ('invited','accepted','declined','expired','hired')),\n"
+     "  score REAL NOT NULL,\n"
+     "  rank INTEGER NOT NULL,\n"
+     "  explain TEXT NOT NULL,\n"
+     "  invited_at INTEGER NOT NULL,\n"
+     "  expires_at INTEGER NOT NULL,\n"
+     "  responded_at INTEGER,\n"
+     "  decline_reason TEXT,\n"
+     "  UNIQUE (request_id, engineer_id)\n"
+     ") STRICT;\n"
+     "CREATE INDEX candidates_engineer ON candidates(engineer_id, status);\n"},
 };
 
 const int sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

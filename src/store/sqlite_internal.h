@@ -20,6 +20,14 @@ int sqj_jobs_claim(store *s, int64_t now, int lease_s, store_job_batch *out, uin
 int sqj_job_done(store *s, const char *id, int64_t now, const char *error, uint64_t d,
                  store_done_cb cb, void *ctx);
 
+/* sqlite_requests.c */
+int sqr_request_create(store *s, const store_request *r, uint64_t d, store_done_cb cb, void *ctx);
+int sqr_request_get(store *s, const char *id, store_request *out, uint64_t d, store_done_cb cb,
+                    void *ctx);
+
+int sqr_matchable_page(store *s, const char *after, store_match_page *out, uint64_t d,
+                       store_done_cb cb, void *ctx);
+
 /* sqlite_vetting.c */
 int sqv_engineer_get(store *s, const char *user_id, store_engineer *out, uint64_t d,
                      store_done_cb cb, void *ctx);

@@ -136,6 +136,45 @@ typedef struct {
     } items[STORE_AUDIT_MAX];
 } store_audit;
 
+/* ---- requests and candidates ------------------------------------------------ */
+
+#define STORE_MAX_CANDIDATES 24
+typedef struct {
+    char id[32], request_id[32], engineer_id[32];
+    char status[12]; /* invited | accepted | declined | expired | hired */
+    double score;
+    int rank;
+    char explain[3072]; /* JSON */
+    char engineer_name[404];
+    int64_t invited_at, expires_at, responded_at;
+} store_candidate;
+
+typedef struct {
+    char id[32], client_id[32];
+    char title[484];
+    char description[40004];
+    char spec[4096];   /* JSON: the fields matching uses, as validated */
+    char status[16];   /* matching | matched | filled | breached | cancelled */
+    char relaxed[256]; /* JSON array of what the SLA widening relaxed */
+    int64_t sla_deadline, created_at, matched_at, breached_at;
+    int ncand;
+    store_candidate cand[STORE_MAX_CANDIDATES];
+} store_request;
+
+/* one vetted engineer as matching needs it */
+typedef struct {
+    char user_id[32], currency[4], timezone[64], level[8];
+    int available, hours_per_week, nskills;
+    int64_t rate_amount;
+    store_skill skills[STORE_MAX_SKILLS];
+} store_match_row;
+
+#define STORE_MATCH_PAGE 256
+typedef struct {
+    int n;
+    store_match_row rows[STORE_MATCH_PAGE];
+} store_match_page;
+
 /* ---- durable jobs --------------------------------------------------------- */
 
 #define STORE_JOBS_CLAIM_MAX 32
@@ -194,6 +233,15 @@ typedef struct store_vtbl {
                             uint64_t deadline_ns, store_done_cb cb, void *ctx);
     int (*audit_list)(store *s, const char *entity, const char *entity_id, store_audit *out,
                       uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* Inserts the request, its first candidates (invited), their expiry
+     * jobs and the SLA jobs (half-time, deadline) in one transaction. */
+    int (*request_create)(store *s, const store_request *r, uint64_t deadline_ns, store_done_cb cb,
+                          void *ctx);
+    int (*request_get)(store *s, const char *id, store_request *out, uint64_t deadline_ns,
+                       store_done_cb cb, void *ctx);
+    /* vetted engineers with user_id > after, in id order, a page at a time */
+    int (*matchable_page)(store *s, const char *after, store_match_page *out, uint64_t deadline_ns,
+                          store_done_cb cb, void *ctx);
     /* Leases up to STORE_JOBS_CLAIM_MAX due jobs (run_at <= now, not done,
      * lease expired) until now + lease_s; a crashed holder's lease simply
      * runs out and the job is claimed again. */

@@ -1,0 +1,174 @@
+/* requests: a client raises a request and sees its ranked, explained
+ * shortlist at once; the owner (and admins) read it back. The shortlist
+ * comes from the in-memory matching index (domain/shortlist.c); the
+ * request, its invitations and its SLA jobs are stored in one transaction. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../app.h"
+#include "../core/clock.h"
+#include "../core/token.h"
+#include "../domain/requests.h"
+#include "../domain/shortlist.h"
+#include "api.h"
+
+static json_t *ts(int64_t t)
+{
+    if (!t) return json_null();
+    char b[32];
+    clock_rfc3339(t, b);
+    return json_string(b);
+}
+
+static json_t *candidate_json(const store_candidate *k)
+{
+    json_t *explain = json_loads(k->explain, 0, NULL);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:i,s:o,s:o,s:o,s:o}", "id", k->id, "request_id",
+                     k->request_id, "engineer_id", k->engineer_id, "engineer_name", k->engineer_name,
+                     "status", k->status, "score", k->score, "rank", k->rank, "explain",
+                     explain ? explain : json_object(), "invited_at", ts(k->invited_at),
+                     "expires_at", ts(k->expires_at), "responded_at", ts(k->responded_at));
+}
+
+json_t *api_request_json(const store_request *r)
+{
+    json_t *cands = json_array();
+    for (int i = 0; i < r->ncand; i++) json_array_append_new(cands, candidate_json(&r->cand[i]));
+    json_t *spec = json_loads(r->spec, 0, NULL);
+    json_t *relaxed = json_loads(r->relaxed[0] ? r->relaxed : "[]", 0, NULL);
+    int64_t left = r->sla_deadline - clock_now_s();
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:I,s:o,s:o,s:o,s:o}", "id", r->id,
+                          "client_id", r->client_id, "title", r->title, "description",
+                          r->description, "status", r->status, "sla_deadline", ts(r->sla_deadline),
+                          "created_at", ts(r->created_at), "sla_seconds_left",
+                          (json_int_t)(left > 0 ? left : 0), "matched_at", ts(r->matched_at),
+                          "breached_at", ts(r->breached_at), "relaxed",
+                          relaxed ? relaxed : json_array(), "candidates", cands);
+    json_object_update(o, spec); /* the matching fields, as given */
+    json_decref(spec);
+    return o;
+}
+
+/* ---- POST /api/v1/requests ------------------------------------------------------ */
+
+typedef struct {
+    http_req *req;
+    char id[32]; /* the key of a re-read, which must outlive the call */
+    store_request r;
+} create_state;
+
+static void on_reread(void *ctx, int rc)
+{
+    create_state *st = ctx;
+    http_req *req = st->req;
+    if (!http_req_cancelled(req)) {
+        if (rc < 0) {
+            api_store_error(req, rc);
+        } else {
+            http_add_header(req, "Location: /api/v1/requests/%s", st->r.id);
+            http_respond_json(req, 201, api_request_json(&st->r));
+        }
+    }
+    http_req_unref(req);
+}
+
+/* stored: answer with the request as a later GET shows it (names joined in) */
+static void on_created(void *ctx, int rc)
+{
+    create_state *st = ctx;
+    http_req *req = st->req;
+    if (http_req_cancelled(req)) goto out;
+    if (rc < 0) {
+        api_store_error(req, rc);
+        goto out;
+    }
+    memcpy(st->id, st->r.id, sizeof st->id);
+    int src = STORE_CALL(APP->store, request_get, st->id, &st->r, req->deadline_ns, on_reread, st);
+    if (src >= 0) return;
+    api_store_error(req, src);
+out:
+    http_req_unref(req);
+}
+
+void api_request_create(http_req *req)
+{
+    json_t *body = http_json_body(req, NULL);
+    if (!body) return;
+    create_state *st = arena_alloc(&req->arena, sizeof *st);
+    if (!st) {
+        json_decref(body);
+        api_store_error(req, STORE_BUSY);
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    st->req = req;
+    store_request *r = &st->r;
+    jv_errors errs = {.n = 0};
+    int64_t now = clock_now_s();
+    jv_validate(body, request_spec_fields, "", &errs);
+    requests_check(body, now, &errs, r->spec, sizeof r->spec); /* rules beside the schema */
+    if (errs.n) {
+        json_decref(body);
+        http_problem(req, 422, "validation", "Unprocessable Content",
+                     "some fields are invalid; see errors", &errs);
+        return;
+    }
+    id_new("req", r->id);
+    snprintf(r->client_id, sizeof r->client_id, "%s", req->auth.id);
+    snprintf(r->title, sizeof r->title, "%s", json_string_value(json_object_get(body, "title")));
+    snprintf(r->description, sizeof r->description, "%s",
+             json_string_value(json_object_get(body, "description")));
+    json_decref(body);
+    snprintf(r->status, sizeof r->status, "matching");
+    snprintf(r->relaxed, sizeof r->relaxed, "[]");
+    r->created_at = now;
+    r->sla_deadline = now + REQUEST_SLA_S;
+    /* the shortlist, at once, from memory */
+    int n = shortlist_pick(r->spec, 0, NULL, 1, r->cand, REQUEST_SHORTLIST);
+    if (n < 0) {
+        http_problem(req, 500, "internal", "Internal Server Error", "matching failed", NULL);
+        return;
+    }
+    r->ncand = n;
+    for (int i = 0; i < n; i++) {
+        store_candidate *k = &r->cand[i];
+        id_new("cnd", k->id);
+        memcpy(k->request_id, r->id, sizeof k->request_id);
+        snprintf(k->status, sizeof k->status, "invited");
+        k->invited_at = now;
+        k->expires_at = now + REQUEST_INVITE_TTL_S;
+    }
+    api_track(req, STORE_CALL(APP->store, request_create, r, req->deadline_ns, on_created, st));
+}
+
+/* ---- GET /api/v1/requests/{id} --------------------------------------------------- */
+
+static void on_request(void *ctx, int rc)
+{
+    create_state *st = ctx;
+    http_req *req = st->req;
+    if (!http_req_cancelled(req)) {
+        int mine = rc == STORE_OK && (strcmp(st->r.client_id, req->auth.id) == 0 ||
+                                      (req->auth.role_bit & ROLE_ADMIN));
+        if (rc == STORE_NOTFOUND || (rc == STORE_OK && !mine))
+            http_problem(req, 404, "not-found", "Not Found", "no such request", NULL);
+        else if (rc < 0)
+            api_store_error(req, rc);
+        else
+            http_respond_json(req, 200, api_request_json(&st->r));
+    }
+    http_req_unref(req);
+}
+
+void api_request_get(http_req *req)
+{
+    create_state *st = arena_alloc(&req->arena, sizeof *st);
+    if (!st) {
+        api_store_error(req, STORE_BUSY);
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    st->req = req;
+    api_track(req, STORE_CALL(APP->store, request_get, http_param_get(req, "id"), &st->r,
+                              req->deadline_ns, on_request, st));
+}

@@ -1,0 +1,183 @@
+/* shortlist: keeping the matching index in step and asking it (see
+ * shortlist.h). */
+#include "shortlist.h"
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../core/clock.h"
+#include "../core/log.h"
+#include "matching.h"
+#include "requests.h"
+#include "skills.h"
+
+static match_index *IX;
+
+int shortlist_init(void)
+{
+    IX = match_index_new();
+    return IX ? 0 : -1;
+}
+
+void shortlist_free(void)
+{
+    match_index_free(IX);
+    IX = NULL;
+}
+
+size_t shortlist_count(void)
+{
+    return IX ? match_count(IX) : 0;
+}
+
+size_t shortlist_memory_bytes(void)
+{
+    return IX ? match_memory_bytes(IX) : 0;
+}
+
+static int level_of(const char *level)
+{
+    return strcmp(level, "staff") == 0 ? MATCH_STAFF : strcmp(level, "senior") == 0 ? MATCH_SENIOR : MATCH_MID;
+}
+
+static void fill_levels(match_engineer *m, const store_skill *skills, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int k = skills_find(skills[i].id);
+        /* what vetting confirmed counts; an unconfirmed skill is not matched on */
+        if (k >= 0 && k < MATCH_SKILLS) m->skill_level[k] = (uint8_t)skills[i].vetted_level;
+    }
+}
+
+static void upsert(const char *id, int available, int hours, int64_t rate, const char *currency,
+                   const char *tz, const char *level, const store_skill *skills, int nskills)
+{
+    match_engineer m;
+    memset(&m, 0, sizeof m);
+    m.id = id;
+    m.vetted = true;
+    m.available = available;
+    m.busy = false; /* contracts do not exist yet */
+    m.hours_per_week = hours;
+    m.rate_amount = rate;
+    m.currency = currency;
+    m.tz = tz;
+    m.level = level_of(level);
+    fill_levels(&m, skills, nskills);
+    m.rating = 0;          /* reviews feed this later */
+    m.responsiveness = 50; /* no invitation history yet */
+    int rc = match_upsert(IX, &m);
+    if (rc < 0) log_msgf(LOG_WARN, "matching index refused engineer %s (%d)", id, rc);
+}
+
+void shortlist_update(const store_engineer *e)
+{
+    if (!IX) return;
+    if (strcmp(e->status, "vetted") != 0 || !e->has_profile) {
+        match_remove(IX, e->user_id);
+        return;
+    }
+    upsert(e->user_id, e->available, e->hours_per_week, e->rate_amount, e->currency, e->timezone,
+           e->level[0] ? e->level : "mid", e->skills, e->nskills);
+}
+
+typedef struct {
+    int done, rc;
+} waiter;
+
+static void on_page(void *ctx, int rc)
+{
+    waiter *w = ctx;
+    w->done = 1;
+    w->rc = rc;
+}
+
+int shortlist_rebuild(uv_loop_t *loop, store *s, char *err, size_t errlen)
+{
+    static store_match_page page; /* start-up only, one at a time */
+    char after[32] = "";
+    size_t total = 0;
+    uint64_t t0 = clock_mono_ns();
+    for (;;) {
+        waiter w = {0, 0};
+        int rc = STORE_CALL(s, matchable_page, after, &page, clock_mono_ns() + 30000000000ull, on_page, &w);
+        if (rc == 0)
+            while (!w.done) uv_run(loop, UV_RUN_ONCE);
+        else
+            w.rc = rc;
+        if (w.rc < 0) {
+            snprintf(err, errlen, "loading engineers for matching: %s", store_strerror(w.rc));
+            return -1;
+        }
+        for (int i = 0; i < page.n; i++) {
+            const store_match_row *r = &page.rows[i];
+            upsert(r->user_id, r->available, r->hours_per_week, r->rate_amount, r->currency,
+                   r->timezone, r->level, r->skills, r->nskills);
+        }
+        total += (size_t)page.n;
+        if (page.n < STORE_MATCH_PAGE) break;
+        snprintf(after, sizeof after, "%s", page.rows[page.n - 1].user_id);
+    }
+    log_msgf(LOG_INFO, "matching index: %zu engineers, %zu bytes, built in %.1f ms", total,
+             match_memory_bytes(IX), (double)(clock_mono_ns() - t0) / 1e6);
+    return 0;
+}
+
+static int seniority_of(const char *s)
+{
+    return s ? level_of(s) : MATCH_SENIOR;
+}
+
+int shortlist_pick(const char *spec, unsigned relax, const store_request *existing, int first_rank,
+                   store_candidate *out, int k)
+{
+    json_t *o = json_loads(spec, 0, NULL);
+    if (!o) return -1;
+    match_request r;
+    match_request_init(&r);
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(o, "must_have"), i, v) match_request_must(&r, json_string_value(v), 1);
+    json_array_foreach(json_object_get(o, "nice_to_have"), i, v) match_request_nice(&r, json_string_value(v));
+    json_array_foreach(json_object_get(o, "frameworks"), i, v) match_request_framework(&r, json_string_value(v));
+    r.seniority = seniority_of(json_string_value(json_object_get(o, "seniority")));
+    r.hours_per_week = (int)json_integer_value(json_object_get(o, "hours_per_week"));
+    snprintf(r.client_tz, sizeof r.client_tz, "%s", json_string_value(json_object_get(o, "timezone")));
+    r.min_overlap_hours = (int)json_integer_value(json_object_get(o, "min_overlap_hours"));
+    r.start_date = requests_parse_date(json_string_value(json_object_get(o, "start_date")));
+    json_t *budget = json_object_get(o, "budget");
+    int64_t amount = json_integer_value(json_object_get(budget, "amount"));
+    snprintf(r.currency, sizeof r.currency, "%s", json_string_value(json_object_get(budget, "currency")));
+    const char *eng = json_string_value(json_object_get(o, "engagement"));
+    if (eng && strcmp(eng, "fixed") == 0) {
+        /* a total budget: the hourly ceiling is what it pays over the estimate */
+        int64_t hours = (int64_t)r.hours_per_week * json_integer_value(json_object_get(o, "estimated_weeks"));
+        r.max_rate_amount = hours > 0 ? amount / hours : amount;
+    } else {
+        r.max_rate_amount = amount;
+    }
+    r.relax = relax;
+    int skip = existing ? existing->ncand : 0;
+    r.k = k + skip > MATCH_K_MAX ? MATCH_K_MAX : k + skip;
+    json_decref(o);
+    static match_result res[MATCH_K_MAX];
+    int n = match_query(IX, &r, res, r.k);
+    if (n < 0) return -1;
+    int got = 0;
+    for (int a = 0; a < n && got < k; a++) {
+        int taken = 0;
+        for (int e = 0; e < skip; e++) taken |= strcmp(existing->cand[e].engineer_id, res[a].id) == 0;
+        if (taken) continue;
+        store_candidate *c = &out[got++];
+        memset(c, 0, sizeof *c);
+        snprintf(c->engineer_id, sizeof c->engineer_id, "%s", res[a].id);
+        c->score = res[a].score;
+        c->rank = first_rank + got - 1;
+        json_t *x = match_explain_json(&res[a]);
+        char *xs = x ? json_dumps(x, JSON_COMPACT) : NULL;
+        json_decref(x);
+        snprintf(c->explain, sizeof c->explain, "%s", xs ? xs : "{}");
+        free(xs);
+    }
+    return got;
+}
