@@ -568,3 +568,197 @@ def assert_problem(r, status, slug, fields=None):
         assert sorted(e["field"] for e in body.get("errors", [])) == sorted(fields), body
     return body
 
+
+
+# ---- vetting helpers ----------------------------------------------------------
+
+QUESTION_BANK_FILE = ROOT / "src" / "domain" / "question_bank.json"
+# keys that would give an answer away; none may appear before grading
+LEAK_KEYS = {"answer", "answers", "answer_index", "correct", "correct_choice", "correct_answer",
+             "explanation", "solution", "is_correct"}
+THIRTY_MIN, DAY = 30 * 60, 86400
+_bank = None
+
+
+def question_bank():
+    """{id: entry} of the bank the server draws from. Reading it is the
+    test's privilege (to know the right answers), never a client's."""
+    global _bank
+    if _bank is None:
+        _bank = {q["id"]: q for q in json.loads(QUESTION_BANK_FILE.read_bytes())}
+    return _bank
+
+
+def right_choice(question):
+    """Index, in the order the server showed, of the right choice."""
+    b = question_bank()[question["id"]]
+    return question["choices"].index(b["choices"][b["answer"]])
+
+
+def wrong_choice(question):
+    return (right_choice(question) + 1) % 4
+
+
+def make_answers(attempt, right=20):
+    """Answers to every question of attempt: the first `right` right, the rest wrong."""
+    return [{"question_id": q["id"], "choice": right_choice(q) if i < right else wrong_choice(q)}
+            for i, q in enumerate(attempt["questions"])]
+
+
+def leaked_keys(obj, path=""):
+    """Paths of every key in obj (recursively) that could carry an answer."""
+    out = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k.lower() in LEAK_KEYS:
+                out.append(f"{path}/{k}")
+            out += leaked_keys(v, f"{path}/{k}")
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            out += leaked_keys(v, f"{path}/{i}")
+    return out
+
+
+def parse_time(s):
+    import datetime
+    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+
+
+def seconds_between(a, b):
+    """b - a in seconds, for two RFC 3339 strings."""
+    return int((parse_time(b) - parse_time(a)).total_seconds())
+
+
+def create_staff(server, client, role, name=None):
+    """A vetter or admin made with `opx user create` on server's database
+    (SQLite WAL lets the CLI write while the server runs), signed in through
+    client: dict(email, password, token, user)."""
+    email = unique_email(role)
+    out = subprocess.run([opx_bin(), "user", "create", "--email", email, "--password", DEFAULT_PASSWORD,
+                          "--name", name or f"Test {role.capitalize()}", "--role", role,
+                          "--db", str(server.dir / "opx.db")],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stdout + out.stderr
+    r = login(client, email)
+    j = r.json()
+    assert j["user"]["role"] == role
+    return {"email": email, "password": DEFAULT_PASSWORD, "token": j["token"], "user": j["user"]}
+
+
+def valid_profile(**over):
+    body = {
+        "headline": "Async Python backend engineer",
+        "bio": "Builds FastAPI services on asyncpg; careful with cancellation and timeouts.",
+        "hourly_rate": {"amount": 9000, "currency": "USD"},
+        "timezone": "Europe/Berlin",
+        "hours_per_week": 30,
+        "years_experience": 8,
+        "links": ["https://github.com/example", "http://blog.example.test/async"],
+        "skills": [{"id": "fastapi", "level": 4}, {"id": "asyncpg", "level": 3},
+                   {"id": "cancellation", "level": 5}],
+    }
+    body.update(over)
+    return body
+
+
+def put_profile(client, token, body=None, expect=200):
+    r = client.put("/api/v1/me/profile", json=valid_profile() if body is None else body, headers=bearer(token))
+    assert r.status_code == expect, r.text
+    return r
+
+
+def get_profile(client, token):
+    r = client.get("/api/v1/me/profile", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    return r.json()["engineer"]
+
+
+def new_engineer(client, profile=True, **fields):
+    """A signed-in engineer (dict of signed_in plus "id"), with a complete
+    profile unless profile=False (or the profile body to PUT)."""
+    fields.setdefault("name", "Test Engineer")
+    e = signed_in(client, role="engineer", **fields)
+    e["id"] = e["user"]["id"]
+    if profile:
+        e["profile"] = valid_profile() if profile is True else profile
+        put_profile(client, e["token"], e["profile"])
+    return e
+
+
+def start_attempt(client, token, expect=201):
+    r = client.post("/api/v1/me/assessment", headers=bearer(token))
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+def submit_attempt(client, token, attempt_id, answers, expect=200):
+    r = client.post(f"/api/v1/assessments/{attempt_id}/submit", json={"answers": answers}, headers=bearer(token))
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+def passed_engineer(client, right=20, **fields):
+    """An engineer who completed a profile and passed the assessment:
+    (engineer, attempt, submit result)."""
+    e = new_engineer(client, **fields)
+    a = start_attempt(client, e["token"])
+    res = submit_attempt(client, e["token"], a["id"], make_answers(a, right))
+    assert res["passed"] and res["vetting"]["status"] == "assessment_passed", res
+    return e, a, res
+
+
+def scorecard_body(decision="vetted", level="senior", **over):
+    body = {"scores": {"concepts": 4, "must_have": 4, "testing": 3, "production": 4, "senior": 3},
+            "decision": decision, "notes": "Solid on cancellation and timeouts; clear about trade-offs."}
+    if level is not None:
+        body["level"] = level
+    body.update(over)
+    return body
+
+
+def get_audit(client, token, engineer_id):
+    r = client.get(f"/api/v1/engineers/{engineer_id}/audit", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def crash_safe_cases(start, cases, check):
+    """Runs check(env, case) for each case (a tuple whose first item is its
+    name) against env = start(), a dict with the server under "srv"; a new
+    env is started after a server dies, so one crash neither hides the other
+    cases nor takes down a shared server. Returns the failures as text."""
+    failures, env = [], None
+    for case in cases:
+        if env is None or env["srv"].proc.poll() is not None:
+            env = start()
+        try:
+            check(env, case)
+        except (AssertionError, httpx.HTTPError) as ex:
+            try:
+                died = env["srv"].proc.wait(2) if isinstance(ex, httpx.HTTPError) else env["srv"].proc.poll()
+            except subprocess.TimeoutExpired:
+                died = None
+            failures.append(f"{case[0]}: {type(ex).__name__}: {str(ex)[:600]}"
+                            + (f"\n  -> the server died (exit status {died})" if died is not None else ""))
+    return failures
+
+
+def sign_in_again(client, person):
+    """A fresh session for person (a dict from signed_in/create_staff), e.g.
+    after the clock moved past the session lifetime; updates person["token"]."""
+    person["token"] = login(client, person["email"], person["password"]).json()["token"]
+    return person
+
+
+def transitions(audit):
+    """The audit rows that move the vetting status (other rows record events
+    such as an assessment started, with from and to null)."""
+    return [a for a in audit if a["to"] is not None]
+
+
+def advance_clock(client, seconds):
+    """Moves the clock of the server client talks to. The clock is process
+    wide: only ever on a server a test spawned for itself."""
+    r = client.post("/api/v1/_test/clock", json={"advance_seconds": seconds})
+    assert r.status_code == 200, r.text
+    return r.json()
