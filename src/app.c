@@ -18,6 +18,7 @@
 #include "domain/jobs.h"
 #include "domain/assessment.h"
 #include "domain/shortlist.h"
+#include "domain/sla.h"
 #include "domain/tz.h"
 #include "domain/tzinfo.h"
 #include "domain/session_cache.h"
@@ -259,6 +260,7 @@ int app_serve(app_config *cfg)
         uv_run(x->loop, UV_RUN_DEFAULT);
         goto out;
     }
+    sla_init(x->store);
     jobs_start(x->loop, x->store);
     uv_signal_init(x->loop, &x->sigterm);
     uv_signal_init(x->loop, &x->sigint);

@@ -172,3 +172,56 @@ void api_request_get(http_req *req)
     api_track(req, STORE_CALL(APP->store, request_get, http_param_get(req, "id"), &st->r,
                               req->deadline_ns, on_request, st));
 }
+
+/* ---- GET /api/v1/admin/sla -------------------------------------------------------- */
+
+typedef struct {
+    http_req *req;
+    store_sla_board *b; /* malloc'd */
+} sla_state;
+
+static void on_board(void *ctx, int rc)
+{
+    sla_state *st = ctx;
+    http_req *req = st->req;
+    if (!http_req_cancelled(req)) {
+        if (rc < 0) {
+            api_store_error(req, rc);
+        } else {
+            int64_t now = clock_now_s();
+            json_t *items = json_array();
+            int breached = 0;
+            for (int i = 0; i < st->b->n; i++) {
+                const char *status = st->b->items[i].status;
+                breached += strcmp(status, "breached") == 0;
+                json_t *relaxed = json_loads(st->b->items[i].relaxed, 0, NULL);
+                int64_t left = st->b->items[i].sla_deadline - now;
+                json_array_append_new(
+                    items, json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:I,s:i,s:i,s:o}", "id",
+                                     st->b->items[i].id, "client_id", st->b->items[i].client_id,
+                                     "title", st->b->items[i].title, "status", status, "created_at",
+                                     ts(st->b->items[i].created_at), "sla_deadline",
+                                     ts(st->b->items[i].sla_deadline), "seconds_left",
+                                     (json_int_t)(left > 0 ? left : 0), "invited",
+                                     st->b->items[i].invited, "accepted", st->b->items[i].accepted,
+                                     "relaxed", relaxed ? relaxed : json_array()));
+            }
+            http_respond_json(req, 200, json_pack("{s:o,s:i}", "items", items, "breached", breached));
+        }
+    }
+    free(st->b);
+    http_req_unref(req);
+}
+
+void api_admin_sla(http_req *req)
+{
+    sla_state *st = arena_alloc(&req->arena, sizeof *st);
+    if (!st || !(st->b = malloc(sizeof *st->b))) {
+        api_store_error(req, STORE_BUSY);
+        return;
+    }
+    st->req = req;
+    int rc = STORE_CALL(APP->store, sla_board, st->b, req->deadline_ns, on_board, st);
+    api_track(req, rc);
+    if (rc < 0) free(st->b);
+}

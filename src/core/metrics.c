@@ -27,6 +27,46 @@ typedef struct {
     uint64_t n;
 } labelled;
 
+#define MAX_HISTS 8
+#define HIST_MAX_BOUNDS 16
+struct metrics_hist {
+    const char *name, *help;
+    double bounds[HIST_MAX_BOUNDS];
+    int n;
+    uint64_t counts[HIST_MAX_BOUNDS + 1];
+    double sum;
+    uint64_t count;
+};
+
+static struct {
+    struct metrics_hist hists[MAX_HISTS];
+    int nhists;
+} H;
+
+metrics_hist *metrics_hist_new(const char *name, const char *help, const double *le, int n)
+{
+    for (int i = 0; i < H.nhists; i++)
+        if (strcmp(H.hists[i].name, name) == 0) return &H.hists[i];
+    if (H.nhists >= MAX_HISTS || n > HIST_MAX_BOUNDS) return NULL;
+    struct metrics_hist *h = &H.hists[H.nhists++];
+    memset(h, 0, sizeof *h);
+    h->name = name;
+    h->help = help;
+    h->n = n;
+    memcpy(h->bounds, le, (size_t)n * sizeof *le);
+    return h;
+}
+
+void metrics_hist_observe(metrics_hist *h, double v)
+{
+    if (!h) return;
+    int i = 0;
+    while (i < h->n && v > h->bounds[i]) i++;
+    h->counts[i]++;
+    h->sum += v;
+    h->count++;
+}
+
 static struct {
     const char *const *names;
     int nroutes;
@@ -126,6 +166,18 @@ int metrics_render(buf *o)
         extra *e = &M.extras[i];
         rc |= buf_printf(o, "# HELP %s %s\n# TYPE %s %s\n%s %.9g\n", e->name, e->help, e->name,
                          e->type, e->name, e->fn(e->arg));
+    }
+    for (int i = 0; i < H.nhists; i++) {
+        struct metrics_hist *h = &H.hists[i];
+        rc |= buf_printf(o, "# HELP %s %s\n# TYPE %s histogram\n", h->name, h->help, h->name);
+        uint64_t cum = 0;
+        for (int b = 0; b < h->n; b++) {
+            cum += h->counts[b];
+            rc |= buf_printf(o, "%s_bucket{le=\"%g\"} %llu\n", h->name, h->bounds[b], (unsigned long long)cum);
+        }
+        cum += h->counts[h->n];
+        rc |= buf_printf(o, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.3f\n%s_count %llu\n", h->name,
+                         (unsigned long long)cum, h->name, h->sum, h->name, (unsigned long long)h->count);
     }
     /* labelled families: every sample of one name together, as the format requires */
     for (int i = 0; i < M.nlab; i++) {

@@ -19,6 +19,10 @@ void metrics_register(const char *name, const char *help, const char *type, metr
                       void *arg);
 /* labelled counters kept here: e.g. opx_http_shed_total{reason="..."} */
 void metrics_count(const char *name, const char *label_key, const char *label_value);
+/* a histogram of its own (e.g. time to match); bounds ascending, copied */
+typedef struct metrics_hist metrics_hist;
+metrics_hist *metrics_hist_new(const char *name, const char *help, const double *bounds, int n);
+void metrics_hist_observe(metrics_hist *h, double v);
 int metrics_render(buf *out);
 void metrics_free(void);
 #endif

@@ -2,15 +2,19 @@
  * matching.h for the rules and weights).
  *
  * Storage, per engineer (what match_memory_bytes counts, besides slack):
- *   rec      32 bytes in one flat array: 30 skill levels as 4-bit nibbles
- *            in two words, rate, the id's offset in the string pool, the
- *            zone's index in the zone table, rating, currency index, hours,
- *            flags (eligible, level, vetted/available/busy), responsiveness;
- *   hashes    4 bytes: the id's hash, parallel to recs;
+ *   hot       8 bytes: everything the hard filters read, packed in one word
+ *            (bits 0-2 eligible + level, 3-8 currency index, 9-16 hours,
+ *            17-26 zone index, 32-63 rate), so a scan of a million
+ *            engineers reads 8 MB;
+ *   cold     24 bytes, read only for engineers who pass: 30 skill levels as
+ *            4-bit nibbles in two words, the id's offset in the string
+ *            pool, rating, responsiveness, vetted/available/busy;
+ *   hashes    4 bytes: the id's hash;
  *   slots     4-8 bytes: an open-addressing (linear probing) table of
  *            record index + 1, at most 3/4 full, deleted by backward shift;
  *   pool     the id and its NUL; removed ids are dead bytes until the pool
  *            is compacted (when more than half is dead).
+ * hot, cold and hashes are parallel arrays indexed by record number.
  * Removal moves the last record into the hole, so records have no order;
  * the result order comes from the score and the id alone.
  *
@@ -44,23 +48,31 @@
 
 #define F_ELIGIBLE 0x01 /* vetted && available && !busy */
 #define F_LEVEL_SHIFT 1 /* two bits */
-#define F_VETTED 0x08
-#define F_AVAILABLE 0x10
-#define F_BUSY 0x20
+
+/* the hot word */
+#define H_FLAGS(w) ((unsigned)(w) & 7)        /* F_ELIGIBLE | level << 1 */
+#define H_FLAGS_CUR(w) ((unsigned)(w) & 511)  /* flags and currency: 9 bits */
+#define H_CUR(w) ((unsigned)((w) >> 3) & 63)
+#define H_HOURS(w) ((unsigned)((w) >> 9) & 255)
+#define H_ZONE(w) ((unsigned)((w) >> 17) & 1023)
+#define H_RATE(w) ((uint32_t)((w) >> 32))
+_Static_assert(MATCH_MAX_CURRENCIES <= 64 && MATCH_MAX_ZONES <= 1024, "hot word field widths");
+
+/* cold status bits, kept for completeness of the record */
+#define S_VETTED 0x01
+#define S_AVAILABLE 0x02
+#define S_BUSY 0x04
 
 #define WORK_MINUTES 480 /* 09:00-17:00 */
 #define DAY_MINUTES 1440
-#define NO_CURRENCY 0xFF
 
 typedef struct {
     uint64_t lv[2]; /* skill i: bits 4*(i%16).. of lv[i/16] */
-    uint32_t rate;
     uint32_t id_off;
-    uint16_t zone;
     uint16_t rating;
-    uint8_t cur, hours, flags, resp;
+    uint8_t resp, status;
 } rec;
-_Static_assert(sizeof(rec) == 32, "a record is half a cache line");
+_Static_assert(sizeof(rec) == 24, "the cold part of an engineer");
 
 /* zone offsets at one start day; refreshed by queries (see matching.h) */
 typedef struct {
@@ -70,6 +82,7 @@ typedef struct {
 } zone_cache;
 
 struct match_index {
+    uint64_t *hot;
     rec *recs;
     uint32_t *hashes;
     uint32_t n, cap;
@@ -141,6 +154,7 @@ match_index *match_index_new(void)
     match_index *ix = calloc(1, sizeof *ix);
     if (!ix) return NULL;
     ix->cap = 16;
+    ix->hot = malloc(ix->cap * sizeof *ix->hot);
     ix->recs = malloc(ix->cap * sizeof *ix->recs);
     ix->hashes = malloc(ix->cap * sizeof *ix->hashes);
     ix->slot_mask = 31;
@@ -148,7 +162,7 @@ match_index *match_index_new(void)
     ix->pool_cap = 512;
     ix->pool = malloc(ix->pool_cap);
     ix->cache = malloc(sizeof *ix->cache);
-    if (!ix->recs || !ix->hashes || !ix->slots || !ix->pool || !ix->cache) {
+    if (!ix->hot || !ix->recs || !ix->hashes || !ix->slots || !ix->pool || !ix->cache) {
         match_index_free(ix);
         return NULL;
     }
@@ -162,6 +176,7 @@ match_index *match_index_new(void)
 void match_index_free(match_index *ix)
 {
     if (!ix) return;
+    free(ix->hot);
     free(ix->recs);
     free(ix->hashes);
     free(ix->slots);
@@ -177,7 +192,7 @@ size_t match_count(const match_index *ix)
 
 size_t match_memory_bytes(const match_index *ix)
 {
-    return sizeof *ix + sizeof *ix->cache + (size_t)ix->cap * (sizeof *ix->recs + sizeof *ix->hashes) +
+    return sizeof *ix + sizeof *ix->cache + (size_t)ix->cap * (sizeof *ix->hot + sizeof *ix->recs + sizeof *ix->hashes) +
            ((size_t)ix->slot_mask + 1) * sizeof *ix->slots + ix->pool_cap;
 }
 
@@ -216,12 +231,15 @@ static int grow_slots(match_index *ix)
 
 static int grow_recs(match_index *ix)
 {
-    uint32_t ncap = ix->cap * 2;
+    uint32_t ncap = ix->cap * 2; /* each array grown alone: a failure leaves more room, harmless */
+    uint64_t *w = realloc(ix->hot, ncap * sizeof *w);
+    if (!w) return MATCH_ENOMEM;
+    ix->hot = w;
     rec *r = realloc(ix->recs, ncap * sizeof *r);
     if (!r) return MATCH_ENOMEM;
     ix->recs = r;
     uint32_t *h = realloc(ix->hashes, ncap * sizeof *h);
-    if (!h) return MATCH_ENOMEM; /* recs is larger than needed; harmless */
+    if (!h) return MATCH_ENOMEM;
     ix->hashes = h;
     ix->cap = ncap;
     return 0;
@@ -304,7 +322,7 @@ int match_upsert(match_index *ix, const match_engineer *e)
     uint32_t slot = probe(ix, e->id, h, &found), r;
     if (found) {
         r = ix->slots[slot] - 1;
-        ix->zone_refs[ix->recs[r].zone]--;
+        ix->zone_refs[H_ZONE(ix->hot[r])]--;
     } else {
         size_t len = strlen(e->id) + 1;
         if (ix->n >= MATCH_MAX_ENGINEERS) return MATCH_EFULL;
@@ -332,15 +350,14 @@ int match_upsert(match_index *ix, const match_engineer *e)
     x->lv[0] = x->lv[1] = 0;
     for (int i = 0; i < MATCH_SKILLS; i++)
         x->lv[i / 16] |= (uint64_t)e->skill_level[i] << (4 * (i % 16));
-    x->rate = (uint32_t)e->rate_amount;
-    x->zone = (uint16_t)zone;
     x->rating = (uint16_t)e->rating;
-    x->cur = (uint8_t)cur;
-    x->hours = (uint8_t)e->hours_per_week;
     x->resp = (uint8_t)e->responsiveness;
-    x->flags = (uint8_t)(((e->vetted && e->available && !e->busy) ? F_ELIGIBLE : 0) |
-                         e->level << F_LEVEL_SHIFT | (e->vetted ? F_VETTED : 0) |
-                         (e->available ? F_AVAILABLE : 0) | (e->busy ? F_BUSY : 0));
+    x->status = (uint8_t)((e->vetted ? S_VETTED : 0) | (e->available ? S_AVAILABLE : 0) |
+                          (e->busy ? S_BUSY : 0));
+    unsigned flags = ((e->vetted && e->available && !e->busy) ? F_ELIGIBLE : 0) |
+                     (unsigned)e->level << F_LEVEL_SHIFT;
+    ix->hot[r] = (uint64_t)e->rate_amount << 32 | (uint64_t)zone << 17 |
+                 (uint64_t)e->hours_per_week << 9 | (uint64_t)cur << 3 | flags;
     return 0;
 }
 
@@ -370,11 +387,12 @@ int match_remove(match_index *ix, const char *id)
     uint32_t r = ix->slots[slot] - 1, last = ix->n - 1;
     slot_delete(ix, slot);
     ix->pool_dead += strlen(rec_id(ix, r)) + 1;
-    ix->zone_refs[ix->recs[r].zone]--;
+    ix->zone_refs[H_ZONE(ix->hot[r])]--;
     if (r != last) { /* the last record fills the hole */
         uint32_t i = ix->hashes[last] & ix->slot_mask;
         while (ix->slots[i] != last + 1) i = (i + 1) & ix->slot_mask;
         ix->slots[i] = r + 1;
+        ix->hot[r] = ix->hot[last];
         ix->recs[r] = ix->recs[last];
         ix->hashes[r] = ix->hashes[last];
     }
@@ -432,12 +450,11 @@ typedef struct {
     uint16_t must_pts[5 * MATCH_SKILLS + 1]; /* by sum of levels */
     uint16_t nice_pts[5 * MATCH_SKILLS + 1];
     uint16_t fw_pts[5 * MATCH_SKILLS + 1];
-    uint8_t flags_ok[8];  /* by flags & 7: eligible and a level that passes */
+    uint8_t flags_cur_ok[512]; /* by H_FLAGS_CUR: eligible, a level and a currency that pass */
     int16_t sen_pts[3];
-    uint32_t budget;      /* UINT32_MAX without a maximum */
+    uint32_t budget;           /* UINT32_MAX without a maximum */
     int has_budget;
-    uint8_t cur, cur_any; /* cur_any: no currency filter */
-    uint8_t need_hours;
+    unsigned need_hours;
     int16_t ov_min[MATCH_MAX_ZONES];
     uint16_t ov_pts[MATCH_MAX_ZONES];
     uint8_t zone_ok[MATCH_MAX_ZONES];
@@ -519,21 +536,18 @@ static int prepare(const match_index *ix, const match_request *q, qctx *c)
         int diff = l - q->seniority;
         c->sen_pts[l] = (int16_t)(diff == 0 ? 1000 : diff == 1 ? 600 : diff == -1 ? 300 : 0);
     }
-    memset(c->flags_ok, 0, sizeof c->flags_ok);
-    for (int f = 0; f < 8; f++) {
-        int l = f >> F_LEVEL_SHIFT, diff = l - q->seniority;
-        if (!(f & F_ELIGIBLE) || l > MATCH_STAFF) continue;
-        c->flags_ok[f] = diff == 0 || ((q->relax & MATCH_RELAX_SENIORITY) && (diff == 1 || diff == -1));
-    }
-
     c->has_budget = q->max_rate_amount > 0;
     c->budget = !c->has_budget ? UINT32_MAX
                 : q->max_rate_amount > (int64_t)UINT32_MAX ? UINT32_MAX
                                                           : (uint32_t)q->max_rate_amount;
-    int cur = c->has_budget ? find_currency(ix, q->currency) : -1;
-    c->cur = cur < 0 ? NO_CURRENCY : (uint8_t)cur;
-    c->cur_any = !c->has_budget;
-    c->need_hours = (uint8_t)q->hours_per_week;
+    int cur = c->has_budget ? find_currency(ix, q->currency) : -1; /* -1: nobody passes */
+    for (unsigned w = 0; w < 512; w++) {
+        int l = (int)(w >> F_LEVEL_SHIFT & 3), diff = l - q->seniority;
+        int level_ok = diff == 0 || ((q->relax & MATCH_RELAX_SENIORITY) && (diff == 1 || diff == -1));
+        int cur_ok = !c->has_budget || (int)H_CUR(w) == cur;
+        c->flags_cur_ok[w] = (w & F_ELIGIBLE) && l <= MATCH_STAFF && level_ok && cur_ok;
+    }
+    c->need_hours = (unsigned)q->hours_per_week;
 
     int64_t day = q->start_date / 86400 - (q->start_date % 86400 < 0);
     refresh_offsets(ix, day);
@@ -548,14 +562,14 @@ static int prepare(const match_index *ix, const match_request *q, qctx *c)
     return 0;
 }
 
-static int rate_points(const qctx *c, uint32_t rate)
+static inline int rate_points(const qctx *c, uint32_t rate)
 {
     if (!c->has_budget) return 0;
     uint64_t b = c->budget, spare = b - rate; /* rate <= budget: filtered */
     return (int)((2 * MATCH_W_RATE * 100 * spare + b) / (2 * b));
 }
 
-static int sum_levels(const uint64_t lv[2], const uint64_t m[2], const uint64_t min[2])
+static inline __attribute__((always_inline)) int sum_levels(const uint64_t lv[2], const uint64_t m[2], const uint64_t min[2])
 {
     return (int)(nib_sum(lv[0] & m[0] & nib_ge(lv[0], min[0])) +
                  nib_sum(lv[1] & m[1] & nib_ge(lv[1], min[1])));
@@ -564,22 +578,23 @@ static int sum_levels(const uint64_t lv[2], const uint64_t m[2], const uint64_t 
 static const uint64_t zero2[2] = {0, 0};
 
 /* the eight parts, in the order of match_explain */
-static void score_parts(const qctx *c, const rec *e, int p[8])
+static inline __attribute__((always_inline)) void score_parts(const qctx *c, uint64_t w,
+                                                              const rec *e, int p[8])
 {
     p[0] = c->must_pts[sum_levels(e->lv, c->must_m, c->must_min)];
     p[1] = c->nice_pts[sum_levels(e->lv, c->nice_m, zero2)];
     p[2] = c->fw_pts[sum_levels(e->lv, c->fw_m, zero2)];
-    p[3] = c->sen_pts[e->flags >> F_LEVEL_SHIFT & 3];
-    p[4] = rate_points(c, e->rate);
-    p[5] = c->ov_pts[e->zone];
+    p[3] = c->sen_pts[H_FLAGS(w) >> F_LEVEL_SHIFT];
+    p[4] = rate_points(c, H_RATE(w));
+    p[5] = c->ov_pts[H_ZONE(w)];
     p[6] = 2 * (e->rating ? e->rating : MATCH_RATING_PRIOR);
     p[7] = 5 * e->resp;
 }
 
-static int score_of(const qctx *c, const rec *e)
+static inline __attribute__((always_inline)) int score_of(const qctx *c, uint64_t w, const rec *e)
 {
     int p[8];
-    score_parts(c, e, p);
+    score_parts(c, w, e, p);
     return p[0] + p[1] + p[2] + p[3] + p[4] + p[5] + p[6] + p[7];
 }
 
@@ -614,11 +629,13 @@ static void sift_up(const match_index *ix, hent *h, int i)
     }
 }
 
-static void explain_fill(const match_index *ix, const qctx *c, const rec *e, match_explain *x)
+static void explain_fill(const match_index *ix, const qctx *c, uint32_t r, match_explain *x)
 {
     const match_request *q = c->req;
+    const rec *e = &ix->recs[r];
+    uint64_t w = ix->hot[r];
     int p[8];
-    score_parts(c, e, p);
+    score_parts(c, w, e, p);
     memset(x, 0, sizeof *x);
     for (int i = 0; i < MATCH_SKILLS; i++) {
         x->levels[i] = (uint8_t)nib_get(e->lv, i);
@@ -644,14 +661,14 @@ static void explain_fill(const match_index *ix, const qctx *c, const rec *e, mat
     x->frameworks.points = p[2];
     x->seniority.points = p[3];
     x->seniority.wanted = q->seniority;
-    x->seniority.has = e->flags >> F_LEVEL_SHIFT & 3;
+    x->seniority.has = (int)(H_FLAGS(w) >> F_LEVEL_SHIFT);
     x->rate.points = p[4];
-    x->rate.rate = e->rate;
-    memcpy(x->rate.currency, ix->currencies[e->cur], 4);
+    x->rate.rate = H_RATE(w);
+    memcpy(x->rate.currency, ix->currencies[H_CUR(w)], 4);
     x->rate.budget = c->has_budget ? q->max_rate_amount : 0;
     if (c->has_budget) memcpy(x->rate.budget_currency, q->currency, 4);
     x->overlap.points = p[5];
-    x->overlap.minutes = c->ov_min[e->zone];
+    x->overlap.minutes = c->ov_min[H_ZONE(w)];
     x->overlap.hours = ((x->overlap.minutes * 10 + 30) / 60) / 10.0;
     x->overlap.required_hours = q->min_overlap_hours;
     x->overlap.ignored = (q->relax & MATCH_RELAX_OVERLAP) != 0;
@@ -673,17 +690,17 @@ int match_query(const match_index *ix, const match_request *q, match_result *out
 
     hent heap[MATCH_K_MAX];
     int hn = 0;
+    const uint64_t *hot = ix->hot;
     const rec *recs = ix->recs;
     const uint32_t n = ix->n, budget = c.budget;
-    const uint8_t cur = c.cur, cur_any = c.cur_any, need = c.need_hours;
+    const unsigned need = c.need_hours;
     for (uint32_t r = 0; r < n; r++) {
-        const rec *e = &recs[r];
+        const uint64_t w = hot[r];
         /* every hard filter, without a branch per filter */
-        unsigned pass = (unsigned)c.flags_ok[e->flags & 7] & (unsigned)(e->hours >= need) &
-                        (unsigned)((e->cur == cur) | cur_any) & (unsigned)(e->rate <= budget) &
-                        (unsigned)c.zone_ok[e->zone];
+        unsigned pass = (unsigned)c.flags_cur_ok[H_FLAGS_CUR(w)] & (unsigned)c.zone_ok[H_ZONE(w)] &
+                        (unsigned)(H_HOURS(w) >= need) & (unsigned)(H_RATE(w) <= budget);
         if (!pass) continue;
-        hent h = {score_of(&c, e), r};
+        hent h = {score_of(&c, w, &recs[r]), r};
         if (hn < want) {
             heap[hn] = h;
             sift_up(ix, heap, hn++);
@@ -701,11 +718,10 @@ int match_query(const match_index *ix, const match_request *q, match_result *out
         heap[j] = t;
     }
     for (int i = 0; i < hn; i++) {
-        const rec *e = &recs[heap[i].r];
         snprintf(out[i].id, sizeof out[i].id, "%s", rec_id(ix, heap[i].r));
         out[i].score_x100 = heap[i].score;
         out[i].score = heap[i].score / 100.0;
-        explain_fill(ix, &c, e, &out[i].explain);
+        explain_fill(ix, &c, heap[i].r, &out[i].explain);
     }
     return hn;
 }

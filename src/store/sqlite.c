@@ -42,6 +42,11 @@ int sqlite_submit(store *s, sq_run_fn run, int write, uint64_t deadline, store_d
     return rc;
 }
 
+int sqlite_submit_job(store *s, sq_job *j, int write)
+{
+    return sq_submit(X(s), j, write);
+}
+
 /* ---- ping ---------------------------------------------------------------- */
 
 static int run_ping(sq_conn *c, sq_job *j)
@@ -240,6 +245,12 @@ static const store_vtbl sqlite_vtbl = {
     .request_create = sqr_request_create,
     .request_get = sqr_request_get,
     .matchable_page = sqr_matchable_page,
+    .candidate_get = sqr_candidate_get,
+    .candidate_move = sqr_candidate_move,
+    .invitations_list = sqr_invitations_list,
+    .request_widen = sqr_request_widen,
+    .request_deadline = sqr_request_deadline,
+    .sla_board = sqr_sla_board,
     .jobs_claim = sqj_jobs_claim,
     .job_done = sqj_job_done,
     .queue_depth = s_queue_depth,

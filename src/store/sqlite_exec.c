@@ -230,6 +230,7 @@ static void deliver(sq_exec *x)
         sq_job *n = j->next;
         atomic_fetch_sub(&x->depth, 1);
         j->cb(j->ctx, j->rc);
+        free(j->owned);
         free(j);
         j = n;
     }

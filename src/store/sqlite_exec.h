@@ -43,6 +43,7 @@ struct sq_job {
     void *out;
     const char *s1, *s2;
     int64_t n1;
+    void *owned; /* freed with the job, after its callback */
 };
 
 struct sq_conn {

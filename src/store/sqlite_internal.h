@@ -8,6 +8,8 @@
 
 int sqlite_submit(store *s, sq_run_fn run, int write, uint64_t deadline, store_done_cb cb,
                   void *ctx, const void *in, void *out, const char *s1, const char *s2, int64_t n1);
+/* queues a job the caller built (sq_job_new); frees nothing on error */
+int sqlite_submit_job(store *s, sq_job *j, int write);
 int sqlite_audit(sq_conn *c, int64_t at, const char *actor, const char *action, const char *entity,
                  const char *entity_id, const char *detail);
 void sqlite_copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col);
@@ -27,6 +29,20 @@ int sqr_request_get(store *s, const char *id, store_request *out, uint64_t d, st
 
 int sqr_matchable_page(store *s, const char *after, store_match_page *out, uint64_t d,
                        store_done_cb cb, void *ctx);
+
+int sqr_candidate_get(store *s, const char *id, store_candidate *out, uint64_t d, store_done_cb cb,
+                      void *ctx);
+int sqr_candidate_move(store *s, const char *candidate_id, const char *engineer_id, const char *to,
+                       const char *reason, int64_t now, const char *job_id,
+                       const store_candidate *replacement, store_move_result *res, uint64_t d,
+                       store_done_cb cb, void *ctx);
+int sqr_invitations_list(store *s, const char *engineer_id, int64_t now, store_invitations *out,
+                         uint64_t d, store_done_cb cb, void *ctx);
+int sqr_request_widen(store *s, const store_request *r, const char *job_id, int64_t now, uint64_t d,
+                      store_done_cb cb, void *ctx);
+int sqr_request_deadline(store *s, const char *request_id, const char *job_id, int64_t now,
+                         store_move_result *res, uint64_t d, store_done_cb cb, void *ctx);
+int sqr_sla_board(store *s, store_sla_board *out, uint64_t d, store_done_cb cb, void *ctx);
 
 /* sqlite_vetting.c */
 int sqv_engineer_get(store *s, const char *user_id, store_engineer *out, uint64_t d,

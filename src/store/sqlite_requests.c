@@ -3,7 +3,9 @@
  * two SLA jobs in one transaction, so a request never exists without the
  * jobs that guard its 8 hours. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include "../domain/requests.h"
 #include "sqlite_internal.h"
 
 #define SLA_HALF_S (4 * 3600)
@@ -175,4 +177,332 @@ int sqr_matchable_page(store *s, const char *after, store_match_page *out, uint6
                        store_done_cb cb, void *ctx)
 {
     return sqlite_submit(s, run_matchable, 0, d, cb, ctx, NULL, out, after, NULL, 0);
+}
+
+/* ---- candidates ------------------------------------------------------------------- */
+
+static int read_candidate(sqlite3_stmt *st, store_candidate *k)
+{
+    sqlite_copy_col(k->id, sizeof k->id, st, 0);
+    sqlite_copy_col(k->request_id, sizeof k->request_id, st, 1);
+    sqlite_copy_col(k->engineer_id, sizeof k->engineer_id, st, 2);
+    sqlite_copy_col(k->status, sizeof k->status, st, 3);
+    k->score = sqlite3_column_double(st, 4);
+    k->rank = sqlite3_column_int(st, 5);
+    sqlite_copy_col(k->explain, sizeof k->explain, st, 6);
+    k->invited_at = sqlite3_column_int64(st, 7);
+    k->expires_at = sqlite3_column_int64(st, 8);
+    k->responded_at = sqlite3_column_int64(st, 9);
+    return STORE_OK;
+}
+
+#define CANDIDATE_COLS                                                                             \
+    "k.id, k.request_id, k.engineer_id, k.status, k.score, k.rank, k.explain, k.invited_at,"      \
+    " k.expires_at, coalesce(k.responded_at, 0)"
+
+static int run_candidate_get(sq_conn *c, sq_job *j)
+{
+    static const char sql[] = "SELECT " CANDIDATE_COLS " FROM candidates k WHERE k.id = ?";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, j->s1, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return STORE_NOTFOUND;
+    if (rc != SQLITE_ROW) return sq_rc(c, rc);
+    return read_candidate(st, j->out);
+}
+
+int sqr_candidate_get(store *s, const char *id, store_candidate *out, uint64_t d, store_done_cb cb,
+                      void *ctx)
+{
+    return sqlite_submit(s, run_candidate_get, 0, d, cb, ctx, NULL, out, id, NULL, 0);
+}
+
+static int request_state(sq_conn *c, const char *id, store_move_result *res)
+{
+    static const char sql[] = "SELECT status, created_at, sla_deadline,"
+                              " (SELECT count(*) FROM candidates WHERE request_id = r.id AND status = 'accepted')"
+                              " FROM requests r WHERE id = ?";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return STORE_NOTFOUND;
+    if (rc != SQLITE_ROW) return sq_rc(c, rc);
+    sqlite_copy_col(res->request_status, sizeof res->request_status, st, 0);
+    res->created_at = sqlite3_column_int64(st, 1);
+    res->sla_deadline = sqlite3_column_int64(st, 2);
+    res->accepted = sqlite3_column_int(st, 3);
+    return STORE_OK;
+}
+
+/* moves a request along its lifecycle, with the audit row */
+static int request_move(sq_conn *c, const char *id, const char *from, const char *to,
+                        const char *actor, int64_t now)
+{
+    if (!requests_can_move(from, to)) return STORE_CONFLICT;
+    static const char sql[] =
+        "UPDATE requests SET status = ?1,"
+        " matched_at = CASE WHEN ?1 = 'matched' THEN coalesce(matched_at, ?2) ELSE matched_at END,"
+        " breached_at = CASE WHEN ?1 = 'breached' THEN ?2 ELSE breached_at END"
+        " WHERE id = ?3 AND status = ?4";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, from, -1, SQLITE_STATIC);
+    int rc = sq_rc(c, sqlite3_step(st));
+    if (rc < 0) return rc;
+    if (sqlite3_changes(c->db) != 1) return STORE_CONFLICT;
+    char detail[96];
+    snprintf(detail, sizeof detail, "{\"from\":\"%s\",\"to\":\"%s\"}", from, to);
+    return sqlite_audit(c, now, actor, "request.transition", "request", id, detail);
+}
+
+static int notify(sq_conn *c, const char *user_id, const char *kind, const char *payload, int64_t now)
+{
+    static const char sql[] = "INSERT INTO notifications(user_id, kind, payload, created_at) VALUES (?,?,?,?)";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, payload, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, now);
+    return sq_rc(c, sqlite3_step(st));
+}
+
+typedef struct {
+    const char *candidate_id, *engineer_id, *to, *reason, *job_id;
+    const store_candidate *replacement;
+    int64_t now;
+} move_args;
+
+static int run_candidate_move(sq_conn *c, sq_job *j)
+{
+    const move_args *a = j->in;
+    store_move_result *res = j->out;
+    memset(res, 0, sizeof *res);
+    static const char sql[] = "SELECT " CANDIDATE_COLS " FROM candidates k WHERE k.id = ?";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, a->candidate_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return STORE_NOTFOUND;
+    if (rc != SQLITE_ROW) return sq_rc(c, rc);
+    store_candidate k;
+    read_candidate(st, &k);
+    sqlite3_reset(st);
+    if (a->engineer_id && strcmp(a->engineer_id, k.engineer_id) != 0) return STORE_NOTFOUND;
+    memcpy(res->request_id, k.request_id, sizeof res->request_id);
+    memcpy(res->candidate_status, k.status, sizeof res->candidate_status);
+    if ((rc = request_state(c, k.request_id, res)) < 0) return rc;
+    /* an answer after 24 h is too late even if the expiry job has not run yet */
+    int late = strcmp(a->to, "expired") != 0 && a->now >= k.expires_at;
+    if (strcmp(k.status, "invited") != 0 || late || strcmp(res->request_status, "cancelled") == 0) {
+        if (late && strcmp(k.status, "invited") == 0)
+            snprintf(res->candidate_status, sizeof res->candidate_status, "expired");
+        if (a->job_id) sqlite_job_mark_done(c, a->job_id, a->now, NULL);
+        return a->job_id ? STORE_OK : STORE_CONFLICT; /* a job finding nothing to do is done */
+    }
+    static const char upd[] = "UPDATE candidates SET status = ?, responded_at = ?, decline_reason = ?"
+                              " WHERE id = ? AND status = 'invited'";
+    st = sq_prep(c, upd);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, a->to, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, a->now);
+    if (a->reason) sqlite3_bind_text(st, 3, a->reason, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 3);
+    sqlite3_bind_text(st, 4, a->candidate_id, -1, SQLITE_STATIC);
+    if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
+    /* the expiry job has nothing left to do */
+    static const char jd[] = "UPDATE jobs SET done_at = ? WHERE kind = 'invite.expire' AND ref = ? AND done_at IS NULL";
+    st = sq_prep(c, jd);
+    if (!st) return STORE_IO;
+    sqlite3_bind_int64(st, 1, a->now);
+    sqlite3_bind_text(st, 2, a->candidate_id, -1, SQLITE_STATIC);
+    if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
+    char detail[96];
+    snprintf(detail, sizeof detail, "{\"from\":\"invited\",\"to\":\"%s\"}", a->to);
+    if ((rc = sqlite_audit(c, a->now, a->engineer_id ? a->engineer_id : "system",
+                           "candidate.transition", "candidate", a->candidate_id, detail)) < 0)
+        return rc;
+    if (strcmp(a->to, "accepted") == 0) {
+        res->accepted++;
+        const char *from = res->request_status;
+        if (res->accepted >= 3 && (strcmp(from, "matching") == 0 || strcmp(from, "breached") == 0)) {
+            char was[16];
+            memcpy(was, from, sizeof was);
+            if ((rc = request_move(c, k.request_id, was, "matched", "system", a->now)) < 0) return rc;
+            snprintf(res->request_status, sizeof res->request_status, "matched");
+            res->became_matched = 1;
+        }
+    } else if (a->replacement && strcmp(res->request_status, "filled") != 0) {
+        if ((rc = insert_candidate(c, a->replacement)) < 0 && rc != STORE_CONFLICT) return rc;
+    }
+    if (a->job_id && (rc = sqlite_job_mark_done(c, a->job_id, a->now, NULL)) < 0 && rc != STORE_CONFLICT)
+        return rc;
+    return STORE_OK;
+}
+
+int sqr_candidate_move(store *s, const char *candidate_id, const char *engineer_id, const char *to,
+                       const char *reason, int64_t now, const char *job_id,
+                       const store_candidate *replacement, store_move_result *res, uint64_t d,
+                       store_done_cb cb, void *ctx)
+{
+    /* the arguments live in the job, which the worker frees after the callback */
+    move_args *a = malloc(sizeof *a);
+    if (!a) return STORE_BUSY;
+    *a = (move_args){candidate_id, engineer_id, to, reason, job_id, replacement, now};
+    sq_job *j = sq_job_new(run_candidate_move, d, cb, ctx);
+    if (!j) {
+        free(a);
+        return STORE_BUSY;
+    }
+    j->in = a;
+    j->out = res;
+    j->owned = a;
+    int rc = sqlite_submit_job(s, j, 1);
+    if (rc < 0) {
+        free(a);
+        free(j);
+    }
+    return rc;
+}
+
+static int run_invitations(sq_conn *c, sq_job *j)
+{
+    store_invitations *out = j->out;
+    static const char sql[] = "SELECT " CANDIDATE_COLS ", r.title, r.status, r.spec FROM candidates k"
+                              " JOIN requests r ON r.id = k.request_id"
+                              " WHERE k.engineer_id = ? AND k.status = 'invited' AND k.expires_at > ?"
+                              " AND r.status IN ('matching', 'matched', 'breached')"
+                              " ORDER BY k.invited_at DESC, k.id LIMIT ?";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, j->s1, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, j->n1);
+    sqlite3_bind_int(st, 3, STORE_INVITATIONS_MAX);
+    int rc;
+    out->n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->n < STORE_INVITATIONS_MAX) {
+        read_candidate(st, &out->items[out->n].c);
+        sqlite_copy_col(out->items[out->n].title, sizeof out->items[0].title, st, 10);
+        sqlite_copy_col(out->items[out->n].request_status, sizeof out->items[0].request_status, st, 11);
+        sqlite_copy_col(out->items[out->n].spec, sizeof out->items[0].spec, st, 12);
+        out->n++;
+    }
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sq_rc(c, rc);
+}
+
+int sqr_invitations_list(store *s, const char *engineer_id, int64_t now, store_invitations *out,
+                         uint64_t d, store_done_cb cb, void *ctx)
+{
+    return sqlite_submit(s, run_invitations, 0, d, cb, ctx, NULL, out, engineer_id, NULL, now);
+}
+
+/* ---- the SLA ------------------------------------------------------------------------ */
+
+static int run_widen(sq_conn *c, sq_job *j)
+{
+    const store_request *r = j->in;
+    int64_t now = j->n1;
+    store_move_result res;
+    memset(&res, 0, sizeof res);
+    int rc = request_state(c, r->id, &res);
+    if (rc < 0) return rc;
+    if (strcmp(res.request_status, "matching") == 0) {
+        static const char sql[] = "UPDATE requests SET relaxed = ? WHERE id = ?";
+        sqlite3_stmt *st = sq_prep(c, sql);
+        if (!st) return STORE_IO;
+        sqlite3_bind_text(st, 1, r->relaxed, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
+        if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
+        for (int i = 0; i < r->ncand; i++)
+            if ((rc = insert_candidate(c, &r->cand[i])) < 0 && rc != STORE_CONFLICT) return rc;
+        char detail[320];
+        snprintf(detail, sizeof detail, "{\"relaxed\":%s,\"invited\":%d}", r->relaxed, r->ncand);
+        if ((rc = sqlite_audit(c, now, "system", "request.widened", "request", r->id, detail)) < 0)
+            return rc;
+    }
+    rc = sqlite_job_mark_done(c, j->s1, now, NULL);
+    return rc == STORE_CONFLICT ? STORE_OK : rc;
+}
+
+int sqr_request_widen(store *s, const store_request *r, const char *job_id, int64_t now, uint64_t d,
+                      store_done_cb cb, void *ctx)
+{
+    return sqlite_submit(s, run_widen, 1, d, cb, ctx, r, NULL, job_id, NULL, now);
+}
+
+static int run_deadline(sq_conn *c, sq_job *j)
+{
+    store_move_result *res = j->out;
+    int64_t now = j->n1;
+    memset(res, 0, sizeof *res);
+    int rc = request_state(c, j->s1, res);
+    if (rc < 0) return rc;
+    if (strcmp(res->request_status, "matching") == 0) {
+        if ((rc = request_move(c, j->s1, "matching", "breached", "system", now)) < 0) return rc;
+        snprintf(res->request_status, sizeof res->request_status, "breached");
+        char payload[160];
+        snprintf(payload, sizeof payload, "{\"request_id\":\"%s\",\"accepted\":%d}", j->s1, res->accepted);
+        static const char owner[] = "SELECT client_id FROM requests WHERE id = ?";
+        sqlite3_stmt *st = sq_prep(c, owner);
+        if (!st) return STORE_IO;
+        sqlite3_bind_text(st, 1, j->s1, -1, SQLITE_STATIC);
+        char client[32] = "";
+        if (sqlite3_step(st) == SQLITE_ROW) sqlite_copy_col(client, sizeof client, st, 0);
+        sqlite3_reset(st);
+        if (client[0] && (rc = notify(c, client, "request.sla_breached", payload, now)) < 0) return rc;
+        static const char admins[] = "INSERT INTO notifications(user_id, kind, payload, created_at)"
+                                     " SELECT id, 'admin.sla_breach', ?, ? FROM users WHERE role = 'admin'";
+        st = sq_prep(c, admins);
+        if (!st) return STORE_IO;
+        sqlite3_bind_text(st, 1, payload, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, now);
+        if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
+    }
+    rc = sqlite_job_mark_done(c, j->s2, now, NULL);
+    return rc == STORE_CONFLICT ? STORE_OK : rc;
+}
+
+int sqr_request_deadline(store *s, const char *request_id, const char *job_id, int64_t now,
+                         store_move_result *res, uint64_t d, store_done_cb cb, void *ctx)
+{
+    return sqlite_submit(s, run_deadline, 1, d, cb, ctx, NULL, res, request_id, job_id, now);
+}
+
+static int run_sla_board(sq_conn *c, sq_job *j)
+{
+    store_sla_board *b = j->out;
+    static const char sql[] =
+        "SELECT r.id, r.client_id, r.title, r.status, r.relaxed, r.sla_deadline, r.created_at,"
+        " (SELECT count(*) FROM candidates k WHERE k.request_id = r.id),"
+        " (SELECT count(*) FROM candidates k WHERE k.request_id = r.id AND k.status = 'accepted')"
+        " FROM requests r WHERE r.status IN ('matching', 'breached')"
+        " ORDER BY r.sla_deadline, r.id LIMIT ?";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_int(st, 1, STORE_SLA_MAX);
+    int rc;
+    b->n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && b->n < STORE_SLA_MAX) {
+        sqlite_copy_col(b->items[b->n].id, sizeof b->items[0].id, st, 0);
+        sqlite_copy_col(b->items[b->n].client_id, sizeof b->items[0].client_id, st, 1);
+        sqlite_copy_col(b->items[b->n].title, sizeof b->items[0].title, st, 2);
+        sqlite_copy_col(b->items[b->n].status, sizeof b->items[0].status, st, 3);
+        sqlite_copy_col(b->items[b->n].relaxed, sizeof b->items[0].relaxed, st, 4);
+        b->items[b->n].sla_deadline = sqlite3_column_int64(st, 5);
+        b->items[b->n].created_at = sqlite3_column_int64(st, 6);
+        b->items[b->n].invited = sqlite3_column_int(st, 7);
+        b->items[b->n].accepted = sqlite3_column_int(st, 8);
+        b->n++;
+    }
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sq_rc(c, rc);
+}
+
+int sqr_sla_board(store *s, store_sla_board *out, uint64_t d, store_done_cb cb, void *ctx)
+{
+    return sqlite_submit(s, run_sla_board, 0, d, cb, ctx, NULL, out, NULL, NULL, 0);
 }

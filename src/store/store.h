@@ -161,6 +161,37 @@ typedef struct {
     store_candidate cand[STORE_MAX_CANDIDATES];
 } store_request;
 
+/* what a candidate transition did (store_candidate_move) */
+typedef struct {
+    char request_id[32];
+    char request_status[16]; /* after the move */
+    char candidate_status[12]; /* before, when refused */
+    int accepted;              /* acceptances of the request now */
+    int became_matched;        /* this move made the request matched */
+    int64_t created_at, sla_deadline;
+} store_move_result;
+
+#define STORE_INVITATIONS_MAX 50
+typedef struct {
+    int n;
+    struct {
+        store_candidate c;
+        char title[484];
+        char request_status[16];
+        char spec[4096];
+    } items[STORE_INVITATIONS_MAX];
+} store_invitations;
+
+#define STORE_SLA_MAX 100
+typedef struct {
+    int n;
+    struct {
+        char id[32], client_id[32], title[484], status[16], relaxed[256];
+        int64_t sla_deadline, created_at;
+        int invited, accepted;
+    } items[STORE_SLA_MAX];
+} store_sla_board;
+
 /* one vetted engineer as matching needs it */
 typedef struct {
     char user_id[32], currency[4], timezone[64], level[8];
@@ -239,6 +270,32 @@ typedef struct store_vtbl {
                           void *ctx);
     int (*request_get)(store *s, const char *id, store_request *out, uint64_t deadline_ns,
                        store_done_cb cb, void *ctx);
+    int (*candidate_get)(store *s, const char *id, store_candidate *out, uint64_t deadline_ns,
+                         store_done_cb cb, void *ctx);
+    /* Moves an invited candidate to accepted, declined or expired (CONFLICT
+     * when it is no longer invited or its 24 h passed; NOTFOUND when
+     * engineer_id is given and is not the candidate's); invites the
+     * replacement when given; completes job_id when given; a third
+     * acceptance makes the request matched. One transaction. */
+    int (*candidate_move)(store *s, const char *candidate_id, const char *engineer_id,
+                          const char *to, const char *reason, int64_t now, const char *job_id,
+                          const store_candidate *replacement, store_move_result *res,
+                          uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    int (*invitations_list)(store *s, const char *engineer_id, int64_t now, store_invitations *out,
+                            uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* The SLA's half-time step: invites the given extra candidates and
+     * records what was relaxed, if the request still matches; completes
+     * the job. */
+    int (*request_widen)(store *s, const store_request *r, const char *job_id, int64_t now,
+                         uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* The SLA's deadline: a request still matching becomes breached, the
+     * client and every admin get a notification; completes the job.
+     * res->request_status says what happened. */
+    int (*request_deadline)(store *s, const char *request_id, const char *job_id, int64_t now,
+                            store_move_result *res, uint64_t deadline_ns, store_done_cb cb,
+                            void *ctx);
+    int (*sla_board)(store *s, store_sla_board *out, uint64_t deadline_ns, store_done_cb cb,
+                     void *ctx);
     /* vetted engineers with user_id > after, in id order, a page at a time */
     int (*matchable_page)(store *s, const char *after, store_match_page *out, uint64_t deadline_ns,
                           store_done_cb cb, void *ctx);
