@@ -152,8 +152,10 @@ static void on_decline_request(void *ctx, int rc)
         return;
     }
     int64_t now = clock_now_s();
-    int n = shortlist_pick(st->r->spec, sla_relax_flags(st->r->relaxed), st->r, st->r->ncand + 1,
-                           &st->repl, 1);
+    int open = strcmp(st->r->status, "matching") == 0 || strcmp(st->r->status, "breached") == 0;
+    int n = open ? shortlist_pick(st->r->spec, sla_relax_flags(st->r->relaxed), st->r,
+                                  st->r->ncand + 1, &st->repl, 1)
+                 : 0; /* a matched request needs nobody new */
     if (n > 0) {
         id_new("cnd", st->repl.id);
         memcpy(st->repl.request_id, st->r->id, sizeof st->repl.request_id);

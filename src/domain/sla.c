@@ -104,8 +104,8 @@ static void on_expire_request(void *arg, int rc)
         return;
     }
     int n = 0;
-    if (strcmp(c->r.status, "matching") == 0 || strcmp(c->r.status, "breached") == 0 ||
-        strcmp(c->r.status, "matched") == 0)
+    /* a matched request needs nobody new */
+    if (strcmp(c->r.status, "matching") == 0 || strcmp(c->r.status, "breached") == 0)
         n = shortlist_pick(c->r.spec, sla_relax_flags(c->r.relaxed), &c->r, c->r.ncand + 1, &c->repl, 1);
     int64_t now = clock_now_s();
     if (n > 0) {
