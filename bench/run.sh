@@ -10,6 +10,7 @@ set -euo pipefail
 BENCH_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 BENCHES=(
     http.sh
+    match.sh
 )
 
 failed=()

@@ -174,7 +174,7 @@ int shortlist_pick(const char *spec, unsigned relax, const store_request *existi
         c->score = res[a].score;
         c->rank = first_rank + got - 1;
         json_t *x = match_explain_json(&res[a]);
-        char *xs = x ? json_dumps(x, JSON_COMPACT) : NULL;
+        char *xs = x ? json_dumps(x, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
         json_decref(x);
         snprintf(c->explain, sizeof c->explain, "%s", xs ? xs : "{}");
         free(xs);

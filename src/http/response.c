@@ -44,7 +44,7 @@ static const char JSON_TYPE[] = "application/json; charset=utf-8";
 
 void http_respond_json(http_req *req, int status, json_t *body)
 {
-    char *s = json_dumps(body, JSON_COMPACT);
+    char *s = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12));
     json_decref(body);
     if (!s) {
         static const char oom[] = "{\"type\":\"urn:opx:problem:internal\",\"title\":\"Internal "

@@ -144,7 +144,7 @@ typedef struct {
     char status[12]; /* invited | accepted | declined | expired | hired */
     double score;
     int rank;
-    char explain[3072]; /* JSON */
+    char explain[4096]; /* JSON: at most 25 skills of a request, ~2.7 KiB */
     char engineer_name[404];
     int64_t invited_at, expires_at, responded_at;
 } store_candidate;
@@ -181,6 +181,16 @@ typedef struct {
         char spec[4096];
     } items[STORE_INVITATIONS_MAX];
 } store_invitations;
+
+#define STORE_LIST_MAX 100
+typedef struct {
+    int n;
+    struct {
+        char id[32], client_id[32], title[484], status[16];
+        int64_t sla_deadline, created_at, matched_at;
+        int invited, accepted;
+    } items[STORE_LIST_MAX];
+} store_request_list;
 
 #define STORE_SLA_MAX 100
 typedef struct {
@@ -294,6 +304,11 @@ typedef struct store_vtbl {
     int (*request_deadline)(store *s, const char *request_id, const char *job_id, int64_t now,
                             store_move_result *res, uint64_t deadline_ns, store_done_cb cb,
                             void *ctx);
+    /* newest first; client_id NULL: everyone's; after (created_at, id) is
+     * the cursor, 0/"" for the first page */
+    int (*requests_list)(store *s, const char *client_id, int64_t after_created, const char *after_id,
+                         int limit, store_request_list *out, uint64_t deadline_ns, store_done_cb cb,
+                         void *ctx);
     int (*sla_board)(store *s, store_sla_board *out, uint64_t deadline_ns, store_done_cb cb,
                      void *ctx);
     /* vetted engineers with user_id > after, in id order, a page at a time */

@@ -985,7 +985,8 @@ Test(matching, explain_json)
     cr_assert_str_eq(json_string_value(json_object_get(sen, "wanted")), "senior");
     cr_assert_str_eq(json_string_value(json_object_get(sen, "has")), "senior");
     json_t *rate = json_object_get(a, "rate");
-    cr_assert_eq(json_integer_value(json_object_get(json_object_get(rate, "rate"), "amount")), 8000);
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(rate, "rate"), "amount")),
+                 8000);
     cr_assert_str_eq(
         json_string_value(json_object_get(json_object_get(rate, "budget"), "currency")), "USD");
     cr_assert_eq(json_integer_value(json_object_get(json_object_get(rate, "budget"), "amount")),
