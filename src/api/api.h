@@ -58,8 +58,10 @@ void api_vetting_queue(http_req *req);
 void api_scorecard(http_req *req);
 void api_request_create(http_req *req);
 void api_request_get(http_req *req);
+void api_requests_list(http_req *req);
 void api_invitations(http_req *req);
 void api_candidate_accept(http_req *req);
 void api_candidate_decline(http_req *req);
 void api_admin_sla(http_req *req);
+void api_notifications(http_req *req);
 #endif

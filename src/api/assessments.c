@@ -46,6 +46,10 @@ void api_vetting_conflict(http_req *req, const store_vet_result *res)
         slug = "attempt-closed";
         detail = "this attempt was already submitted or has expired";
         break;
+    case VET_INVITATION_CLOSED:
+        snprintf(why, sizeof why, "this invitation is no longer open: it is %s", res->status);
+        detail = why;
+        break;
     default:
         snprintf(why, sizeof why, "not allowed while the engineer is %s", res->status);
         detail = why;

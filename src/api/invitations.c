@@ -82,8 +82,9 @@ typedef struct {
     char id[32];
     char to[12];
     char reason[2004];
-    store_candidate cand, repl;
-    int has_repl;
+    store_candidate cand;
+    store_candidate repl[REQUEST_REPLACEMENT_OPTIONS];
+    int nrepl;
     store_move_result res;
     store_request *r; /* decline only: malloc'd */
 } move_state;
@@ -107,7 +108,7 @@ static void on_moved(void *ctx, int rc)
     } else if (rc == STORE_CONFLICT) {
         store_vet_result v;
         memset(&v, 0, sizeof v);
-        v.reason = VET_WRONG_STATE;
+        v.reason = VET_INVITATION_CLOSED;
         snprintf(v.status, sizeof v.status, "%s", st->res.candidate_status);
         api_vetting_conflict(req, &v);
     } else if (rc < 0) {
@@ -116,24 +117,25 @@ static void on_moved(void *ctx, int rc)
         json_t *o = json_pack("{s:s,s:s,s:{s:s,s:s,s:i}}", "id", st->id, "status", st->to, "request",
                               "id", st->res.request_id, "status", st->res.request_status, "accepted",
                               st->res.accepted);
-        if (strcmp(st->to, "declined") == 0)
+        if (strcmp(st->to, "declined") == 0) {
+            const store_candidate *r = st->res.replaced >= 0 ? &st->repl[st->res.replaced] : NULL;
             json_object_set_new(o, "replacement",
-                                st->has_repl ? json_pack("{s:s,s:s,s:f}", "id", st->repl.id,
-                                                         "engineer_id", st->repl.engineer_id, "score",
-                                                         st->repl.score)
-                                             : json_null());
+                                r ? json_pack("{s:s,s:s,s:f}", "id", r->id, "engineer_id",
+                                              r->engineer_id, "score", r->score)
+                                  : json_null());
+        }
         http_respond_json(req, 200, o);
     }
 out:
     move_end(st);
 }
 
-static void move(move_state *st, const store_candidate *repl)
+static void move(move_state *st)
 {
     http_req *req = st->req;
     int rc = STORE_CALL(APP->store, candidate_move, st->id, req->auth.id, st->to,
-                        st->reason[0] ? st->reason : NULL, clock_now_s(), NULL, repl, &st->res,
-                        req->deadline_ns, on_moved, st);
+                        st->reason[0] ? st->reason : NULL, clock_now_s(), NULL, st->repl, st->nrepl,
+                        &st->res, req->deadline_ns, on_moved, st);
     if (rc < 0) {
         api_store_error(req, rc);
         move_end(st);
@@ -148,23 +150,16 @@ static void on_decline_request(void *ctx, int rc)
         return;
     }
     if (rc < 0) { /* the request cannot be read: decline without a replacement */
-        move(st, NULL);
+        move(st);
         return;
     }
-    int64_t now = clock_now_s();
     int open = strcmp(st->r->status, "matching") == 0 || strcmp(st->r->status, "breached") == 0;
     int n = open ? shortlist_pick(st->r->spec, sla_relax_flags(st->r->relaxed), st->r,
-                                  st->r->ncand + 1, &st->repl, 1)
+                                  st->r->ncand + 1, st->repl, REQUEST_REPLACEMENT_OPTIONS)
                  : 0; /* a matched request needs nobody new */
-    if (n > 0) {
-        id_new("cnd", st->repl.id);
-        memcpy(st->repl.request_id, st->r->id, sizeof st->repl.request_id);
-        snprintf(st->repl.status, sizeof st->repl.status, "invited");
-        st->repl.invited_at = now;
-        st->repl.expires_at = now + REQUEST_INVITE_TTL_S;
-        st->has_repl = 1;
-    }
-    move(st, st->has_repl ? &st->repl : NULL);
+    st->nrepl = n > 0 ? n : 0;
+    requests_prepare_invites(st->r->id, st->repl, st->nrepl, clock_now_s());
+    move(st);
 }
 
 static void on_decline_candidate(void *ctx, int rc)
@@ -216,7 +211,7 @@ void api_candidate_accept(http_req *req)
         return;
     }
     http_req_ref(req);
-    move(st, NULL);
+    move(st);
 }
 
 static const jv_field decline_spec[] = {
@@ -239,4 +234,50 @@ void api_candidate_decline(http_req *req)
     json_decref(b);
     api_track(req, STORE_CALL(APP->store, candidate_get, st->id, &st->cand, req->deadline_ns,
                               on_decline_candidate, st));
+}
+
+/* ---- GET /api/v1/me/notifications ------------------------------------------------------ */
+
+typedef struct {
+    http_req *req;
+    store_notifications *n; /* malloc'd */
+} notes_state;
+
+static void on_notes(void *ctx, int rc)
+{
+    notes_state *st = ctx;
+    http_req *req = st->req;
+    if (!http_req_cancelled(req)) {
+        if (rc < 0) {
+            api_store_error(req, rc);
+        } else {
+            json_t *items = json_array();
+            for (int i = 0; i < st->n->n; i++) {
+                json_t *payload = json_loads(st->n->items[i].payload, 0, NULL);
+                json_array_append_new(items, json_pack("{s:I,s:s,s:o,s:o,s:o}", "id",
+                                                       (json_int_t)st->n->items[i].id, "kind",
+                                                       st->n->items[i].kind, "payload",
+                                                       payload ? payload : json_object(),
+                                                       "created_at", ts(st->n->items[i].created_at),
+                                                       "read_at", ts(st->n->items[i].read_at)));
+            }
+            http_respond_json(req, 200, json_pack("{s:o}", "items", items));
+        }
+    }
+    free(st->n);
+    http_req_unref(req);
+}
+
+void api_notifications(http_req *req)
+{
+    notes_state *st = arena_alloc(&req->arena, sizeof *st);
+    if (!st || !(st->n = malloc(sizeof *st->n))) {
+        api_store_error(req, STORE_BUSY);
+        return;
+    }
+    st->req = req;
+    int rc = STORE_CALL(APP->store, notifications_list, req->auth.id, st->n, req->deadline_ns,
+                        on_notes, st);
+    api_track(req, rc);
+    if (rc < 0) free(st->n);
 }

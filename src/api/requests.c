@@ -130,14 +130,7 @@ void api_request_create(http_req *req)
         return;
     }
     r->ncand = n;
-    for (int i = 0; i < n; i++) {
-        store_candidate *k = &r->cand[i];
-        id_new("cnd", k->id);
-        memcpy(k->request_id, r->id, sizeof k->request_id);
-        snprintf(k->status, sizeof k->status, "invited");
-        k->invited_at = now;
-        k->expires_at = now + REQUEST_INVITE_TTL_S;
-    }
+    requests_prepare_invites(r->id, r->cand, n, now);
     api_track(req, STORE_CALL(APP->store, request_create, r, req->deadline_ns, on_created, st));
 }
 
@@ -224,4 +217,79 @@ void api_admin_sla(http_req *req)
     int rc = STORE_CALL(APP->store, sla_board, st->b, req->deadline_ns, on_board, st);
     api_track(req, rc);
     if (rc < 0) free(st->b);
+}
+
+/* ---- GET /api/v1/requests ------------------------------------------------------------ */
+
+typedef struct {
+    http_req *req;
+    int limit;
+    store_request_list *l; /* malloc'd */
+} list_state;
+
+static void on_list(void *ctx, int rc)
+{
+    list_state *st = ctx;
+    http_req *req = st->req;
+    if (!http_req_cancelled(req)) {
+        if (rc < 0) {
+            api_store_error(req, rc);
+        } else {
+            json_t *items = json_array();
+            for (int i = 0; i < st->l->n; i++)
+                json_array_append_new(
+                    items, json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:i,s:i}", "id", st->l->items[i].id,
+                                     "client_id", st->l->items[i].client_id, "title",
+                                     st->l->items[i].title, "status", st->l->items[i].status,
+                                     "created_at", ts(st->l->items[i].created_at), "sla_deadline",
+                                     ts(st->l->items[i].sla_deadline), "matched_at",
+                                     ts(st->l->items[i].matched_at), "invited", st->l->items[i].invited,
+                                     "accepted", st->l->items[i].accepted));
+            json_t *next = json_null();
+            if (st->l->n == st->limit) { /* opaque to clients: "r" + the creation sequence */
+                char cur[32];
+                snprintf(cur, sizeof cur, "r%lld", (long long)st->l->items[st->l->n - 1].seq);
+                next = json_string(cur);
+            }
+            http_respond_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
+        }
+    }
+    free(st->l);
+    http_req_unref(req);
+}
+
+void api_requests_list(http_req *req)
+{
+    jv_errors errs = {.n = 0};
+    int limit = 20;
+    const char *lim = http_query_get(req, "limit");
+    if (lim) {
+        char *end = NULL;
+        long v = strtol(lim, &end, 10);
+        if (!*lim || *end || v < 1 || v > STORE_LIST_MAX) jv_add_error(&errs, "limit", "must be 1 to %d", STORE_LIST_MAX);
+        else limit = (int)v;
+    }
+    long long before = 0;
+    const char *cur = http_query_get(req, "cursor");
+    if (cur) {
+        char *end = NULL;
+        before = cur[0] == 'r' ? strtoll(cur + 1, &end, 10) : 0;
+        if (before <= 0 || !end || *end) jv_add_error(&errs, "cursor", "is not a cursor this server gave out");
+    }
+    if (errs.n) {
+        http_problem(req, 400, "bad-query", "Bad Request", "some query parameters are invalid; see errors", &errs);
+        return;
+    }
+    list_state *st = arena_alloc(&req->arena, sizeof *st);
+    if (!st || !(st->l = malloc(sizeof *st->l))) {
+        api_store_error(req, STORE_BUSY);
+        return;
+    }
+    st->req = req;
+    st->limit = limit;
+    const char *client = (req->auth.role_bit & ROLE_ADMIN) ? NULL : req->auth.id;
+    int rc = STORE_CALL(APP->store, requests_list, client, (int64_t)before, limit, st->l,
+                        req->deadline_ns, on_list, st);
+    api_track(req, rc);
+    if (rc < 0) free(st->l);
 }

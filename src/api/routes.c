@@ -25,11 +25,13 @@ const route api_routes[] = {
     {HTTP_POST, "/api/v1/assessments/{id}/submit", api_assessment_submit, ROLE_ENGINEER, 16 * KB, 0},
     {HTTP_GET, "/api/v1/vetting/queue", api_vetting_queue, ROLE_VETTER | ROLE_ADMIN, 0, 0},
     {HTTP_POST, "/api/v1/requests", api_request_create, ROLE_CLIENT, 64 * KB, 0},
+    {HTTP_GET, "/api/v1/requests", api_requests_list, ROLE_CLIENT | ROLE_ADMIN, 0, 0},
     {HTTP_GET, "/api/v1/requests/{id}", api_request_get, ROLE_CLIENT | ROLE_ADMIN, 0, 0},
     {HTTP_GET, "/api/v1/me/invitations", api_invitations, ROLE_ENGINEER, 0, 0},
     {HTTP_POST, "/api/v1/candidates/{id}/accept", api_candidate_accept, ROLE_ENGINEER, 1 * KB, 0},
     {HTTP_POST, "/api/v1/candidates/{id}/decline", api_candidate_decline, ROLE_ENGINEER, 4 * KB, 0},
     {HTTP_GET, "/api/v1/admin/sla", api_admin_sla, ROLE_ADMIN, 0, 0},
+    {HTTP_GET, "/api/v1/me/notifications", api_notifications, ROLES_SIGNED_IN, 0, 0},
     {HTTP_POST, "/api/v1/_test/clock", api_test_clock, 0, 1 * KB, ROUTE_TEST_ONLY},
 };
 

@@ -54,7 +54,8 @@ typedef struct {
     store_job job;
     jobs_finish_fn finish;
     void *finish_ctx;
-    store_candidate cand, repl;
+    store_candidate cand;
+    store_candidate repl[REQUEST_REPLACEMENT_OPTIONS];
     store_move_result res;
     store_request r;     /* as read */
     store_request widen; /* the half-time step to write */
@@ -106,17 +107,12 @@ static void on_expire_request(void *arg, int rc)
     int n = 0;
     /* a matched request needs nobody new */
     if (strcmp(c->r.status, "matching") == 0 || strcmp(c->r.status, "breached") == 0)
-        n = shortlist_pick(c->r.spec, sla_relax_flags(c->r.relaxed), &c->r, c->r.ncand + 1, &c->repl, 1);
+        n = shortlist_pick(c->r.spec, sla_relax_flags(c->r.relaxed), &c->r, c->r.ncand + 1, c->repl,
+                           REQUEST_REPLACEMENT_OPTIONS);
     int64_t now = clock_now_s();
-    if (n > 0) {
-        id_new("cnd", c->repl.id);
-        memcpy(c->repl.request_id, c->r.id, sizeof c->repl.request_id);
-        snprintf(c->repl.status, sizeof c->repl.status, "invited");
-        c->repl.invited_at = now;
-        c->repl.expires_at = now + REQUEST_INVITE_TTL_S;
-    }
+    requests_prepare_invites(c->r.id, c->repl, n, now);
     int src = STORE_CALL(ST, candidate_move, c->job.ref, NULL, "expired", NULL, now, c->job.id,
-                         n > 0 ? &c->repl : NULL, &c->res, job_deadline(), on_expired, c);
+                         c->repl, n, &c->res, job_deadline(), on_expired, c);
     if (src < 0) ctx_end(c, src);
 }
 
@@ -165,7 +161,8 @@ static void on_half_request(void *arg, int rc)
     memcpy(w->id, c->r.id, sizeof w->id);
     snprintf(w->relaxed, sizeof w->relaxed, "%s", c->r.relaxed[0] ? c->r.relaxed : "[]");
     w->ncand = 0;
-    if (strcmp(c->r.status, "matching") == 0 && accepted < REQUEST_MATCHED_AT) {
+    int open = strcmp(c->r.status, "matching") == 0 || strcmp(c->r.status, "breached") == 0;
+    if (open && accepted < REQUEST_MATCHED_AT) {
         /* widen one step at a time until new people turn up */
         static const struct {
             unsigned flag;
@@ -181,7 +178,7 @@ static void on_half_request(void *arg, int rc)
         }
         int room = STORE_MAX_CANDIDATES - c->r.ncand;
         int want = room < REQUEST_SHORTLIST ? room : REQUEST_SHORTLIST;
-        for (size_t s = 0; s < sizeof steps / sizeof steps[0] && w->ncand < want; s++) {
+        for (size_t s = 0; s < sizeof steps / sizeof steps[0] && w->ncand == 0; s++) {
             if (!(flags & steps[s].flag)) {
                 flags |= steps[s].flag;
                 json_array_append_new(relaxed, json_string(steps[s].name));
@@ -193,15 +190,7 @@ static void on_half_request(void *arg, int rc)
         json_decref(relaxed);
         snprintf(w->relaxed, sizeof w->relaxed, "%s", rs ? rs : "[]");
         free(rs);
-        int64_t now = clock_now_s();
-        for (int i = 0; i < w->ncand; i++) {
-            store_candidate *k = &w->cand[i];
-            id_new("cnd", k->id);
-            memcpy(k->request_id, w->id, sizeof k->request_id);
-            snprintf(k->status, sizeof k->status, "invited");
-            k->invited_at = now;
-            k->expires_at = now + REQUEST_INVITE_TTL_S;
-        }
+        requests_prepare_invites(w->id, w->cand, w->ncand, clock_now_s());
     }
     int src = STORE_CALL(ST, request_widen, w, c->job.id, clock_now_s(), job_deadline(), on_job_done, c);
     if (src < 0) ctx_end(c, src);

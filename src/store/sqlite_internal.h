@@ -34,7 +34,7 @@ int sqr_candidate_get(store *s, const char *id, store_candidate *out, uint64_t d
                       void *ctx);
 int sqr_candidate_move(store *s, const char *candidate_id, const char *engineer_id, const char *to,
                        const char *reason, int64_t now, const char *job_id,
-                       const store_candidate *replacement, store_move_result *res, uint64_t d,
+                       const store_candidate *repl, int nrepl, store_move_result *res, uint64_t d,
                        store_done_cb cb, void *ctx);
 int sqr_invitations_list(store *s, const char *engineer_id, int64_t now, store_invitations *out,
                          uint64_t d, store_done_cb cb, void *ctx);
@@ -42,6 +42,9 @@ int sqr_request_widen(store *s, const store_request *r, const char *job_id, int6
                       store_done_cb cb, void *ctx);
 int sqr_request_deadline(store *s, const char *request_id, const char *job_id, int64_t now,
                          store_move_result *res, uint64_t d, store_done_cb cb, void *ctx);
+int sqr_requests_list(store *s, const char *client_id, int64_t before_seq, int limit, store_request_list *out, uint64_t d, store_done_cb cb, void *ctx);
+int sqr_notifications_list(store *s, const char *user_id, store_notifications *out, uint64_t d,
+                           store_done_cb cb, void *ctx);
 int sqr_sla_board(store *s, store_sla_board *out, uint64_t d, store_done_cb cb, void *ctx);
 
 /* sqlite_vetting.c */

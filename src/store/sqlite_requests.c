@@ -274,7 +274,8 @@ static int notify(sq_conn *c, const char *user_id, const char *kind, const char 
 
 typedef struct {
     const char *candidate_id, *engineer_id, *to, *reason, *job_id;
-    const store_candidate *replacement;
+    const store_candidate *repl;
+    int nrepl;
     int64_t now;
 } move_args;
 
@@ -283,6 +284,7 @@ static int run_candidate_move(sq_conn *c, sq_job *j)
     const move_args *a = j->in;
     store_move_result *res = j->out;
     memset(res, 0, sizeof *res);
+    res->replaced = -1;
     static const char sql[] = "SELECT " CANDIDATE_COLS " FROM candidates k WHERE k.id = ?";
     sqlite3_stmt *st = sq_prep(c, sql);
     if (!st) return STORE_IO;
@@ -337,8 +339,14 @@ static int run_candidate_move(sq_conn *c, sq_job *j)
             snprintf(res->request_status, sizeof res->request_status, "matched");
             res->became_matched = 1;
         }
-    } else if (a->replacement && strcmp(res->request_status, "filled") != 0) {
-        if ((rc = insert_candidate(c, a->replacement)) < 0 && rc != STORE_CONFLICT) return rc;
+    } else if (strcmp(res->request_status, "matching") == 0 || strcmp(res->request_status, "breached") == 0) {
+        /* the first one nobody invited meanwhile; a taken one fails its
+         * insert alone (the statement rolls back, the transaction goes on) */
+        for (int i = 0; i < a->nrepl && res->replaced < 0; i++) {
+            rc = insert_candidate(c, &a->repl[i]);
+            if (rc == STORE_OK) res->replaced = i;
+            else if (rc != STORE_CONFLICT) return rc;
+        }
     }
     if (a->job_id && (rc = sqlite_job_mark_done(c, a->job_id, a->now, NULL)) < 0 && rc != STORE_CONFLICT)
         return rc;
@@ -347,13 +355,13 @@ static int run_candidate_move(sq_conn *c, sq_job *j)
 
 int sqr_candidate_move(store *s, const char *candidate_id, const char *engineer_id, const char *to,
                        const char *reason, int64_t now, const char *job_id,
-                       const store_candidate *replacement, store_move_result *res, uint64_t d,
+                       const store_candidate *repl, int nrepl, store_move_result *res, uint64_t d,
                        store_done_cb cb, void *ctx)
 {
     /* the arguments live in the job, which the worker frees after the callback */
     move_args *a = malloc(sizeof *a);
     if (!a) return STORE_BUSY;
-    *a = (move_args){candidate_id, engineer_id, to, reason, job_id, replacement, now};
+    *a = (move_args){candidate_id, engineer_id, to, reason, job_id, repl, nrepl, now};
     sq_job *j = sq_job_new(run_candidate_move, d, cb, ctx);
     if (!j) {
         free(a);
@@ -411,7 +419,7 @@ static int run_widen(sq_conn *c, sq_job *j)
     memset(&res, 0, sizeof res);
     int rc = request_state(c, r->id, &res);
     if (rc < 0) return rc;
-    if (strcmp(res.request_status, "matching") == 0) {
+    if (strcmp(res.request_status, "matching") == 0 || strcmp(res.request_status, "breached") == 0) {
         static const char sql[] = "UPDATE requests SET relaxed = ? WHERE id = ?";
         sqlite3_stmt *st = sq_prep(c, sql);
         if (!st) return STORE_IO;
@@ -505,4 +513,95 @@ static int run_sla_board(sq_conn *c, sq_job *j)
 int sqr_sla_board(store *s, store_sla_board *out, uint64_t d, store_done_cb cb, void *ctx)
 {
     return sqlite_submit(s, run_sla_board, 0, d, cb, ctx, NULL, out, NULL, NULL, 0);
+}
+
+typedef struct {
+    const char *client_id;
+    int64_t before_seq;
+    int limit;
+} list_args;
+
+static int run_list(sq_conn *c, sq_job *j)
+{
+    const list_args *a = j->in;
+    store_request_list *out = j->out;
+    static const char sql[] =
+        "SELECT r.id, r.client_id, r.title, r.status, r.sla_deadline, r.created_at,"
+        " coalesce(r.matched_at, 0),"
+        " (SELECT count(*) FROM candidates k WHERE k.request_id = r.id),"
+        " (SELECT count(*) FROM candidates k WHERE k.request_id = r.id AND k.status = 'accepted'),"
+        " r.rowid FROM requests r WHERE (?1 IS NULL OR r.client_id = ?1)"
+        " AND (?2 = 0 OR r.rowid < ?2) ORDER BY r.rowid DESC LIMIT ?3";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    if (a->client_id) sqlite3_bind_text(st, 1, a->client_id, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 1);
+    sqlite3_bind_int64(st, 2, a->before_seq);
+    sqlite3_bind_int(st, 3, a->limit);
+    int rc;
+    out->n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->n < STORE_LIST_MAX) {
+        sqlite_copy_col(out->items[out->n].id, sizeof out->items[0].id, st, 0);
+        sqlite_copy_col(out->items[out->n].client_id, sizeof out->items[0].client_id, st, 1);
+        sqlite_copy_col(out->items[out->n].title, sizeof out->items[0].title, st, 2);
+        sqlite_copy_col(out->items[out->n].status, sizeof out->items[0].status, st, 3);
+        out->items[out->n].sla_deadline = sqlite3_column_int64(st, 4);
+        out->items[out->n].created_at = sqlite3_column_int64(st, 5);
+        out->items[out->n].matched_at = sqlite3_column_int64(st, 6);
+        out->items[out->n].invited = sqlite3_column_int(st, 7);
+        out->items[out->n].accepted = sqlite3_column_int(st, 8);
+        out->items[out->n].seq = sqlite3_column_int64(st, 9);
+        out->n++;
+    }
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sq_rc(c, rc);
+}
+
+int sqr_requests_list(store *s, const char *client_id, int64_t before_seq, int limit,
+                      store_request_list *out, uint64_t d, store_done_cb cb, void *ctx)
+{
+    list_args *a = malloc(sizeof *a);
+    if (!a) return STORE_BUSY;
+    *a = (list_args){client_id, before_seq, limit};
+    sq_job *j = sq_job_new(run_list, d, cb, ctx);
+    if (!j) {
+        free(a);
+        return STORE_BUSY;
+    }
+    j->in = a;
+    j->out = out;
+    j->owned = a;
+    int rc = sqlite_submit_job(s, j, 0);
+    if (rc < 0) {
+        free(a);
+        free(j);
+    }
+    return rc;
+}
+
+static int run_notes(sq_conn *c, sq_job *j)
+{
+    store_notifications *out = j->out;
+    static const char sql[] = "SELECT id, created_at, coalesce(read_at, 0), kind, payload"
+                              " FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, j->s1, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, STORE_NOTES_MAX);
+    int rc;
+    out->n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->n < STORE_NOTES_MAX) {
+        out->items[out->n].id = sqlite3_column_int64(st, 0);
+        out->items[out->n].created_at = sqlite3_column_int64(st, 1);
+        out->items[out->n].read_at = sqlite3_column_int64(st, 2);
+        sqlite_copy_col(out->items[out->n].kind, sizeof out->items[0].kind, st, 3);
+        sqlite_copy_col(out->items[out->n].payload, sizeof out->items[0].payload, st, 4);
+        out->n++;
+    }
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sq_rc(c, rc);
+}
+
+int sqr_notifications_list(store *s, const char *user_id, store_notifications *out, uint64_t d,
+                           store_done_cb cb, void *ctx)
+{
+    return sqlite_submit(s, run_notes, 0, d, cb, ctx, NULL, out, user_id, NULL, 0);
 }

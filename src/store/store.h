@@ -83,6 +83,7 @@ enum {
     VET_ATTEMPT_OPEN,       /* open_attempt_id */
     VET_ATTEMPT_LIMIT,      /* next_attempt_at */
     VET_ATTEMPT_CLOSED,     /* submitted already, or expired */
+    VET_INVITATION_CLOSED,  /* a candidate no longer invited: status says what it is */
 };
 
 typedef struct {
@@ -168,6 +169,7 @@ typedef struct {
     char candidate_status[12]; /* before, when refused */
     int accepted;              /* acceptances of the request now */
     int became_matched;        /* this move made the request matched */
+    int replaced;              /* index of the replacement invited, or -1 */
     int64_t created_at, sla_deadline;
 } store_move_result;
 
@@ -187,10 +189,21 @@ typedef struct {
     int n;
     struct {
         char id[32], client_id[32], title[484], status[16];
+        int64_t seq; /* creation order, the cursor */
         int64_t sla_deadline, created_at, matched_at;
         int invited, accepted;
     } items[STORE_LIST_MAX];
 } store_request_list;
+
+#define STORE_NOTES_MAX 50
+typedef struct {
+    int n;
+    struct {
+        int64_t id, created_at, read_at;
+        char kind[32];
+        char payload[512];
+    } items[STORE_NOTES_MAX];
+} store_notifications;
 
 #define STORE_SLA_MAX 100
 typedef struct {
@@ -284,12 +297,14 @@ typedef struct store_vtbl {
                          store_done_cb cb, void *ctx);
     /* Moves an invited candidate to accepted, declined or expired (CONFLICT
      * when it is no longer invited or its 24 h passed; NOTFOUND when
-     * engineer_id is given and is not the candidate's); invites the
-     * replacement when given; completes job_id when given; a third
-     * acceptance makes the request matched. One transaction. */
+     * engineer_id is given and is not the candidate's); invites the first
+     * of the nrepl replacements (best first) not already on the request,
+     * so moves that race for one next-best each get someone; completes
+     * job_id when given; a third acceptance makes the request matched.
+     * One transaction; res->replaced tells which replacement was invited. */
     int (*candidate_move)(store *s, const char *candidate_id, const char *engineer_id,
                           const char *to, const char *reason, int64_t now, const char *job_id,
-                          const store_candidate *replacement, store_move_result *res,
+                          const store_candidate *repl, int nrepl, store_move_result *res,
                           uint64_t deadline_ns, store_done_cb cb, void *ctx);
     int (*invitations_list)(store *s, const char *engineer_id, int64_t now, store_invitations *out,
                             uint64_t deadline_ns, store_done_cb cb, void *ctx);
@@ -304,11 +319,13 @@ typedef struct store_vtbl {
     int (*request_deadline)(store *s, const char *request_id, const char *job_id, int64_t now,
                             store_move_result *res, uint64_t deadline_ns, store_done_cb cb,
                             void *ctx);
-    /* newest first; client_id NULL: everyone's; after (created_at, id) is
-     * the cursor, 0/"" for the first page */
-    int (*requests_list)(store *s, const char *client_id, int64_t after_created, const char *after_id,
-                         int limit, store_request_list *out, uint64_t deadline_ns, store_done_cb cb,
+    /* newest first (creation order); client_id NULL: everyone's; before_seq
+     * is the cursor (0 for the first page) */
+    int (*requests_list)(store *s, const char *client_id, int64_t before_seq, int limit, store_request_list *out, uint64_t deadline_ns, store_done_cb cb,
                          void *ctx);
+    /* the user's latest notifications, newest first */
+    int (*notifications_list)(store *s, const char *user_id, store_notifications *out,
+                              uint64_t deadline_ns, store_done_cb cb, void *ctx);
     int (*sla_board)(store *s, store_sla_board *out, uint64_t deadline_ns, store_done_cb cb,
                      void *ctx);
     /* vetted engineers with user_id > after, in id order, a page at a time */

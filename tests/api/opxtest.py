@@ -762,3 +762,172 @@ def advance_clock(client, seconds):
     r = client.post("/api/v1/_test/clock", json={"advance_seconds": seconds})
     assert r.status_code == 200, r.text
     return r.json()
+
+
+# ---- requests, matching and SLA helpers --------------------------------------------
+
+DEMO_PASSWORD = "demo-pass-123"
+HOUR = 3600
+SLA_S, SLA_HALF_S, INVITE_TTL_S = 8 * HOUR, 4 * HOUR, 24 * HOUR
+REQUESTS = "/api/v1/requests"
+
+
+def seeded_workdir(tmp_path_factory, tag="seeded"):
+    """A fresh directory whose opx.db holds the demo population
+    (`opx seed --demo`): pass it to spawn(workdir=...)."""
+    d = tmp_path_factory.mktemp(tag)
+    out = subprocess.run([opx_bin(), "seed", "--demo", "--db", str(d / "opx.db")],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return d
+
+
+def stop_checked(server):
+    """Stops a server a module-scoped fixture started; fails on any problem."""
+    problems = server.stop()
+    assert not problems, "\n\n".join(problems)
+
+
+def utc_today():
+    import datetime
+    return datetime.datetime.now(datetime.timezone.utc).date()
+
+
+def days_from_today(n):
+    import datetime
+    return (utc_today() + datetime.timedelta(days=n)).isoformat()
+
+
+def request_body(**over):
+    """A valid request (hourly, USD, Europe/Berlin); keyword arguments replace
+    fields (None removes one)."""
+    body = {
+        "title": "Async payments API",
+        "description": "Harden a FastAPI service on asyncpg: timeouts, cancellation, backpressure.",
+        "frameworks": ["fastapi"],
+        "must_have": ["asyncpg", "cancellation"],
+        "nice_to_have": ["httpx"],
+        "seniority": "senior",
+        "engagement": "hourly",
+        "budget": {"amount": 20000, "currency": "USD"},
+        "hours_per_week": 20,
+        "timezone": "Europe/Berlin",
+        "min_overlap_hours": 2,
+        "start_date": days_from_today(7),
+    }
+    body.update(over)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def create_request(client, token, body=None, expect=201, **over):
+    r = client.post(REQUESTS, json=request_body(**over) if body is None else body, headers=bearer(token))
+    assert r.status_code == expect, r.text
+    if expect == 201:
+        assert r.headers["location"] == f"{REQUESTS}/{r.json()['id']}"
+    return r.json()
+
+
+def get_request(client, token, rid, expect=200):
+    r = client.get(f"{REQUESTS}/{rid}", headers=bearer(token))
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+def accept(client, token, cid, expect=200, **kw):
+    r = client.post(f"/api/v1/candidates/{cid}/accept", headers=bearer(token), **kw)
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+def decline(client, token, cid, reason=None, expect=200, **kw):
+    if reason is not None:
+        kw["json"] = {"reason": reason}
+    r = client.post(f"/api/v1/candidates/{cid}/decline", headers=bearer(token), **kw)
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+def invitations(client, token):
+    r = client.get("/api/v1/me/invitations", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def sla_board(client, token):
+    r = client.get("/api/v1/admin/sla", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def metric(client, name, labels=""):
+    """The value of one sample of GET /metrics (it must be there)."""
+    want = name + (f"{{{labels}}}" if labels else "")
+    text = client.get("/metrics").text
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        key, _, value = line.rpartition(" ")
+        if key == want:
+            return float(value)
+    raise AssertionError(f"/metrics has no sample {want}")
+
+
+def wait_for(fn, timeout=5.0, what="the condition"):
+    """Polls fn() until it returns something truthy (jobs run just after a
+    clock move); returns that value."""
+    end = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}; last: {v!r}")
+        time.sleep(0.05)
+
+
+def db_rows(server, sql, *args):
+    """Rows of a read-only query on server's database (WAL: safe while it runs)."""
+    import sqlite3
+    con = sqlite3.connect(f"file:{server.dir / 'opx.db'}?mode=ro", uri=True, timeout=5)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def vetted_engineer(client, vetter, level="senior", confirm=None, decision="vetted", name="Test Engineer",
+                    assessment=True, **profile):
+    """An engineer with valid_profile(**profile), the assessment passed and a
+    scorecard (decision, level, confirm = [{"id", "level"}] vetted skill
+    levels) by vetter; assessment=False stops after the profile, decision=None
+    after the assessment. Returns the dict of new_engineer."""
+    body = valid_profile(**profile)
+    if not assessment:
+        return new_engineer(client, profile=body, name=name)
+    e, _, _ = passed_engineer(client, profile=body, name=name)
+    if decision is None:
+        return e
+    sc = scorecard_body(decision, level if decision == "vetted" else None)
+    if confirm:
+        sc["skills"] = confirm
+    r = client.post(f"/api/v1/engineers/{e['id']}/scorecard", json=sc, headers=bearer(vetter["token"]))
+    assert r.status_code == 201, r.text
+    e["engineer"] = r.json()["engineer"]
+    return e
+
+
+def engineer_email(client, staff_token, engineer_id):
+    r = client.get(f"/api/v1/engineers/{engineer_id}", headers=bearer(staff_token))
+    assert r.status_code == 200, r.text
+    return r.json()["engineer"]["email"]
+
+
+def demo_login(client, email):
+    """A signed-in account of the demo population (`opx seed --demo`)."""
+    j = login(client, email, DEMO_PASSWORD).json()
+    return {"email": email, "password": DEMO_PASSWORD, "token": j["token"], "user": j["user"], "id": j["user"]["id"]}
+
+
+def demo_server(spawn, tmp_path_factory, workdir=None):
+    """A spawned server on a fresh demo database (or on workdir's)."""
+    return spawn("--login-ip-burst", "1000", workdir=workdir or seeded_workdir(tmp_path_factory))
