@@ -18,6 +18,8 @@ void api_fallback(http_req *req);
 /* JSON of a user as every endpoint shows it */
 json_t *api_user_json(const char *id, const char *email, const char *name, const char *role,
                       int64_t created_at);
+/* an RFC 3339 string, or null for 0 */
+json_t *api_time_json(int64_t unix_s);
 /* {"amount","currency"} */
 json_t *api_money_json(int64_t amount, const char *currency);
 /* an engineer as the viewer (req's caller) may see it */

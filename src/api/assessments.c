@@ -13,65 +13,6 @@
 #include "../domain/vetting.h"
 #include "api.h"
 
-static json_t *ts(int64_t t)
-{
-    if (!t) return json_null();
-    char b[32];
-    clock_rfc3339(t, b);
-    return json_string(b);
-}
-
-/* a 409 for a refused vetting move, with what the caller needs to know */
-void api_vetting_conflict(http_req *req, const store_vet_result *res)
-{
-    json_t *p = json_object();
-    const char *slug = "wrong-state", *detail = NULL;
-    char why[160];
-    switch (res->reason) {
-    case VET_PROFILE_INCOMPLETE:
-        slug = "profile-incomplete";
-        detail = "complete your profile (PUT /api/v1/me/profile) first";
-        break;
-    case VET_ATTEMPT_OPEN:
-        slug = "attempt-open";
-        detail = "an attempt is still open; submit it or let it expire";
-        json_object_set_new(p, "attempt_id", json_string(res->open_attempt_id));
-        break;
-    case VET_ATTEMPT_LIMIT:
-        slug = "attempt-limit";
-        detail = "at most 3 attempts in 30 days";
-        json_object_set_new(p, "next_attempt_at", ts(res->next_attempt_at));
-        break;
-    case VET_ATTEMPT_CLOSED:
-        slug = "attempt-closed";
-        detail = "this attempt was already submitted or has expired";
-        break;
-    case VET_INVITATION_CLOSED:
-        snprintf(why, sizeof why, "this invitation is no longer open: it is %s", res->status);
-        detail = why;
-        break;
-    default:
-        snprintf(why, sizeof why, "not allowed while the engineer is %s", res->status);
-        detail = why;
-        if (res->next_attempt_at) json_object_set_new(p, "next_attempt_at", ts(res->next_attempt_at));
-    }
-    /* the vetting state goes under "state": "status" is the HTTP status (RFC 9457) */
-    if (res->status[0]) json_object_set_new(p, "state", json_string(res->status));
-    char type[64];
-    snprintf(type, sizeof type, "urn:opx:problem:%s", slug);
-    json_object_set_new(p, "type", json_string(type));
-    json_object_set_new(p, "title", json_string("Conflict"));
-    json_object_set_new(p, "status", json_integer(409));
-    json_object_set_new(p, "detail", json_string(detail));
-    json_object_set_new(p, "instance", json_stringn(req->path, req->path_len));
-    json_object_set_new(p, "request_id", json_string(req->request_id));
-    char *s = json_dumps(p, JSON_COMPACT);
-    json_decref(p);
-    http_add_header(req, "Cache-Control: no-store");
-    http_respond(req, 409, "application/problem+json", s ? s : "{}", s ? strlen(s) : 2);
-    free(s);
-}
-
 /* ---- POST /api/v1/me/assessment ------------------------------------------------------ */
 
 typedef struct {
@@ -94,8 +35,8 @@ static void on_started(void *ctx, int rc)
             http_respond_json(req, 201,
                               json_pack("{s:s,s:s,s:o,s:o,s:o,s:i,s:i}", "id", st->a.id, "status",
                                         "open", "questions", assessment_questions_json(st->a.questions),
-                                        "started_at", ts(st->a.started_at), "expires_at",
-                                        ts(st->a.expires_at), "attempts_left", st->res.attempts_left,
+                                        "started_at", api_time_json(st->a.started_at), "expires_at",
+                                        api_time_json(st->a.expires_at), "attempts_left", st->res.attempts_left,
                                         "pass_mark", VETTING_PASS_MARK));
         }
     }
@@ -162,8 +103,8 @@ static void on_attempt(void *ctx, int rc)
             req, 200,
             json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "id", a->id, "status", status,
                       "questions", assessment_questions_json(a->questions), "started_at",
-                      ts(a->started_at), "expires_at", ts(a->expires_at), "submitted_at",
-                      ts(a->submitted_at), "score",
+                      api_time_json(a->started_at), "expires_at", api_time_json(a->expires_at), "submitted_at",
+                      api_time_json(a->submitted_at), "score",
                       a->submitted_at ? json_integer(a->score) : json_null(), "passed",
                       a->submitted_at ? json_boolean(a->passed) : json_null()));
     }

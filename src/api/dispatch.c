@@ -6,6 +6,8 @@
  * unsafe methods must also carry X-CSRF-Token equal to the session's CSRF
  * token (constant-time compare); Bearer requests need none, since a
  * browser never attaches them on its own. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "../app.h"
@@ -21,6 +23,14 @@ typedef struct {
     char hash[TOKEN_HASH_HEX];
 } auth_state;
 
+json_t *api_time_json(int64_t t)
+{
+    if (!t) return json_null();
+    char b[32];
+    clock_rfc3339(t, b);
+    return json_string(b);
+}
+
 void api_store_error(http_req *req, int rc)
 {
     if (rc == STORE_BUSY || rc == STORE_TIMEOUT || rc == STORE_CLOSED) {
@@ -32,6 +42,57 @@ void api_store_error(http_req *req, int rc)
         return;
     }
     http_problem(req, 500, "internal", "Internal Server Error", "the database failed", NULL);
+}
+
+/* a 409 for a refused vetting move, with what the caller needs to know */
+void api_vetting_conflict(http_req *req, const store_vet_result *res)
+{
+    json_t *p = json_object();
+    const char *slug = "wrong-state", *detail = NULL;
+    char why[160];
+    switch (res->reason) {
+    case VET_PROFILE_INCOMPLETE:
+        slug = "profile-incomplete";
+        detail = "complete your profile (PUT /api/v1/me/profile) first";
+        break;
+    case VET_ATTEMPT_OPEN:
+        slug = "attempt-open";
+        detail = "an attempt is still open; submit it or let it expire";
+        json_object_set_new(p, "attempt_id", json_string(res->open_attempt_id));
+        break;
+    case VET_ATTEMPT_LIMIT:
+        slug = "attempt-limit";
+        detail = "at most 3 attempts in 30 days";
+        json_object_set_new(p, "next_attempt_at", api_time_json(res->next_attempt_at));
+        break;
+    case VET_ATTEMPT_CLOSED:
+        slug = "attempt-closed";
+        detail = "this attempt was already submitted or has expired";
+        break;
+    case VET_INVITATION_CLOSED:
+        snprintf(why, sizeof why, "this invitation is no longer open: it is %s", res->status);
+        detail = why;
+        break;
+    default:
+        snprintf(why, sizeof why, "not allowed while the engineer is %s", res->status);
+        detail = why;
+        if (res->next_attempt_at) json_object_set_new(p, "next_attempt_at", api_time_json(res->next_attempt_at));
+    }
+    /* the vetting state goes under "state": "status" is the HTTP status (RFC 9457) */
+    if (res->status[0]) json_object_set_new(p, "state", json_string(res->status));
+    char type[64];
+    snprintf(type, sizeof type, "urn:opx:problem:%s", slug);
+    json_object_set_new(p, "type", json_string(type));
+    json_object_set_new(p, "title", json_string("Conflict"));
+    json_object_set_new(p, "status", json_integer(409));
+    json_object_set_new(p, "detail", json_string(detail));
+    json_object_set_new(p, "instance", json_stringn(req->path, req->path_len));
+    json_object_set_new(p, "request_id", json_string(req->request_id));
+    char *s = json_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    http_add_header(req, "Cache-Control: no-store");
+    http_respond(req, 409, "application/problem+json", s ? s : "{}", s ? strlen(s) : 2);
+    free(s);
 }
 
 static void unauthorized(http_req *req, const char *detail)

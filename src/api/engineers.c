@@ -14,14 +14,6 @@
 #include "../domain/tz.h"
 #include "api.h"
 
-static json_t *time_or_null(int64_t t)
-{
-    if (!t) return json_null();
-    char ts[32];
-    clock_rfc3339(t, ts);
-    return json_string(ts);
-}
-
 json_t *api_money_json(int64_t amount, const char *currency)
 {
     return json_pack("{s:I,s:s}", "amount", (json_int_t)amount, "currency", currency);
@@ -50,7 +42,7 @@ json_t *api_engineer_json(const store_engineer *e, const http_req *viewer)
         e->has_profile ? json_integer(e->years_experience) : json_null(), "links", links,
         "available", e->available, "skills", skills, "vetting", "status", e->status, "level",
         e->level[0] ? json_string(e->level) : json_null(), "reapply_after",
-        time_or_null(e->reapply_after), "rating");
+        api_time_json(e->reapply_after), "rating");
     if (self || staff) json_object_set_new(o, "email", json_string(e->email));
     if (self || !(a->role_bit & ROLE_ENGINEER))
         json_object_set_new(o, "hourly_rate", e->has_profile ? api_money_json(e->rate_amount, e->currency)
@@ -141,14 +133,6 @@ typedef struct {
     store_engineer in, out;
 } profile_state;
 
-/* whether the schema already refused exactly this field */
-static int has_error(const jv_errors *errs, const char *field)
-{
-    for (int i = 0; i < errs->n; i++)
-        if (strcmp(errs->e[i].field, field) == 0) return 1;
-    return 0;
-}
-
 static int valid_url(const char *s)
 {
     size_t n = strlen(s);
@@ -167,12 +151,12 @@ static void check_profile(json_t *body, profile_state *st, jv_errors *errs)
 {
     store_engineer *in = &st->in;
     const char *tz = json_string_value(json_object_get(body, "timezone"));
-    if (tz && !has_error(errs, "timezone") && !tz_valid(tz))
+    if (tz && !jv_has_error(errs, "timezone") && !tz_valid(tz))
         jv_add_error(errs, "timezone", "is not an IANA time zone known to this server (e.g. Europe/Berlin)");
     json_t *links = json_object_get(body, "links");
     size_t i;
     json_t *v;
-    if (!has_error(errs, "links"))
+    if (!jv_has_error(errs, "links"))
         json_array_foreach(links, i, v) {
             char path[32];
             snprintf(path, sizeof path, "links[%zu]", i);
@@ -183,13 +167,13 @@ static void check_profile(json_t *body, profile_state *st, jv_errors *errs)
                 snprintf(in->links[in->nlinks++], sizeof in->links[0], "%s", json_string_value(v));
         }
     json_t *skills = json_object_get(body, "skills");
-    if (!has_error(errs, "skills"))
+    if (!jv_has_error(errs, "skills"))
         json_array_foreach(skills, i, v) {
             const char *id = json_string_value(json_object_get(v, "id"));
             char path[32], lpath[40];
             snprintf(path, sizeof path, "skills[%zu].id", i);
             snprintf(lpath, sizeof lpath, "skills[%zu].level", i);
-            if (!id || has_error(errs, path)) continue;
+            if (!id || jv_has_error(errs, path)) continue;
             if (skills_find(id) < 0) {
                 jv_add_error(errs, path, "unknown skill: %.40s (see GET /api/v1/skills)", id);
                 continue;
@@ -203,7 +187,7 @@ static void check_profile(json_t *body, profile_state *st, jv_errors *errs)
                 jv_add_error(errs, path, "duplicate skill: %s", id);
                 continue;
             }
-            if (in->nskills < STORE_MAX_SKILLS && !has_error(errs, lpath)) {
+            if (in->nskills < STORE_MAX_SKILLS && !jv_has_error(errs, lpath)) {
                 store_skill *k = &in->skills[in->nskills++];
                 snprintf(k->id, sizeof k->id, "%s", id);
                 k->self_level = (int)json_integer_value(json_object_get(v, "level"));
@@ -330,7 +314,7 @@ static void on_audit(void *ctx, int rc)
             for (int i = 0; i < st->audit.n; i++) {
                 json_t *d = json_loads(st->audit.items[i].detail, 0, NULL);
                 json_t *from = json_object_get(d, "from"), *to = json_object_get(d, "to");
-                json_t *it = json_pack("{s:o,s:s,s:s}", "at", time_or_null(st->audit.items[i].at),
+                json_t *it = json_pack("{s:o,s:s,s:s}", "at", api_time_json(st->audit.items[i].at),
                                        "actor_id", st->audit.items[i].actor_id, "action",
                                        st->audit.items[i].action);
                 json_object_set(it, "from", from ? from : json_null());

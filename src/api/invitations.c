@@ -14,14 +14,6 @@
 #include "../domain/sla.h"
 #include "api.h"
 
-static json_t *ts(int64_t t)
-{
-    if (!t) return json_null();
-    char b[32];
-    clock_rfc3339(t, b);
-    return json_string(b);
-}
-
 /* ---- GET /api/v1/me/invitations ---------------------------------------------------- */
 
 typedef struct {
@@ -50,8 +42,8 @@ static void on_list(void *ctx, int rc)
                 json_array_append_new(items, json_pack("{s:s,s:s,s:f,s:o,s:o,s:o,s:o}", "id", k->id,
                                                        "status", k->status, "score", k->score,
                                                        "explain", explain ? explain : json_object(),
-                                                       "invited_at", ts(k->invited_at),
-                                                       "expires_at", ts(k->expires_at), "request",
+                                                       "invited_at", api_time_json(k->invited_at),
+                                                       "expires_at", api_time_json(k->expires_at), "request",
                                                        request));
             }
             http_respond_json(req, 200, json_pack("{s:o}", "items", items));
@@ -258,8 +250,8 @@ static void on_notes(void *ctx, int rc)
                                                        (json_int_t)st->n->items[i].id, "kind",
                                                        st->n->items[i].kind, "payload",
                                                        payload ? payload : json_object(),
-                                                       "created_at", ts(st->n->items[i].created_at),
-                                                       "read_at", ts(st->n->items[i].read_at)));
+                                                       "created_at", api_time_json(st->n->items[i].created_at),
+                                                       "read_at", api_time_json(st->n->items[i].read_at)));
             }
             http_respond_json(req, 200, json_pack("{s:o}", "items", items));
         }

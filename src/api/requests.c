@@ -12,22 +12,14 @@
 #include "../domain/shortlist.h"
 #include "api.h"
 
-static json_t *ts(int64_t t)
-{
-    if (!t) return json_null();
-    char b[32];
-    clock_rfc3339(t, b);
-    return json_string(b);
-}
-
 static json_t *candidate_json(const store_candidate *k)
 {
     json_t *explain = json_loads(k->explain, 0, NULL);
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:i,s:o,s:o,s:o,s:o}", "id", k->id, "request_id",
                      k->request_id, "engineer_id", k->engineer_id, "engineer_name", k->engineer_name,
                      "status", k->status, "score", k->score, "rank", k->rank, "explain",
-                     explain ? explain : json_object(), "invited_at", ts(k->invited_at),
-                     "expires_at", ts(k->expires_at), "responded_at", ts(k->responded_at));
+                     explain ? explain : json_object(), "invited_at", api_time_json(k->invited_at),
+                     "expires_at", api_time_json(k->expires_at), "responded_at", api_time_json(k->responded_at));
 }
 
 json_t *api_request_json(const store_request *r)
@@ -39,10 +31,10 @@ json_t *api_request_json(const store_request *r)
     int64_t left = r->sla_deadline - clock_now_s();
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:I,s:o,s:o,s:o,s:o}", "id", r->id,
                           "client_id", r->client_id, "title", r->title, "description",
-                          r->description, "status", r->status, "sla_deadline", ts(r->sla_deadline),
-                          "created_at", ts(r->created_at), "sla_seconds_left",
-                          (json_int_t)(left > 0 ? left : 0), "matched_at", ts(r->matched_at),
-                          "breached_at", ts(r->breached_at), "relaxed",
+                          r->description, "status", r->status, "sla_deadline", api_time_json(r->sla_deadline),
+                          "created_at", api_time_json(r->created_at), "sla_seconds_left",
+                          (json_int_t)(left > 0 ? left : 0), "matched_at", api_time_json(r->matched_at),
+                          "breached_at", api_time_json(r->breached_at), "relaxed",
                           relaxed ? relaxed : json_array(), "candidates", cands);
     json_object_update(o, spec); /* the matching fields, as given */
     json_decref(spec);
@@ -193,8 +185,8 @@ static void on_board(void *ctx, int rc)
                     items, json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:I,s:i,s:i,s:o}", "id",
                                      st->b->items[i].id, "client_id", st->b->items[i].client_id,
                                      "title", st->b->items[i].title, "status", status, "created_at",
-                                     ts(st->b->items[i].created_at), "sla_deadline",
-                                     ts(st->b->items[i].sla_deadline), "seconds_left",
+                                     api_time_json(st->b->items[i].created_at), "sla_deadline",
+                                     api_time_json(st->b->items[i].sla_deadline), "seconds_left",
                                      (json_int_t)(left > 0 ? left : 0), "invited",
                                      st->b->items[i].invited, "accepted", st->b->items[i].accepted,
                                      "relaxed", relaxed ? relaxed : json_array()));
@@ -241,9 +233,9 @@ static void on_list(void *ctx, int rc)
                     items, json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:i,s:i}", "id", st->l->items[i].id,
                                      "client_id", st->l->items[i].client_id, "title",
                                      st->l->items[i].title, "status", st->l->items[i].status,
-                                     "created_at", ts(st->l->items[i].created_at), "sla_deadline",
-                                     ts(st->l->items[i].sla_deadline), "matched_at",
-                                     ts(st->l->items[i].matched_at), "invited", st->l->items[i].invited,
+                                     "created_at", api_time_json(st->l->items[i].created_at), "sla_deadline",
+                                     api_time_json(st->l->items[i].sla_deadline), "matched_at",
+                                     api_time_json(st->l->items[i].matched_at), "invited", st->l->items[i].invited,
                                      "accepted", st->l->items[i].accepted));
             json_t *next = json_null();
             if (st->l->n == st->limit) { /* opaque to clients: "r" + the creation sequence */

@@ -38,6 +38,13 @@ void jv_add_error(jv_errors *out, const char *field, const char *fmt, ...)
     va_end(ap);
 }
 
+int jv_has_error(const jv_errors *errs, const char *field)
+{
+    for (int i = 0; i < errs->n; i++)
+        if (strcmp(errs->e[i].field, field) == 0) return 1;
+    return 0;
+}
+
 size_t jv_utf8_len(const char *s, size_t n)
 {
     size_t count = 0;

@@ -39,6 +39,8 @@ json_t *jv_decode(const char *body, size_t len, char *err, size_t errlen);
 int jv_validate(json_t *obj, const jv_field *spec, const char *prefix, jv_errors *out);
 void jv_add_error(jv_errors *out, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* 1 when errs already holds an error for exactly this field path */
+int jv_has_error(const jv_errors *errs, const char *field);
 /* Length of a valid UTF-8 string in code points. */
 size_t jv_utf8_len(const char *s, size_t n);
 #endif

@@ -50,25 +50,18 @@ int64_t requests_parse_date(const char *s)
     return (int64_t)t;
 }
 
-static int has_error(const jv_errors *errs, const char *field)
-{
-    for (int i = 0; i < errs->n; i++)
-        if (strcmp(errs->e[i].field, field) == 0) return 1;
-    return 0;
-}
-
 /* each id a catalog skill (of group, when given), no duplicates, none in avoid */
 static void check_skills(json_t *arr, const char *field, const char *group, json_t *avoid,
                          jv_errors *errs)
 {
-    if (!arr || has_error(errs, field)) return;
+    if (!arr || jv_has_error(errs, field)) return;
     size_t i;
     json_t *v;
     json_array_foreach(arr, i, v) {
         char path[48];
         snprintf(path, sizeof path, "%s[%zu]", field, i);
         const char *id = json_string_value(v);
-        if (!id || has_error(errs, path)) continue;
+        if (!id || jv_has_error(errs, path)) continue;
         int k = skills_find(id);
         if (k < 0) {
             jv_add_error(errs, path, "unknown skill: %.40s (see GET /api/v1/skills)", id);
@@ -101,10 +94,10 @@ int requests_check(json_t *body, int64_t today_s, jv_errors *errs, char *spec, s
     check_skills(must, "must_have", NULL, NULL, errs);
     check_skills(json_object_get(body, "nice_to_have"), "nice_to_have", NULL, must, errs);
     const char *tz = json_string_value(json_object_get(body, "timezone"));
-    if (tz && !has_error(errs, "timezone") && !tz_valid(tz))
+    if (tz && !jv_has_error(errs, "timezone") && !tz_valid(tz))
         jv_add_error(errs, "timezone", "is not an IANA time zone known to this server (e.g. Europe/Berlin)");
     const char *start = json_string_value(json_object_get(body, "start_date"));
-    if (start && !has_error(errs, "start_date")) {
+    if (start && !jv_has_error(errs, "start_date")) {
         int64_t t = requests_parse_date(start);
         if (t < 0) jv_add_error(errs, "start_date", "must be a date as YYYY-MM-DD");
         else if (t < today_s - today_s % 86400) jv_add_error(errs, "start_date", "must not be in the past");
@@ -112,7 +105,7 @@ int requests_check(json_t *body, int64_t today_s, jv_errors *errs, char *spec, s
     const char *eng = json_string_value(json_object_get(body, "engagement"));
     json_t *weeks = json_object_get(body, "estimated_weeks");
     if (eng && strcmp(eng, "fixed") == 0 && (!weeks || json_is_null(weeks)) &&
-        !has_error(errs, "estimated_weeks"))
+        !jv_has_error(errs, "estimated_weeks"))
         jv_add_error(errs, "estimated_weeks", "is required for a fixed-price engagement (it sets the hourly budget)");
     if (errs->n) return -1;
     json_t *o = json_object();
