@@ -66,4 +66,8 @@ void api_candidate_accept(http_req *req);
 void api_candidate_decline(http_req *req);
 void api_admin_sla(http_req *req);
 void api_notifications(http_req *req);
+void api_conversations(http_req *req);
+void api_messages_list(http_req *req);
+void api_message_post(http_req *req);
+void api_conversation_read(http_req *req);
 #endif

@@ -32,6 +32,10 @@ const route api_routes[] = {
     {HTTP_POST, "/api/v1/candidates/{id}/decline", api_candidate_decline, ROLE_ENGINEER, 4 * KB, 0},
     {HTTP_GET, "/api/v1/admin/sla", api_admin_sla, ROLE_ADMIN, 0, 0},
     {HTTP_GET, "/api/v1/me/notifications", api_notifications, ROLES_SIGNED_IN, 0, 0},
+    {HTTP_GET, "/api/v1/conversations", api_conversations, ROLES_SIGNED_IN, 0, 0},
+    {HTTP_GET, "/api/v1/conversations/{id}/messages", api_messages_list, ROLES_SIGNED_IN, 0, 0},
+    {HTTP_POST, "/api/v1/conversations/{id}/messages", api_message_post, ROLES_SIGNED_IN, 64 * KB, 0},
+    {HTTP_POST, "/api/v1/conversations/{id}/read", api_conversation_read, ROLES_SIGNED_IN, 1 * KB, 0},
     {HTTP_POST, "/api/v1/_test/clock", api_test_clock, 0, 1 * KB, ROUTE_TEST_ONLY},
 };
 

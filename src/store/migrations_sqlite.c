@@ -139,6 +139,33 @@ const migration sqlite_migrations[] = {
      "  UNIQUE (request_id, engineer_id)\n"
      ") STRICT;\n"
      "CREATE INDEX candidates_engineer ON candidates(engineer_id, status);\n"},
+    {5, "conversations and messages",
+     "CREATE TABLE conversations (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  request_id TEXT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,\n"
+     "  candidate_id TEXT NOT NULL UNIQUE REFERENCES candidates(id) ON DELETE CASCADE,\n"
+     "  client_id TEXT NOT NULL REFERENCES users(id),\n"
+     "  engineer_id TEXT NOT NULL REFERENCES users(id),\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  last_message_at INTEGER\n"
+     ") STRICT;\n"
+     "CREATE INDEX conversations_client ON conversations(client_id);\n"
+     "CREATE INDEX conversations_engineer ON conversations(engineer_id);\n"
+     "CREATE TABLE messages (\n"
+     "  seq INTEGER PRIMARY KEY,\n"
+     "  id TEXT NOT NULL UNIQUE,\n"
+     "  conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,\n"
+     "  sender_id TEXT NOT NULL REFERENCES users(id),\n"
+     "  body TEXT NOT NULL,\n"
+     "  created_at INTEGER NOT NULL\n"
+     ") STRICT;\n"
+     "CREATE INDEX messages_conversation ON messages(conversation_id, seq);\n"
+     "CREATE TABLE read_markers (\n"
+     "  conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,\n"
+     "  user_id TEXT NOT NULL REFERENCES users(id),\n"
+     "  last_read_seq INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (conversation_id, user_id)\n"
+     ") STRICT, WITHOUT ROWID;\n"},
 };
 
 const int sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

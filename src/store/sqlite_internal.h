@@ -47,6 +47,18 @@ int sqr_notifications_list(store *s, const char *user_id, store_notifications *o
                            store_done_cb cb, void *ctx);
 int sqr_sla_board(store *s, store_sla_board *out, uint64_t d, store_done_cb cb, void *ctx);
 
+/* sqlite_talk.c */
+int sqlite_conversation_open(sq_conn *c, const char *id, const char *candidate_id, int64_t now);
+int sqt_conversations_list(store *s, const char *user_id, store_conversation_list *out, uint64_t d,
+                           store_done_cb cb, void *ctx);
+int sqt_conversation_get(store *s, const char *id, store_conversation *out, uint64_t d,
+                         store_done_cb cb, void *ctx);
+int sqt_messages_list(store *s, const char *conversation_id, int64_t after, int limit,
+                      store_message_page *out, uint64_t d, store_done_cb cb, void *ctx);
+int sqt_message_create(store *s, store_message *m, uint64_t d, store_done_cb cb, void *ctx);
+int sqt_conversation_read(store *s, const char *conversation_id, const char *user_id,
+                          const char *message_id, uint64_t d, store_done_cb cb, void *ctx);
+
 /* sqlite_vetting.c */
 int sqv_engineer_get(store *s, const char *user_id, store_engineer *out, uint64_t d,
                      store_done_cb cb, void *ctx);

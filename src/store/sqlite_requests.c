@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../core/token.h"
 #include "../domain/requests.h"
 #include "sqlite_internal.h"
 
@@ -330,6 +331,10 @@ static int run_candidate_move(sq_conn *c, sq_job *j)
                            "candidate.transition", "candidate", a->candidate_id, detail)) < 0)
         return rc;
     if (strcmp(a->to, "accepted") == 0) {
+        /* the two can talk from now on */
+        char conv[ID_STR_MAX];
+        id_new("cnv", conv);
+        if ((rc = sqlite_conversation_open(c, conv, a->candidate_id, a->now)) < 0) return rc;
         res->accepted++;
         const char *from = res->request_status;
         if (res->accepted >= 3 && (strcmp(from, "matching") == 0 || strcmp(from, "breached") == 0)) {

@@ -14,6 +14,7 @@
 #ifndef OPX_STORE_H
 #define OPX_STORE_H
 #include <stdint.h>
+#include <stdlib.h>
 #include <uv.h>
 
 enum {
@@ -215,6 +216,53 @@ typedef struct {
     } items[STORE_SLA_MAX];
 } store_sla_board;
 
+/* ---- conversations ------------------------------------------------------- */
+
+typedef struct {
+    char id[32], conversation_id[32], sender_id[32];
+    char *body; /* create: the caller's; list: malloc'd by the store, see store_page_free */
+    int64_t seq, created_at;
+} store_message;
+
+#define STORE_MESSAGES_MAX 100
+typedef struct {
+    int n;
+    store_message items[STORE_MESSAGES_MAX];
+} store_message_page;
+
+/* frees the bodies a messages_list filled in */
+static inline void store_page_free(store_message_page *p)
+{
+    for (int i = 0; i < p->n; i++) {
+        free(p->items[i].body);
+        p->items[i].body = NULL;
+    }
+    p->n = 0;
+}
+
+typedef struct {
+    char id[32], request_id[32], candidate_id[32];
+    char client_id[32], client_name[404], engineer_id[32], engineer_name[404];
+    int64_t created_at, last_message_at;
+    int unread;
+    int has_last;            /* the latest message: */
+    char last_id[32], last_sender[32];
+    char *last_body;         /* malloc'd by the store: see store_conversation_free */
+    int64_t last_created_at;
+} store_conversation;
+
+#define STORE_CONVERSATIONS_MAX 50
+typedef struct {
+    int n;
+    store_conversation items[STORE_CONVERSATIONS_MAX];
+} store_conversation_list;
+
+static inline void store_conversation_free(store_conversation *v)
+{
+    free(v->last_body);
+    v->last_body = NULL;
+}
+
 /* one vetted engineer as matching needs it */
 typedef struct {
     char user_id[32], currency[4], timezone[64], level[8];
@@ -323,6 +371,22 @@ typedef struct store_vtbl {
      * is the cursor (0 for the first page) */
     int (*requests_list)(store *s, const char *client_id, int64_t before_seq, int limit, store_request_list *out, uint64_t deadline_ns, store_done_cb cb,
                          void *ctx);
+    /* user_id's conversations (NULL: all, for admins), newest activity first */
+    int (*conversations_list)(store *s, const char *user_id, store_conversation_list *out,
+                              uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    int (*conversation_get)(store *s, const char *id, store_conversation *out,
+                            uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* messages with seq > after, oldest first, at most limit */
+    int (*messages_list)(store *s, const char *conversation_id, int64_t after, int limit,
+                         store_message_page *out, uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* stores m (id, conversation_id, sender_id, body, created_at); fills m->seq */
+    int (*message_create)(store *s, store_message *m, uint64_t deadline_ns, store_done_cb cb,
+                          void *ctx);
+    /* moves user's read marker to message_id (never back); NOTFOUND when the
+     * message is not in the conversation */
+    int (*conversation_read)(store *s, const char *conversation_id, const char *user_id,
+                             const char *message_id, uint64_t deadline_ns, store_done_cb cb,
+                             void *ctx);
     /* the user's latest notifications, newest first */
     int (*notifications_list)(store *s, const char *user_id, store_notifications *out,
                               uint64_t deadline_ns, store_done_cb cb, void *ctx);

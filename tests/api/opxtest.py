@@ -931,3 +931,88 @@ def demo_login(client, email):
 def demo_server(spawn, tmp_path_factory, workdir=None):
     """A spawned server on a fresh demo database (or on workdir's)."""
     return spawn("--login-ip-burst", "1000", workdir=workdir or seeded_workdir(tmp_path_factory))
+
+
+# ---- talk (conversations) helpers ---------------------------------------------------------
+
+CONVERSATIONS = "/api/v1/conversations"
+
+
+def conversations(client, token):
+    """GET /api/v1/conversations: the caller's conversations, newest activity first."""
+    r = client.get(CONVERSATIONS, headers=bearer(token))
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def messages_page(client, token, conversation_id, expect=200, **params):
+    """One page of GET .../messages (params: after, limit): the parsed body."""
+    r = client.get(f"{CONVERSATIONS}/{conversation_id}/messages", params=params, headers=bearer(token))
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+def all_messages(client, token, conversation_id, limit=None):
+    """Every message, following next_cursor: (messages, page sizes)."""
+    out, sizes, after = [], [], None
+    for _ in range(10000):
+        params = {k: v for k, v in (("after", after), ("limit", limit)) if v is not None}
+        page = messages_page(client, token, conversation_id, **params)
+        out += page["items"]
+        sizes.append(len(page["items"]))
+        after = page["next_cursor"]
+        if after is None:
+            return out, sizes
+    raise AssertionError("next_cursor never ran out")
+
+
+def post_message(client, token, conversation_id, body, expect=201):
+    """POST a message ({"body": body}); the created Message when expect is 201, else the response."""
+    r = client.post(f"{CONVERSATIONS}/{conversation_id}/messages", json={"body": body}, headers=bearer(token))
+    assert r.status_code == expect, r.text
+    return r.json() if expect == 201 else r
+
+
+def post_raw_message(client, token, conversation_id, content, content_type="application/json"):
+    """POST exactly these bytes (raw UTF-8 bodies: httpx's json= escapes non-ASCII)."""
+    h = {**bearer(token)}
+    if content_type is not None:
+        h["Content-Type"] = content_type
+    return client.post(f"{CONVERSATIONS}/{conversation_id}/messages", content=content, headers=h)
+
+
+def mark_read(client, token, conversation_id, message_id, expect=204):
+    r = client.post(f"{CONVERSATIONS}/{conversation_id}/read", json={"message_id": message_id},
+                    headers=bearer(token))
+    assert r.status_code == expect, r.text
+    return r
+
+
+def unread(client, token, conversation_id):
+    """The caller's unread count of one conversation (from the list)."""
+    mine = [v for v in conversations(client, token) if v["id"] == conversation_id]
+    assert len(mine) == 1, mine
+    return mine[0]["unread"]
+
+
+def talk_pair(c, admin, client, **request_over):
+    """On a demo server: client raises a request and its rank-1 engineer
+    accepts. dict(request, candidate, engineer (signed in), conversation
+    (as the client lists it))."""
+    req = create_request(c, client["token"], **request_over)
+    k = req["candidates"][0]
+    eng = demo_login(c, engineer_email(c, admin["token"], k["engineer_id"]))
+    accept(c, eng["token"], k["id"])
+    conv = [v for v in conversations(c, client["token"]) if v["candidate_id"] == k["id"]]
+    assert len(conv) == 1, conv
+    return {"request": req, "candidate": k, "engineer": eng, "conversation": conv[0]}
+
+
+def kill_hard(server):
+    """SIGKILL: no drain, no shutdown code. The fixture then leaves it alone
+    (a killed process has no exit status or sanitizer report to check)."""
+    server.proc.send_signal(signal.SIGKILL)
+    server.proc.wait(STOP_TIMEOUT_S)
+    server.stopped = True
+    for c in server.clients:
+        c.close()
