@@ -189,13 +189,26 @@ static int run(size_t size, int queries)
 
 int main(int argc, char **argv)
 {
-    int queries = argc > 1 ? atoi(argv[1]) : 10000;
+    long queries = 10000;
+    if (argc > 1) {
+        char *end = NULL;
+        queries = strtol(argv[1], &end, 10);
+        if (!end || *end) queries = 0; /* refused below */
+    }
     size_t sizes[MAX_SIZES] = {100000, 1000000};
     int nsizes = 2;
     if (argc > 2) {
         nsizes = 0;
         for (int i = 2; i < argc && nsizes < MAX_SIZES; i++)
-            sizes[nsizes++] = (size_t)atol(argv[i]);
+        {
+            char *end = NULL;
+            unsigned long long v = strtoull(argv[i], &end, 10);
+            if (!end || *end || v == 0) {
+                fprintf(stderr, "match_bench: sizes must be positive integers: %s\n", argv[i]);
+                return 2;
+            }
+            sizes[nsizes++] = (size_t)v;
+        }
     }
     if (queries < 1 || queries > 10000000) {
         fprintf(stderr, "match_bench: QUERIES must be 1..10000000\n");
