@@ -230,7 +230,7 @@ int main(int argc, char **argv)
             return 1;
         }
     int rc = 0;
-    for (int i = 0; i < nsizes && rc == 0; i++) rc = run(sizes[i], queries);
+    for (int i = 0; i < nsizes && rc == 0; i++) rc = run(sizes[i], (int)queries); /* 1..10,000,000, checked above */
     tzinfo_free();
     return rc ? 1 : 0;
 }
