@@ -38,6 +38,21 @@ static inline void api_track(http_req *req, int rc)
     if (rc < 0) api_store_error(req, rc);
     else http_req_ref(req);
 }
+/* A store call whose result is too large for the request's arena: the
+ * result (out, zeroed) is malloc'd here and freed by api_call_end. */
+typedef struct {
+    http_req *req;
+    void *out;
+    int limit; /* for paged lists */
+} api_call;
+
+/* NULL when memory is short (then 503 is answered) */
+api_call *api_call_new(http_req *req, size_t out_size);
+/* after the store call: on failure answers it and frees out; on success
+ * takes the reference the callback gives back with api_call_end */
+void api_call_track(api_call *c, int rc);
+void api_call_end(api_call *c);
+
 /* handlers */
 void api_healthz(http_req *req);
 void api_readyz(http_req *req);

@@ -95,6 +95,34 @@ void api_vetting_conflict(http_req *req, const store_vet_result *res)
     free(s);
 }
 
+api_call *api_call_new(http_req *req, size_t out_size)
+{
+    api_call *c = arena_alloc(&req->arena, sizeof *c);
+    if (!c || !(c->out = calloc(1, out_size))) {
+        api_store_error(req, STORE_BUSY);
+        return NULL;
+    }
+    c->req = req;
+    c->limit = 0;
+    return c;
+}
+
+void api_call_track(api_call *c, int rc)
+{
+    api_track(c->req, rc);
+    if (rc < 0) {
+        free(c->out);
+        c->out = NULL;
+    }
+}
+
+void api_call_end(api_call *c)
+{
+    free(c->out);
+    c->out = NULL;
+    http_req_unref(c->req);
+}
+
 static void unauthorized(http_req *req, const char *detail)
 {
     http_add_header(req, "WWW-Authenticate: Bearer realm=\"opx\"");

@@ -16,26 +16,22 @@
 
 /* ---- GET /api/v1/me/invitations ---------------------------------------------------- */
 
-typedef struct {
-    http_req *req;
-    store_invitations *inv; /* malloc'd: too large for the arena */
-} list_state;
-
 static void on_list(void *ctx, int rc)
 {
-    list_state *st = ctx;
-    http_req *req = st->req;
+    api_call *c = ctx;
+    http_req *req = c->req;
+    const store_invitations *inv = c->out;
     if (!http_req_cancelled(req)) {
         if (rc < 0) {
             api_store_error(req, rc);
         } else {
             json_t *items = json_array();
-            for (int i = 0; i < st->inv->n; i++) {
-                const store_candidate *k = &st->inv->items[i].c;
-                json_t *spec = json_loads(st->inv->items[i].spec, 0, NULL);
+            for (int i = 0; i < inv->n; i++) {
+                const store_candidate *k = &inv->items[i].c;
+                json_t *spec = json_loads(inv->items[i].spec, 0, NULL);
                 json_t *request = json_pack("{s:s,s:s,s:s}", "id", k->request_id, "title",
-                                            st->inv->items[i].title, "status",
-                                            st->inv->items[i].request_status);
+                                            inv->items[i].title, "status",
+                                            inv->items[i].request_status);
                 if (spec) json_object_update(request, spec);
                 json_decref(spec);
                 json_t *explain = json_loads(k->explain, 0, NULL);
@@ -49,22 +45,15 @@ static void on_list(void *ctx, int rc)
             http_respond_json(req, 200, json_pack("{s:o}", "items", items));
         }
     }
-    free(st->inv);
-    http_req_unref(req);
+    api_call_end(c);
 }
 
 void api_invitations(http_req *req)
 {
-    list_state *st = arena_alloc(&req->arena, sizeof *st);
-    if (!st || !(st->inv = malloc(sizeof *st->inv))) {
-        api_store_error(req, STORE_BUSY);
-        return;
-    }
-    st->req = req;
-    int rc = STORE_CALL(APP->store, invitations_list, req->auth.id, clock_now_s(), st->inv,
-                        req->deadline_ns, on_list, st);
-    api_track(req, rc);
-    if (rc < 0) free(st->inv);
+    api_call *c = api_call_new(req, sizeof(store_invitations));
+    if (!c) return;
+    api_call_track(c, STORE_CALL(APP->store, invitations_list, req->auth.id, clock_now_s(), c->out,
+                                 req->deadline_ns, on_list, c));
 }
 
 /* ---- accept and decline --------------------------------------------------------------- */
@@ -230,46 +219,35 @@ void api_candidate_decline(http_req *req)
 
 /* ---- GET /api/v1/me/notifications ------------------------------------------------------ */
 
-typedef struct {
-    http_req *req;
-    store_notifications *n; /* malloc'd */
-} notes_state;
-
 static void on_notes(void *ctx, int rc)
 {
-    notes_state *st = ctx;
-    http_req *req = st->req;
+    api_call *c = ctx;
+    http_req *req = c->req;
+    const store_notifications *notes = c->out;
     if (!http_req_cancelled(req)) {
         if (rc < 0) {
             api_store_error(req, rc);
         } else {
             json_t *items = json_array();
-            for (int i = 0; i < st->n->n; i++) {
-                json_t *payload = json_loads(st->n->items[i].payload, 0, NULL);
+            for (int i = 0; i < notes->n; i++) {
+                json_t *payload = json_loads(notes->items[i].payload, 0, NULL);
                 json_array_append_new(items, json_pack("{s:I,s:s,s:o,s:o,s:o}", "id",
-                                                       (json_int_t)st->n->items[i].id, "kind",
-                                                       st->n->items[i].kind, "payload",
+                                                       (json_int_t)notes->items[i].id, "kind",
+                                                       notes->items[i].kind, "payload",
                                                        payload ? payload : json_object(),
-                                                       "created_at", api_time_json(st->n->items[i].created_at),
-                                                       "read_at", api_time_json(st->n->items[i].read_at)));
+                                                       "created_at", api_time_json(notes->items[i].created_at),
+                                                       "read_at", api_time_json(notes->items[i].read_at)));
             }
             http_respond_json(req, 200, json_pack("{s:o}", "items", items));
         }
     }
-    free(st->n);
-    http_req_unref(req);
+    api_call_end(c);
 }
 
 void api_notifications(http_req *req)
 {
-    notes_state *st = arena_alloc(&req->arena, sizeof *st);
-    if (!st || !(st->n = malloc(sizeof *st->n))) {
-        api_store_error(req, STORE_BUSY);
-        return;
-    }
-    st->req = req;
-    int rc = STORE_CALL(APP->store, notifications_list, req->auth.id, st->n, req->deadline_ns,
-                        on_notes, st);
-    api_track(req, rc);
-    if (rc < 0) free(st->n);
+    api_call *c = api_call_new(req, sizeof(store_notifications));
+    if (!c) return;
+    api_call_track(c, STORE_CALL(APP->store, notifications_list, req->auth.id, c->out,
+                                 req->deadline_ns, on_notes, c));
 }

@@ -160,15 +160,11 @@ void api_request_get(http_req *req)
 
 /* ---- GET /api/v1/admin/sla -------------------------------------------------------- */
 
-typedef struct {
-    http_req *req;
-    store_sla_board *b; /* malloc'd */
-} sla_state;
-
 static void on_board(void *ctx, int rc)
 {
-    sla_state *st = ctx;
-    http_req *req = st->req;
+    api_call *c = ctx;
+    http_req *req = c->req;
+    const store_sla_board *board = c->out;
     if (!http_req_cancelled(req)) {
         if (rc < 0) {
             api_store_error(req, rc);
@@ -176,78 +172,65 @@ static void on_board(void *ctx, int rc)
             int64_t now = clock_now_s();
             json_t *items = json_array();
             int breached = 0;
-            for (int i = 0; i < st->b->n; i++) {
-                const char *status = st->b->items[i].status;
+            for (int i = 0; i < board->n; i++) {
+                const char *status = board->items[i].status;
                 breached += strcmp(status, "breached") == 0;
-                json_t *relaxed = json_loads(st->b->items[i].relaxed, 0, NULL);
-                int64_t left = st->b->items[i].sla_deadline - now;
+                json_t *relaxed = json_loads(board->items[i].relaxed, 0, NULL);
+                int64_t left = board->items[i].sla_deadline - now;
                 json_array_append_new(
                     items, json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:I,s:i,s:i,s:o}", "id",
-                                     st->b->items[i].id, "client_id", st->b->items[i].client_id,
-                                     "title", st->b->items[i].title, "status", status, "created_at",
-                                     api_time_json(st->b->items[i].created_at), "sla_deadline",
-                                     api_time_json(st->b->items[i].sla_deadline), "seconds_left",
+                                     board->items[i].id, "client_id", board->items[i].client_id,
+                                     "title", board->items[i].title, "status", status, "created_at",
+                                     api_time_json(board->items[i].created_at), "sla_deadline",
+                                     api_time_json(board->items[i].sla_deadline), "seconds_left",
                                      (json_int_t)(left > 0 ? left : 0), "invited",
-                                     st->b->items[i].invited, "accepted", st->b->items[i].accepted,
+                                     board->items[i].invited, "accepted", board->items[i].accepted,
                                      "relaxed", relaxed ? relaxed : json_array()));
             }
             http_respond_json(req, 200, json_pack("{s:o,s:i}", "items", items, "breached", breached));
         }
     }
-    free(st->b);
-    http_req_unref(req);
+    api_call_end(c);
 }
 
 void api_admin_sla(http_req *req)
 {
-    sla_state *st = arena_alloc(&req->arena, sizeof *st);
-    if (!st || !(st->b = malloc(sizeof *st->b))) {
-        api_store_error(req, STORE_BUSY);
-        return;
-    }
-    st->req = req;
-    int rc = STORE_CALL(APP->store, sla_board, st->b, req->deadline_ns, on_board, st);
-    api_track(req, rc);
-    if (rc < 0) free(st->b);
+    api_call *c = api_call_new(req, sizeof(store_sla_board));
+    if (!c) return;
+    api_call_track(c, STORE_CALL(APP->store, sla_board, c->out, req->deadline_ns, on_board, c));
 }
 
 /* ---- GET /api/v1/requests ------------------------------------------------------------ */
 
-typedef struct {
-    http_req *req;
-    int limit;
-    store_request_list *l; /* malloc'd */
-} list_state;
-
 static void on_list(void *ctx, int rc)
 {
-    list_state *st = ctx;
-    http_req *req = st->req;
+    api_call *c = ctx;
+    http_req *req = c->req;
+    const store_request_list *l = c->out;
     if (!http_req_cancelled(req)) {
         if (rc < 0) {
             api_store_error(req, rc);
         } else {
             json_t *items = json_array();
-            for (int i = 0; i < st->l->n; i++)
+            for (int i = 0; i < l->n; i++)
                 json_array_append_new(
-                    items, json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:i,s:i}", "id", st->l->items[i].id,
-                                     "client_id", st->l->items[i].client_id, "title",
-                                     st->l->items[i].title, "status", st->l->items[i].status,
-                                     "created_at", api_time_json(st->l->items[i].created_at), "sla_deadline",
-                                     api_time_json(st->l->items[i].sla_deadline), "matched_at",
-                                     api_time_json(st->l->items[i].matched_at), "invited", st->l->items[i].invited,
-                                     "accepted", st->l->items[i].accepted));
+                    items, json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:i,s:i}", "id", l->items[i].id,
+                                     "client_id", l->items[i].client_id, "title",
+                                     l->items[i].title, "status", l->items[i].status,
+                                     "created_at", api_time_json(l->items[i].created_at), "sla_deadline",
+                                     api_time_json(l->items[i].sla_deadline), "matched_at",
+                                     api_time_json(l->items[i].matched_at), "invited", l->items[i].invited,
+                                     "accepted", l->items[i].accepted));
             json_t *next = json_null();
-            if (st->l->n == st->limit) { /* opaque to clients: "r" + the creation sequence */
+            if (l->n == c->limit) { /* opaque to clients: "r" + the creation sequence */
                 char cur[32];
-                snprintf(cur, sizeof cur, "r%lld", (long long)st->l->items[st->l->n - 1].seq);
+                snprintf(cur, sizeof cur, "r%lld", (long long)l->items[l->n - 1].seq);
                 next = json_string(cur);
             }
             http_respond_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
         }
     }
-    free(st->l);
-    http_req_unref(req);
+    api_call_end(c);
 }
 
 void api_requests_list(http_req *req)
@@ -272,16 +255,10 @@ void api_requests_list(http_req *req)
         http_problem(req, 400, "bad-query", "Bad Request", "some query parameters are invalid; see errors", &errs);
         return;
     }
-    list_state *st = arena_alloc(&req->arena, sizeof *st);
-    if (!st || !(st->l = malloc(sizeof *st->l))) {
-        api_store_error(req, STORE_BUSY);
-        return;
-    }
-    st->req = req;
-    st->limit = limit;
+    api_call *c = api_call_new(req, sizeof(store_request_list));
+    if (!c) return;
+    c->limit = limit;
     const char *client = (req->auth.role_bit & ROLE_ADMIN) ? NULL : req->auth.id;
-    int rc = STORE_CALL(APP->store, requests_list, client, (int64_t)before, limit, st->l,
-                        req->deadline_ns, on_list, st);
-    api_track(req, rc);
-    if (rc < 0) free(st->l);
+    api_call_track(c, STORE_CALL(APP->store, requests_list, client, (int64_t)before, limit, c->out,
+                                 req->deadline_ns, on_list, c));
 }

@@ -14,22 +14,18 @@
 
 /* ---- GET /api/v1/vetting/queue ------------------------------------------------------ */
 
-typedef struct {
-    http_req *req;
-    store_queue *q; /* malloc'd: larger than a request arena should hold */
-} queue_state;
-
 static void on_queue(void *ctx, int rc)
 {
-    queue_state *st = ctx;
-    http_req *req = st->req;
+    api_call *c = ctx;
+    http_req *req = c->req;
+    const store_queue *q = c->out;
     if (!http_req_cancelled(req)) {
         if (rc < 0) {
             api_store_error(req, rc);
         } else {
             json_t *items = json_array();
-            for (int i = 0; i < st->q->n; i++) {
-                const store_queue_item *it = &st->q->items[i];
+            for (int i = 0; i < q->n; i++) {
+                const store_queue_item *it = &q->items[i];
                 char since[32];
                 clock_rfc3339(it->waiting_since, since);
                 json_t *skills = json_array();
@@ -49,21 +45,14 @@ static void on_queue(void *ctx, int rc)
             http_respond_json(req, 200, json_pack("{s:o}", "items", items));
         }
     }
-    free(st->q);
-    http_req_unref(req);
+    api_call_end(c);
 }
 
 void api_vetting_queue(http_req *req)
 {
-    queue_state *st = arena_alloc(&req->arena, sizeof *st);
-    if (!st || !(st->q = malloc(sizeof *st->q))) {
-        api_store_error(req, STORE_BUSY);
-        return;
-    }
-    st->req = req;
-    int rc = STORE_CALL(APP->store, vetting_queue, st->q, req->deadline_ns, on_queue, st);
-    api_track(req, rc);
-    if (rc < 0) free(st->q);
+    api_call *c = api_call_new(req, sizeof(store_queue));
+    if (!c) return;
+    api_call_track(c, STORE_CALL(APP->store, vetting_queue, c->out, req->deadline_ns, on_queue, c));
 }
 
 /* ---- POST /api/v1/engineers/{id}/scorecard ---------------------------------------------- */

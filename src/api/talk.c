@@ -37,43 +37,33 @@ static json_t *conversation_json(const store_conversation *v, int viewer_is_admi
 
 /* ---- GET /api/v1/conversations ------------------------------------------------------ */
 
-typedef struct {
-    http_req *req;
-    store_conversation_list *l; /* malloc'd */
-} list_state;
-
 static void on_list(void *ctx, int rc)
 {
-    list_state *st = ctx;
-    http_req *req = st->req;
+    api_call *c = ctx;
+    http_req *req = c->req;
+    store_conversation_list *l = c->out;
     if (!http_req_cancelled(req)) {
         if (rc < 0) {
             api_store_error(req, rc);
         } else {
             int admin = (req->auth.role_bit & ROLE_ADMIN) != 0;
             json_t *items = json_array();
-            for (int i = 0; i < st->l->n; i++)
-                json_array_append_new(items, conversation_json(&st->l->items[i], admin));
+            for (int i = 0; i < l->n; i++)
+                json_array_append_new(items, conversation_json(&l->items[i], admin));
             http_respond_json(req, 200, json_pack("{s:o}", "items", items));
         }
     }
-    for (int i = 0; st->l && i < st->l->n; i++) store_conversation_free(&st->l->items[i]);
-    free(st->l);
-    http_req_unref(req);
+    for (int i = 0; i < l->n; i++) store_conversation_free(&l->items[i]);
+    api_call_end(c);
 }
 
 void api_conversations(http_req *req)
 {
-    list_state *st = arena_alloc(&req->arena, sizeof *st);
-    if (!st || !(st->l = calloc(1, sizeof *st->l))) {
-        api_store_error(req, STORE_BUSY);
-        return;
-    }
-    st->req = req;
+    api_call *c = api_call_new(req, sizeof(store_conversation_list));
+    if (!c) return;
     const char *who = (req->auth.role_bit & ROLE_ADMIN) ? NULL : req->auth.id;
-    int rc = STORE_CALL(APP->store, conversations_list, who, st->l, req->deadline_ns, on_list, st);
-    api_track(req, rc);
-    if (rc < 0) free(st->l);
+    api_call_track(c, STORE_CALL(APP->store, conversations_list, who, c->out, req->deadline_ns,
+                                 on_list, c));
 }
 
 /* ---- one conversation: who may do what ------------------------------------------------- */

@@ -42,9 +42,24 @@ int sqlite_submit(store *s, sq_run_fn run, int write, uint64_t deadline, store_d
     return rc;
 }
 
-int sqlite_submit_job(store *s, sq_job *j, int write)
+int sqlite_submit_args(store *s, sq_run_fn run, int write, uint64_t deadline, store_done_cb cb,
+                       void *ctx, const void *args, size_t len, void *out)
 {
-    return sq_submit(X(s), j, write);
+    void *copy = malloc(len);
+    sq_job *j = copy ? sq_job_new(run, deadline, cb, ctx) : NULL;
+    if (!j) {
+        free(copy);
+        return STORE_BUSY;
+    }
+    memcpy(copy, args, len);
+    j->in = j->owned = copy;
+    j->out = out;
+    int rc = sq_submit(X(s), j, write);
+    if (rc < 0) {
+        free(copy);
+        free(j);
+    }
+    return rc;
 }
 
 /* ---- ping ---------------------------------------------------------------- */

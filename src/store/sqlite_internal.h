@@ -8,8 +8,11 @@
 
 int sqlite_submit(store *s, sq_run_fn run, int write, uint64_t deadline, store_done_cb cb,
                   void *ctx, const void *in, void *out, const char *s1, const char *s2, int64_t n1);
-/* queues a job the caller built (sq_job_new); frees nothing on error */
-int sqlite_submit_job(store *s, sq_job *j, int write);
+/* sqlite_submit for arguments that do not fit s1/s2/n1: a copy of the
+ * len bytes at args rides with the job (j->in) and is freed after the
+ * callback; pointers inside it must stay valid until then */
+int sqlite_submit_args(store *s, sq_run_fn run, int write, uint64_t deadline, store_done_cb cb,
+                       void *ctx, const void *args, size_t len, void *out);
 int sqlite_audit(sq_conn *c, int64_t at, const char *actor, const char *action, const char *entity,
                  const char *entity_id, const char *detail);
 void sqlite_copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col);

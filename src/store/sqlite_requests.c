@@ -363,24 +363,8 @@ int sqr_candidate_move(store *s, const char *candidate_id, const char *engineer_
                        const store_candidate *repl, int nrepl, store_move_result *res, uint64_t d,
                        store_done_cb cb, void *ctx)
 {
-    /* the arguments live in the job, which the worker frees after the callback */
-    move_args *a = malloc(sizeof *a);
-    if (!a) return STORE_BUSY;
-    *a = (move_args){candidate_id, engineer_id, to, reason, job_id, repl, nrepl, now};
-    sq_job *j = sq_job_new(run_candidate_move, d, cb, ctx);
-    if (!j) {
-        free(a);
-        return STORE_BUSY;
-    }
-    j->in = a;
-    j->out = res;
-    j->owned = a;
-    int rc = sqlite_submit_job(s, j, 1);
-    if (rc < 0) {
-        free(a);
-        free(j);
-    }
-    return rc;
+    move_args a = {candidate_id, engineer_id, to, reason, job_id, repl, nrepl, now};
+    return sqlite_submit_args(s, run_candidate_move, 1, d, cb, ctx, &a, sizeof a, res);
 }
 
 static int run_invitations(sq_conn *c, sq_job *j)
@@ -564,23 +548,8 @@ static int run_list(sq_conn *c, sq_job *j)
 int sqr_requests_list(store *s, const char *client_id, int64_t before_seq, int limit,
                       store_request_list *out, uint64_t d, store_done_cb cb, void *ctx)
 {
-    list_args *a = malloc(sizeof *a);
-    if (!a) return STORE_BUSY;
-    *a = (list_args){client_id, before_seq, limit};
-    sq_job *j = sq_job_new(run_list, d, cb, ctx);
-    if (!j) {
-        free(a);
-        return STORE_BUSY;
-    }
-    j->in = a;
-    j->out = out;
-    j->owned = a;
-    int rc = sqlite_submit_job(s, j, 0);
-    if (rc < 0) {
-        free(a);
-        free(j);
-    }
-    return rc;
+    list_args a = {client_id, before_seq, limit};
+    return sqlite_submit_args(s, run_list, 0, d, cb, ctx, &a, sizeof a, out);
 }
 
 static int run_notes(sq_conn *c, sq_job *j)
