@@ -44,6 +44,7 @@ void app_config_default(app_config *cfg)
     cfg->login_acct_refill = 1.0 / 60; /* one more try a minute */
     cfg->max_pending_hashes = 64;
     cfg->session_cache_ttl_s = 10;
+    events_config_default(&cfg->events);
 }
 
 static double m_inflight(void *a)
@@ -145,6 +146,7 @@ static void on_drained(http_server *srv)
     uv_close((uv_handle_t *)&x->sigterm, NULL);
     uv_close((uv_handle_t *)&x->sigint, NULL);
     http_server_close(&x->srv);
+    events_stop();
     /* running jobs finish (their work commits or their lease runs out) */
     jobs_stop(on_jobs_idle, x);
 }
@@ -262,6 +264,7 @@ int app_serve(app_config *cfg)
     }
     sla_init(x->store);
     jobs_start(x->loop, x->store);
+    if (events_start(x->loop, x->store, &cfg->events) < 0) log_msgf(LOG_ERROR, "the event hub did not start");
     uv_signal_init(x->loop, &x->sigterm);
     uv_signal_init(x->loop, &x->sigint);
     x->sigterm.data = x->sigint.data = x;

@@ -7,6 +7,7 @@
 #include <uv.h>
 #include "core/log.h"
 #include "core/ratelimit.h"
+#include "domain/events.h"
 #include "http/server.h"
 #include "http/static.h"
 #include "store/store.h"
@@ -26,6 +27,7 @@ typedef struct {
     double login_acct_burst, login_acct_refill; /* failures per account */
     int max_pending_hashes;                     /* argon2 jobs queued at once */
     int session_cache_ttl_s;                    /* 0: every request asks the database */
+    events_config events;
 } app_config;
 
 typedef struct app {

@@ -59,6 +59,11 @@ static const char usage_serve[] =
     "  --secure-cookies       mark the session cookie Secure (behind TLS)\n"
     "  --login-ip-burst N     failed logins per IP before 429 (default 20, refills 1 per 15 s)\n"
     "  --login-account-burst N failed logins per account before 429 (default 5, 1 per minute)\n"
+    "  --max-streams N        open event streams (GET /api/v1/events) before 503 (default 20000)\n"
+    "  --streams-per-user N   open event streams per account before 429 (default 16)\n"
+    "  --sse-heartbeat MS     comment line on every event stream this often (default 15000)\n"
+    "  --sse-queue-bytes N    bytes a slow event stream may have queued before it is cut\n"
+    "                         off (default 262144)\n"
     "\n"
     "Stops on SIGTERM or SIGINT: stops accepting, drains, closes the database, exits 0.\n";
 
@@ -118,7 +123,8 @@ static int cmd_serve(int argc, char **argv)
     const char *lvl = env_or("OPX_LOG_LEVEL", "info");
     enum {
         O_LISTEN = 256, O_DB, O_WEB, O_TESTCLOCK, O_ACCESS, O_LEVEL, O_MAXCONN, O_MAXINF, O_MAXHDR,
-        O_REQTO, O_HDRTO, O_SCACHE, O_TRUSTPROXY, O_BODYTO, O_IDLETO, O_DRAINTO, O_TTL, O_SECURE, O_IPB, O_ACB, O_HELP
+        O_REQTO, O_HDRTO, O_SCACHE, O_TRUSTPROXY, O_BODYTO, O_IDLETO, O_DRAINTO, O_TTL, O_SECURE, O_IPB, O_ACB, O_HELP,
+        O_MAXSTREAMS, O_USERSTREAMS, O_SSEHB, O_SSEQ
     };
     static const struct option opts[] = {
         {"listen", 1, 0, O_LISTEN},           {"db", 1, 0, O_DB},
@@ -132,6 +138,8 @@ static int cmd_serve(int argc, char **argv)
         {"login-ip-burst", 1, 0, O_IPB},      {"login-account-burst", 1, 0, O_ACB},
         {"session-cache-ttl", 1, 0, O_SCACHE},
         {"trust-proxy", 0, 0, O_TRUSTPROXY},
+        {"max-streams", 1, 0, O_MAXSTREAMS},  {"streams-per-user", 1, 0, O_USERSTREAMS},
+        {"sse-heartbeat", 1, 0, O_SSEHB},     {"sse-queue-bytes", 1, 0, O_SSEQ},
         {"help", 0, 0, O_HELP},               {0, 0, 0, 0},
     };
     int c;
@@ -199,6 +207,22 @@ static int cmd_serve(int argc, char **argv)
         case O_SCACHE:
             if (parse_u64(optarg, 0, 3600, &v) < 0) bad = "--session-cache-ttl: 0..3600 s";
             else cfg.session_cache_ttl_s = (int)v;
+            break;
+        case O_MAXSTREAMS:
+            if (parse_u64(optarg, 1, 1000000, &v) < 0) bad = "--max-streams: 1..1000000";
+            else cfg.events.max_streams = (int)v;
+            break;
+        case O_USERSTREAMS:
+            if (parse_u64(optarg, 1, 1000, &v) < 0) bad = "--streams-per-user: 1..1000";
+            else cfg.events.max_per_user = (int)v;
+            break;
+        case O_SSEHB:
+            if (parse_u64(optarg, 100, 3600000, &v) < 0) bad = "--sse-heartbeat: 100..3600000 ms";
+            else cfg.events.heartbeat_ms = v;
+            break;
+        case O_SSEQ:
+            if (parse_u64(optarg, 1024, 1 << 30, &v) < 0) bad = "--sse-queue-bytes: 1024..1073741824";
+            else cfg.events.max_queued = (size_t)v;
             break;
         case O_HELP: fputs(usage_serve, stdout); return 0;
         default: return die_usage("unknown option", usage_serve);

@@ -85,4 +85,5 @@ void api_conversations(http_req *req);
 void api_messages_list(http_req *req);
 void api_message_post(http_req *req);
 void api_conversation_read(http_req *req);
+void api_events(http_req *req);
 #endif

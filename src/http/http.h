@@ -104,6 +104,31 @@ void http_respond_json(http_req *req, int status, json_t *body); /* steals body 
 void http_problem(http_req *req, int status, const char *slug, const char *title,
                   const char *detail, const jv_errors *errors);
 const char *http_status_text(int status);
+/* ---- streaming responses (Server-Sent Events) ----
+ * http_stream_open answers req with 200 and an open-ended body (chunked;
+ * plain until close for HTTP/1.0) and turns its connection into a stream:
+ * the request is finished (it no longer counts in flight and its memory
+ * goes), nothing more is read from the client but EOF, and no timer runs
+ * (the owner sends heartbeats). The stream lives until one of:
+ *  - the owner calls http_stream_end (a last chunk, then a clean close);
+ *  - the client goes away, or writes queue past max_queued bytes (a slow
+ *    reader is cut off rather than allowed to grow memory), or the server
+ *    drains (goodbye, when not NULL, is sent first as the last chunk):
+ *    then on_close(owner) runs once and the stream must not be used again.
+ * Returns NULL (req answered or gone, nothing opened, on_close never
+ * runs) when req was cancelled or the server is draining (503). Headers
+ * added with http_add_header go out with the response. */
+typedef struct http_conn http_stream;
+http_stream *http_stream_open(http_req *req, const char *content_type, size_t max_queued,
+                              const char *goodbye, void (*on_close)(void *owner), void *owner);
+/* Sends one piece of the body. Returns 0, or -1 when the stream closed
+ * (on_close has run by then). */
+int http_stream_write(http_stream *s, const char *data, size_t len);
+/* Bytes accepted but not yet written to the socket. */
+size_t http_stream_queued(const http_stream *s);
+/* Ends the body and closes; on_close does not run. */
+void http_stream_end(http_stream *s, const char *last, size_t len);
+
 /* Reads the body as a JSON object valid against spec; on any failure
  * answers 415/400/422 itself and returns NULL. The caller owns the result. */
 json_t *http_json_body(http_req *req, const jv_field *spec);

@@ -29,7 +29,7 @@
 #define WRITE_HIGH_WATER (1u << 20)
 #define LINGER_MS 2000
 
-enum phase { PH_IDLE, PH_HEADERS, PH_BODY, PH_HANDLING, PH_LINGER };
+enum phase { PH_IDLE, PH_HEADERS, PH_BODY, PH_HANDLING, PH_LINGER, PH_STREAM };
 
 struct http_conn {
     uv_tcp_t tcp;
@@ -44,6 +44,12 @@ struct http_conn {
     int closing, handles_open, reading, in_process, close_after_write, write_blocked;
     http_conn *prev, *next;
     char ip[48];
+    /* PH_STREAM: see http_stream_open */
+    int stream_chunked;
+    size_t stream_max_queued;
+    const char *stream_goodbye;
+    void (*stream_on_close)(void *owner);
+    void *stream_owner;
 };
 
 typedef struct {
@@ -142,7 +148,8 @@ static void on_timer(uv_timer_t *t)
         write_raw(c, resp, (size_t)n);
         break;
     }
-    case PH_HANDLING: break;
+    case PH_HANDLING:
+    case PH_STREAM: break;
     }
 }
 
@@ -232,6 +239,11 @@ static void conn_close(http_conn *c)
 {
     if (c->closing == 2) return;
     c->closing = 2;
+    if (c->stream_on_close) { /* the owner forgets the stream now */
+        void (*cb)(void *) = c->stream_on_close;
+        c->stream_on_close = NULL;
+        cb(c->stream_owner);
+    }
     if (c->cur) { /* cancel what the client no longer waits for */
         http_req *r = c->cur;
         c->cur = NULL;
@@ -353,6 +365,123 @@ void http_add_header(http_req *req, const char *fmt, ...)
     if (n < 0 || (size_t)n >= sizeof line) return;
     buf_append(&req->resp_headers, line, (size_t)n);
     buf_append(&req->resp_headers, "\r\n", 2);
+}
+
+/* ---- streams ------------------------------------------------------------ */
+
+http_stream *http_stream_open(http_req *req, const char *content_type, size_t max_queued,
+                              const char *goodbye, void (*on_close)(void *owner), void *owner)
+{
+    http_conn *c = req->conn;
+    if (!c || req->responded || c->closing || c->srv->draining) {
+        if (c && !req->responded) {
+            http_add_header(req, "Retry-After: 1");
+            http_problem(req, 503, "unavailable", "Service Unavailable",
+                         "the server is shutting down; reconnect shortly", NULL);
+        }
+        return NULL;
+    }
+    http_server *srv = req->server;
+    req->responded = 1;
+    req->status = 200;
+    double secs = (double)(clock_mono_ns() - req->start_ns) / 1e9;
+    metrics_observe_request(req->route_index, 200, secs);
+    access_log(req, 200, secs);
+    char tp[64];
+    trace_format(req, tp);
+    int chunked = req->http_minor >= 1;
+    buf out;
+    buf_init(&out, (size_t)-1);
+    int rc = buf_printf(&out,
+                        "HTTP/1.1 200 OK\r\nDate: %s\r\nX-Request-Id: %s\r\ntraceparent: %s\r\n"
+                        "Content-Type: %s\r\nCache-Control: no-store\r\nX-Accel-Buffering: no\r\n%s",
+                        http_date(), req->request_id, tp, content_type,
+                        chunked ? "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n");
+    if (req->resp_headers.len) rc |= buf_append(&out, req->resp_headers.data, req->resp_headers.len);
+    rc |= buf_puts(&out, "\r\n");
+    if (rc) {
+        buf_free(&out);
+        conn_close(c);
+        return NULL;
+    }
+    if (c->cur == req) {
+        c->cur = NULL;
+        srv->inflight--;
+    }
+    c->phase = PH_STREAM;
+    c->stream_chunked = chunked;
+    c->stream_max_queued = max_queued;
+    c->stream_goodbye = goodbye;
+    uv_timer_stop(&c->timer);
+    free(c->inbuf); /* whatever was pipelined behind this request is dropped */
+    c->inbuf = NULL;
+    c->in_len = 0;
+    write_raw(c, out.data, out.len);
+    buf_free(&out);
+    http_req_unref(req);
+    if (c->closing) return NULL; /* the write failed: nothing was opened */
+    c->stream_on_close = on_close;
+    c->stream_owner = owner;
+    conn_read_start(c);
+    return c;
+}
+
+size_t http_stream_queued(const http_stream *c)
+{
+    return uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp);
+}
+
+static void stream_chunk(http_conn *c, const char *data, size_t len)
+{
+    if (!c->stream_chunked) {
+        write_raw(c, data, len);
+        return;
+    }
+    /* size line, data and CRLF in one write */
+    char head[24];
+    int hn = snprintf(head, sizeof head, "%zx\r\n", len);
+    char small[4096];
+    char *b = hn + len + 2 <= sizeof small ? small : malloc((size_t)hn + len + 2);
+    if (!b) {
+        conn_close(c);
+        return;
+    }
+    memcpy(b, head, (size_t)hn);
+    memcpy(b + hn, data, len);
+    memcpy(b + hn + len, "\r\n", 2);
+    write_raw(c, b, (size_t)hn + len + 2);
+    if (b != small) free(b);
+}
+
+int http_stream_write(http_stream *c, const char *data, size_t len)
+{
+    if (c->closing || c->phase != PH_STREAM) return -1;
+    if (len == 0) return 0;
+    stream_chunk(c, data, len);
+    if (c->closing) return -1;
+    if (http_stream_queued(c) > c->stream_max_queued) {
+        metrics_count("opx_http_streams_dropped_total", "reason", "slow");
+        log_msgf(LOG_WARN, "stream to %s cut off: %zu bytes queued", c->ip, http_stream_queued(c));
+        conn_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+static void stream_finish(http_conn *c, const char *last, size_t len)
+{
+    if (last && len) stream_chunk(c, last, len);
+    if (c->closing) return;
+    c->close_after_write = 1;
+    if (c->stream_chunked) write_raw(c, "0\r\n\r\n", 5);
+    else if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0) after_last_write(c);
+}
+
+void http_stream_end(http_stream *c, const char *last, size_t len)
+{
+    if (c->closing || c->phase != PH_STREAM) return;
+    c->stream_on_close = NULL;
+    stream_finish(c, last, len);
 }
 
 /* ---- parsing and dispatch ----------------------------------------------- */
@@ -508,6 +637,13 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
     (void)hint;
     http_conn *c = h->data;
+    if (c->phase == PH_STREAM || c->phase == PH_LINGER) {
+        /* nothing read here is kept: a shared scratch buffer, so an idle
+         * stream holds no read buffer of its own */
+        static char scratch[4096];
+        *b = uv_buf_init(scratch, sizeof scratch);
+        return;
+    }
     if (!c->inbuf) c->inbuf = malloc(INBUF_SIZE);
     if (!c->inbuf || c->in_len >= INBUF_SIZE) {
         *b = uv_buf_init(NULL, 0);
@@ -525,7 +661,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         return;
     }
     if (n == 0) return;
-    if (c->phase == PH_LINGER) { /* discard until EOF */
+    if (c->phase == PH_LINGER || c->phase == PH_STREAM) { /* discard until EOF */
         return;
     }
     c->in_len += (size_t)n;
@@ -706,11 +842,19 @@ void http_server_drain(http_server *srv)
         uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
         srv->listening = 0;
     }
-    /* idle connections go now; busy ones close after their response */
+    /* idle connections go now; busy ones close after their response;
+     * streams get their goodbye (a retry hint) and end */
     http_conn *c = srv->conns;
     while (c) {
         http_conn *n = c->next;
-        if (c->phase == PH_IDLE && !c->cur && c->in_len == 0) conn_close(c);
+        if (c->phase == PH_IDLE && !c->cur && c->in_len == 0) {
+            conn_close(c);
+        } else if (c->phase == PH_STREAM && !c->closing) {
+            void (*cb)(void *) = c->stream_on_close;
+            c->stream_on_close = NULL;
+            if (cb) cb(c->stream_owner);
+            stream_finish(c, c->stream_goodbye, c->stream_goodbye ? strlen(c->stream_goodbye) : 0);
+        }
         c = n;
     }
     uv_timer_start(&srv->drain_timer, on_drain_deadline, srv->lim.drain_timeout_ms, 0);

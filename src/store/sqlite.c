@@ -235,6 +235,11 @@ static int s_queue_depth(store *s)
     return sq_exec_depth(X(s));
 }
 
+static void s_events_watch(store *s, void (*fn)(void *, int64_t), void *data)
+{
+    sq_exec_on_events(X(s), fn, data);
+}
+
 static void s_close(store *s)
 {
     sq_exec_stop(X(s));
@@ -275,6 +280,17 @@ static const store_vtbl sqlite_vtbl = {
     .conversation_read = sqt_conversation_read,
     .jobs_claim = sqj_jobs_claim,
     .job_done = sqj_job_done,
+    .events_watch = s_events_watch,
+    .events_head = sqe_events_head,
+    .events_after = sqe_events_after,
+    .interview_get = sqi_interview_get,
+    .interview_propose = sqi_interview_propose,
+    .interview_accept = sqi_interview_accept,
+    .interview_cancel = sqi_interview_cancel,
+    .mail_get = sqe_mail_get,
+    .mail_result = sqe_mail_result,
+    .outbox_list = sqe_outbox_list,
+    .mail_digest = sqe_mail_digest,
     .queue_depth = s_queue_depth,
     .close = s_close,
 };

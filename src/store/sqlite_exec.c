@@ -29,6 +29,12 @@ struct sq_exec {
     _Atomic int stopping;
     _Atomic int depth;
     int closed;
+    /* events committed (writer) and announced (loop): the hub is poked
+     * once per delivery that saw the first move past the second */
+    _Atomic int64_t events_committed;
+    int64_t events_announced;
+    void (*on_events)(void *, int64_t);
+    void *on_events_data;
 };
 
 static void q_init(queue *q)
@@ -48,6 +54,12 @@ sq_job *sq_job_new(sq_run_fn run, uint64_t deadline_ns, store_done_cb cb, void *
     j->cb = cb;
     j->ctx = ctx;
     return j;
+}
+
+void sq_exec_on_events(sq_exec *x, void (*fn)(void *data, int64_t max_id), void *data)
+{
+    x->on_events = fn;
+    x->on_events_data = data;
 }
 
 int sq_exec_depth(sq_exec *x)
@@ -234,6 +246,11 @@ static void deliver(sq_exec *x)
         free(j);
         j = n;
     }
+    int64_t ev = atomic_load(&x->events_committed);
+    if (ev > x->events_announced) {
+        x->events_announced = ev;
+        if (x->on_events) x->on_events(x->on_events_data, ev);
+    }
 }
 
 static void on_async(uv_async_t *a)
@@ -257,6 +274,7 @@ static void *writer_main(void *arg)
         sq_job *batch = take(x, &x->wq, SQ_BATCH_MAX);
         if (!batch) break; /* stopping and drained */
         int began = exec_simple(c, "BEGIN IMMEDIATE") == SQLITE_OK;
+        int64_t events_max = 0;
         for (sq_job *j = batch; j; j = j->next) {
             if (!began) {
                 j->rc = STORE_IO;
@@ -268,10 +286,12 @@ static void *writer_main(void *arg)
             }
             exec_simple(c, "SAVEPOINT job");
             c->deadline_ns = j->deadline_ns;
+            c->events_max = 0;
             j->rc = j->run(c, j);
             reset_busy(c);
             c->deadline_ns = 0;
             if (j->rc < 0 && j->rc != STORE_NOTFOUND) exec_simple(c, "ROLLBACK TO job");
+            else if (c->events_max > events_max) events_max = c->events_max;
             exec_simple(c, "RELEASE job");
         }
         if (began) {
@@ -281,6 +301,8 @@ static void *writer_main(void *arg)
                 exec_simple(c, "ROLLBACK");
                 for (sq_job *j = batch; j; j = j->next)
                     if (j->rc >= 0) j->rc = STORE_IO;
+            } else if (events_max > 0) {
+                atomic_store(&x->events_committed, events_max); /* ids only grow */
             }
         }
         complete(x, batch);

@@ -52,8 +52,9 @@ struct sq_conn {
     struct {
         const char *sql;
         sqlite3_stmt *st;
-    } cache[48];
+    } cache[128];
     int ncache;
+    int64_t events_max; /* the highest event id the running job inserted */
 };
 
 /* Prepared statement for sql (a string literal: cached by its address),
@@ -70,5 +71,7 @@ sq_exec *sq_exec_start(uv_loop_t *loop, const char *path, int readers, char *err
 int sq_submit(sq_exec *x, sq_job *j, int write);
 sq_job *sq_job_new(sq_run_fn run, uint64_t deadline_ns, store_done_cb cb, void *ctx);
 int sq_exec_depth(sq_exec *x);
+/* fn(data, max_id) runs on the loop after a commit that added events */
+void sq_exec_on_events(sq_exec *x, void (*fn)(void *data, int64_t max_id), void *data);
 void sq_exec_stop(sq_exec *x);
 #endif

@@ -19,6 +19,8 @@ void sqlite_copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col);
 
 /* sqlite_jobs.c: scheduling inside a running transaction */
 int sqlite_job_schedule(sq_conn *c, const char *kind, const char *ref, int64_t run_at);
+/* schedules kind/ref unless one is pending already (which keeps its time) */
+int sqlite_job_schedule_once(sq_conn *c, const char *kind, const char *ref, int64_t run_at);
 int sqlite_job_mark_done(sq_conn *c, const char *id, int64_t now, const char *error);
 int sqj_jobs_claim(store *s, int64_t now, int lease_s, store_job_batch *out, uint64_t d,
                    store_done_cb cb, void *ctx);
@@ -49,6 +51,39 @@ int sqr_requests_list(store *s, const char *client_id, int64_t before_seq, int l
 int sqr_notifications_list(store *s, const char *user_id, store_notifications *out, uint64_t d,
                            store_done_cb cb, void *ctx);
 int sqr_sla_board(store *s, store_sla_board *out, uint64_t d, store_done_cb cb, void *ctx);
+
+/* SQL for a unix time column as the API writes times (RFC 3339, UTC) */
+#define SQL_RFC3339(x) "strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch')"
+
+/* sqlite_events.c: events and mails inside a running transaction */
+/* runs sql (one row, one text column) with the text parameters given and
+ * returns a malloc'd copy of the text; NULL on error (rc says why) */
+char *sqlite_json_row(sq_conn *c, const char *sql, int *rc, int nparams, ...);
+int sqlite_event(sq_conn *c, const char *user_id, const char *kind, const char *payload, int64_t now);
+/* the same event to both parties of a conversation */
+int sqlite_event_parties(sq_conn *c, const char *conversation_id, const char *kind,
+                         const char *payload, int64_t now);
+/* queues a mail of kind to user_id (data: the template's JSON) and its job */
+int sqlite_mail(sq_conn *c, const char *user_id, const char *kind, const char *data, int64_t now);
+int sqe_events_head(store *s, int64_t *out, uint64_t d, store_done_cb cb, void *ctx);
+int sqe_events_after(store *s, const char *user_id, int64_t after, int limit,
+                     store_event_page *out, uint64_t d, store_done_cb cb, void *ctx);
+int sqe_mail_get(store *s, const char *id, store_mail *out, uint64_t d, store_done_cb cb, void *ctx);
+int sqe_mail_result(store *s, const store_mail_result *r, uint64_t d, store_done_cb cb, void *ctx);
+int sqe_outbox_list(store *s, const char *status, int64_t before_seq, int limit, store_outbox *out,
+                    uint64_t d, store_done_cb cb, void *ctx);
+int sqe_mail_digest(store *s, const char *job_id, const char *ref, int64_t now, uint64_t d,
+                    store_done_cb cb, void *ctx);
+
+/* sqlite_interviews.c */
+int sqi_interview_get(store *s, const char *conversation_id, store_interview *out, uint64_t d,
+                      store_done_cb cb, void *ctx);
+int sqi_interview_propose(store *s, const store_interview *iv, store_interview *out, uint64_t d,
+                          store_done_cb cb, void *ctx);
+int sqi_interview_accept(store *s, const char *id, int64_t slot, int64_t now, store_interview *out,
+                         uint64_t d, store_done_cb cb, void *ctx);
+int sqi_interview_cancel(store *s, const char *id, const char *user_id, int64_t now,
+                         store_interview *out, uint64_t d, store_done_cb cb, void *ctx);
 
 /* sqlite_talk.c */
 int sqlite_conversation_open(sq_conn *c, const char *id, const char *candidate_id, int64_t now);

@@ -25,6 +25,23 @@ int sqlite_job_schedule(sq_conn *c, const char *kind, const char *ref, int64_t r
     return sq_rc(c, sqlite3_step(st));
 }
 
+int sqlite_job_schedule_once(sq_conn *c, const char *kind, const char *ref, int64_t run_at)
+{
+    static const char sql[] = "INSERT INTO jobs(id, kind, ref, run_at) VALUES (?,?,?,?)"
+                              " ON CONFLICT(kind, ref) DO UPDATE SET run_at = excluded.run_at,"
+                              " done_at = NULL, lease_until = 0, attempts = 0, last_error = NULL"
+                              " WHERE jobs.done_at IS NOT NULL";
+    char id[ID_STR_MAX];
+    id_new("job", id);
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ref, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, run_at);
+    return sq_rc(c, sqlite3_step(st));
+}
+
 int sqlite_job_mark_done(sq_conn *c, const char *id, int64_t now, const char *error)
 {
     static const char sql[] = "UPDATE jobs SET done_at = ?, last_error = ? WHERE id = ? AND done_at IS NULL";

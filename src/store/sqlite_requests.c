@@ -2,6 +2,7 @@
  * request is created with its first invitations, their expiry jobs and the
  * two SLA jobs in one transaction, so a request never exists without the
  * jobs that guard its 8 hours. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,45 @@ static int insert_candidate(sq_conn *c, const store_candidate *k)
     sqlite3_bind_text(st, 2, k->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, k->request_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, k->invited_at);
-    return sq_rc(c, sqlite3_step(st));
+    if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
+    /* the live event and the email */
+    static const char what[] =
+        "SELECT json_object('candidate_id', k.id, 'request_id', r.id, 'request_title', r.title,"
+        " 'status', k.status, 'expires_at', " SQL_RFC3339("k.expires_at") ")"
+        " FROM candidates k JOIN requests r ON r.id = k.request_id WHERE k.id = ?";
+    char *payload = sqlite_json_row(c, what, &rc, 1, k->id);
+    if (!payload) return rc;
+    rc = sqlite_event(c, k->engineer_id, "invitation.created", payload, k->invited_at);
+    if (rc == STORE_OK) rc = sqlite_mail(c, k->engineer_id, "invitation", payload, k->invited_at);
+    free(payload);
+    return rc;
+}
+
+/* a candidate's move, live to both sides; an acceptance also mails the client */
+static int announce_candidate(sq_conn *c, const char *candidate_id, int64_t now)
+{
+    static const char what[] =
+        "SELECT json_object('candidate_id', k.id, 'request_id', r.id, 'request_title', r.title,"
+        " 'status', k.status, 'engineer_id', k.engineer_id, 'engineer_name', u.name,"
+        " 'client_id', r.client_id,"
+        " 'conversation_id', (SELECT id FROM conversations WHERE candidate_id = k.id))"
+        " FROM candidates k JOIN requests r ON r.id = k.request_id JOIN users u ON u.id = k.engineer_id"
+        " WHERE k.id = ?";
+    int rc;
+    char *payload = sqlite_json_row(c, what, &rc, 1, candidate_id);
+    if (!payload) return rc;
+    json_t *p = json_loads(payload, 0, NULL);
+    const char *client = json_string_value(json_object_get(p, "client_id"));
+    const char *engineer = json_string_value(json_object_get(p, "engineer_id"));
+    const char *status = json_string_value(json_object_get(p, "status"));
+    rc = client && engineer && status ? STORE_OK : STORE_IO;
+    if (rc == STORE_OK) rc = sqlite_event(c, client, "candidate.updated", payload, now);
+    if (rc == STORE_OK) rc = sqlite_event(c, engineer, "invitation.updated", payload, now);
+    if (rc == STORE_OK && strcmp(status, "accepted") == 0)
+        rc = sqlite_mail(c, client, "candidate.accepted", payload, now);
+    json_decref(p);
+    free(payload);
+    return rc;
 }
 
 static int run_request_create(sq_conn *c, sq_job *j)
@@ -258,9 +297,21 @@ static int request_move(sq_conn *c, const char *id, const char *from, const char
     if (sqlite3_changes(c->db) != 1) return STORE_CONFLICT;
     char detail[96];
     snprintf(detail, sizeof detail, "{\"from\":\"%s\",\"to\":\"%s\"}", from, to);
-    return sqlite_audit(c, now, actor, "request.transition", "request", id, detail);
+    if ((rc = sqlite_audit(c, now, actor, "request.transition", "request", id, detail)) < 0) return rc;
+    static const char what[] =
+        "SELECT json_object('request_id', id, 'title', title, 'from', ?2, 'status', status)"
+        " FROM requests WHERE id = ?1";
+    char *payload = sqlite_json_row(c, what, &rc, 2, id, from);
+    if (!payload) return rc;
+    static const char owner[] = "SELECT client_id FROM requests WHERE id = ?";
+    char *client = sqlite_json_row(c, owner, &rc, 1, id);
+    if (client) rc = sqlite_event(c, client, "request.updated", payload, now);
+    free(client);
+    free(payload);
+    return rc;
 }
 
+/* a notification, also sent live */
 static int notify(sq_conn *c, const char *user_id, const char *kind, const char *payload, int64_t now)
 {
     static const char sql[] = "INSERT INTO notifications(user_id, kind, payload, created_at) VALUES (?,?,?,?)";
@@ -270,7 +321,8 @@ static int notify(sq_conn *c, const char *user_id, const char *kind, const char 
     sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, payload, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 4, now);
-    return sq_rc(c, sqlite3_step(st));
+    int rc = sq_rc(c, sqlite3_step(st));
+    return rc < 0 ? rc : sqlite_event(c, user_id, kind, payload, now);
 }
 
 typedef struct {
@@ -353,6 +405,7 @@ static int run_candidate_move(sq_conn *c, sq_job *j)
             else if (rc != STORE_CONFLICT) return rc;
         }
     }
+    if ((rc = announce_candidate(c, a->candidate_id, a->now)) < 0) return rc;
     if (a->job_id && (rc = sqlite_job_mark_done(c, a->job_id, a->now, NULL)) < 0 && rc != STORE_CONFLICT)
         return rc;
     return STORE_OK;
@@ -452,13 +505,16 @@ static int run_deadline(sq_conn *c, sq_job *j)
         if (sqlite3_step(st) == SQLITE_ROW) sqlite_copy_col(client, sizeof client, st, 0);
         sqlite3_reset(st);
         if (client[0] && (rc = notify(c, client, "request.sla_breached", payload, now)) < 0) return rc;
-        static const char admins[] = "INSERT INTO notifications(user_id, kind, payload, created_at)"
-                                     " SELECT id, 'admin.sla_breach', ?, ? FROM users WHERE role = 'admin'";
+        static const char admins[] = "SELECT id FROM users WHERE role = 'admin' ORDER BY id";
         st = sq_prep(c, admins);
         if (!st) return STORE_IO;
-        sqlite3_bind_text(st, 1, payload, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 2, now);
-        if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            char admin[32];
+            sqlite_copy_col(admin, sizeof admin, st, 0);
+            if ((rc = notify(c, admin, "admin.sla_breach", payload, now)) < 0) return rc;
+        }
+        if (step != SQLITE_DONE) return sq_rc(c, step);
     }
     rc = sqlite_job_mark_done(c, j->s2, now, NULL);
     return rc == STORE_CONFLICT ? STORE_OK : rc;

@@ -21,7 +21,17 @@ int sqlite_conversation_open(sq_conn *c, const char *id, const char *candidate_i
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_text(st, 3, candidate_id, -1, SQLITE_STATIC);
-    return sq_rc(c, sqlite3_step(st));
+    int rc = sq_rc(c, sqlite3_step(st));
+    if (rc < 0 || sqlite3_changes(c->db) != 1) return rc;
+    static const char what[] =
+        "SELECT json_object('conversation_id', id, 'request_id', request_id, 'candidate_id',"
+        " candidate_id, 'client_id', client_id, 'engineer_id', engineer_id)"
+        " FROM conversations WHERE id = ?";
+    char *payload = sqlite_json_row(c, what, &rc, 1, id);
+    if (!payload) return rc;
+    rc = sqlite_event_parties(c, id, "conversation.created", payload, now);
+    free(payload);
+    return rc;
 }
 
 #define CONV_COLS                                                                                  \
@@ -162,7 +172,29 @@ static int run_message_create(sq_conn *c, sq_job *j)
     if (!st) return STORE_IO;
     sqlite3_bind_int64(st, 1, m->created_at);
     sqlite3_bind_text(st, 2, m->conversation_id, -1, SQLITE_STATIC);
-    return sq_rc(c, sqlite3_step(st));
+    if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
+    /* live to both parties (the sender's other tabs too) */
+    static const char what[] =
+        "SELECT json_object('conversation_id', m.conversation_id, 'message', json_object('id', m.id,"
+        " 'conversation_id', m.conversation_id, 'sender_id', m.sender_id, 'body', m.body,"
+        " 'created_at', " SQL_RFC3339("m.created_at") ")),"
+        " CASE WHEN v.client_id = m.sender_id THEN v.engineer_id ELSE v.client_id END"
+        " FROM messages m JOIN conversations v ON v.id = m.conversation_id WHERE m.id = ?";
+    st = sq_prep(c, what);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+    if ((rc = sqlite3_step(st)) != SQLITE_ROW) return rc == SQLITE_DONE ? STORE_IO : sq_rc(c, rc);
+    char *payload = strdup((const char *)sqlite3_column_text(st, 0));
+    char ref[72];
+    snprintf(ref, sizeof ref, "%s:%s", m->conversation_id, (const char *)sqlite3_column_text(st, 1));
+    sqlite3_reset(st);
+    if (!payload) return STORE_BUSY;
+    rc = sqlite_event_parties(c, m->conversation_id, "message.created", payload, m->created_at);
+    free(payload);
+    if (rc < 0) return rc;
+    /* one email for a burst of messages: the digest job, once per
+     * (conversation, recipient) while one is pending */
+    return m->digest_at ? sqlite_job_schedule_once(c, "email.digest", ref, m->digest_at) : STORE_OK;
 }
 
 int sqt_message_create(store *s, store_message *m, uint64_t d, store_done_cb cb, void *ctx)

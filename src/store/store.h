@@ -222,6 +222,7 @@ typedef struct {
     char id[32], conversation_id[32], sender_id[32];
     char *body; /* create: the caller's; list: malloc'd by the store, see store_page_free */
     int64_t seq, created_at;
+    int64_t digest_at; /* create: when the recipient's email digest goes (0: none) */
 } store_message;
 
 #define STORE_MESSAGES_MAX 100
@@ -283,7 +284,7 @@ typedef struct {
 typedef struct {
     char id[32];
     char kind[32];
-    char ref[32];
+    char ref[72]; /* an id, or two joined by ':' */
     int64_t run_at;
     int attempts;
 } store_job;
@@ -292,6 +293,87 @@ typedef struct {
     int n;
     store_job jobs[STORE_JOBS_CLAIM_MAX];
 } store_job_batch;
+
+/* ---- live events ---------------------------------------------------------- */
+
+/* One event for one user: written in the transaction of the change it
+ * announces; the id orders every user's stream and is the SSE id. */
+typedef struct {
+    int64_t id, created_at;
+    char user_id[32];
+    char kind[40];
+    char *payload; /* JSON text, malloc'd by the store: see store_events_free */
+} store_event;
+
+#define STORE_EVENTS_MAX 500
+typedef struct {
+    int n;
+    store_event items[STORE_EVENTS_MAX];
+} store_event_page;
+
+static inline void store_events_free(store_event_page *p)
+{
+    for (int i = 0; i < p->n; i++) {
+        free(p->items[i].payload);
+        p->items[i].payload = NULL;
+    }
+    p->n = 0;
+}
+
+/* ---- interviews ------------------------------------------------------------ */
+
+#define STORE_INTERVIEW_SLOTS 3
+typedef struct {
+    char id[32], conversation_id[32];
+    char status[16];           /* proposed | accepted | cancelled */
+    int nslots;
+    int64_t slots[STORE_INTERVIEW_SLOTS]; /* start times, unix seconds */
+    int duration_minutes;
+    char video_url[2048];
+    int64_t slot;              /* the accepted start; 0 before */
+    int sequence;              /* RFC 5545 SEQUENCE: bumped by each change */
+    char cancelled_by[32];
+    char proposed_by[32];      /* propose: the client, for the audit row */
+    int64_t created_at, updated_at;
+} store_interview;
+
+/* ---- email outbox ------------------------------------------------------------ */
+
+typedef struct {
+    int64_t seq;
+    char id[32], user_id[32];
+    char to_addr[256], to_name[404];
+    char kind[40];
+    char *data;                /* JSON text, malloc'd by the store: see store_outbox_free */
+    char status[8];            /* queued | sent | failed */
+    int attempts;
+    char last_error[256];
+    int64_t created_at, next_attempt_at, sent_at;
+} store_mail;
+
+#define STORE_OUTBOX_MAX 100
+typedef struct {
+    int n;
+    store_mail items[STORE_OUTBOX_MAX];
+} store_outbox;
+
+static inline void store_outbox_free(store_outbox *o)
+{
+    for (int i = 0; i < o->n; i++) {
+        free(o->items[i].data);
+        o->items[i].data = NULL;
+    }
+    o->n = 0;
+}
+
+/* what a send attempt came to */
+typedef struct {
+    const char *mail_id, *job_id;
+    int64_t now;
+    int sent;                  /* 1: delivered */
+    const char *error;         /* why not, when not */
+    int64_t retry_at;          /* not sent: when to try again; 0: give up (failed) */
+} store_mail_result;
 
 typedef void (*store_done_cb)(void *ctx, int rc);
 typedef struct store store;
@@ -404,6 +486,49 @@ typedef struct store_vtbl {
      * transaction instead, so effect and completion commit together). */
     int (*job_done)(store *s, const char *id, int64_t now, const char *error, uint64_t deadline_ns,
                     store_done_cb cb, void *ctx);
+    /* ---- live events ---- */
+    /* fn(data, max_id) runs on the loop after each commit that added
+     * events; max_id is the highest id committed so far */
+    void (*events_watch)(store *s, void (*fn)(void *data, int64_t max_id), void *data);
+    /* the highest event id (0 when none) */
+    int (*events_head)(store *s, int64_t *out, uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* events with id > after, oldest first, at most limit (<= STORE_EVENTS_MAX);
+     * user_id NULL: everyone's */
+    int (*events_after)(store *s, const char *user_id, int64_t after, int limit,
+                        store_event_page *out, uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* ---- interviews ---- */
+    /* the conversation's latest interview (NOTFOUND: none yet) */
+    int (*interview_get)(store *s, const char *conversation_id, store_interview *out,
+                         uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* iv (id, conversation_id, slots, duration, video_url, created_at) is
+     * stored as proposed; CONFLICT (out = the open one) while another is
+     * proposed or accepted. Events to both parties, a mail to the engineer. */
+    int (*interview_propose)(store *s, const store_interview *iv, store_interview *out,
+                             uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* proposed -> accepted at slot; CONFLICT (out = current) when it is no
+     * longer proposed. Events and an invitation mail to each party. */
+    int (*interview_accept)(store *s, const char *interview_id, int64_t slot, int64_t now,
+                            store_interview *out, uint64_t deadline_ns, store_done_cb cb,
+                            void *ctx);
+    /* proposed|accepted -> cancelled by user_id; CONFLICT (out = current)
+     * otherwise. Events and a cancellation mail to each party. */
+    int (*interview_cancel)(store *s, const char *interview_id, const char *user_id, int64_t now,
+                            store_interview *out, uint64_t deadline_ns, store_done_cb cb,
+                            void *ctx);
+    /* ---- email outbox ---- */
+    int (*mail_get)(store *s, const char *id, store_mail *out, uint64_t deadline_ns,
+                    store_done_cb cb, void *ctx);
+    /* records a send attempt: sent, retried at retry_at, or failed; the
+     * mail's job is rescheduled or completed in the same transaction */
+    int (*mail_result)(store *s, const store_mail_result *r, uint64_t deadline_ns,
+                       store_done_cb cb, void *ctx);
+    /* newest first; status NULL: any; before_seq 0: from the newest */
+    int (*outbox_list)(store *s, const char *status, int64_t before_seq, int limit,
+                       store_outbox *out, uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* the message digest job ref "conversation:user": queues one mail when
+     * the user still has unread messages there; completes the job */
+    int (*mail_digest)(store *s, const char *job_id, const char *ref, int64_t now,
+                       uint64_t deadline_ns, store_done_cb cb, void *ctx);
     /* pending operations, for metrics and /readyz */
     int (*queue_depth)(store *s);
     /* Stops accepting work, finishes what is queued, delivers every
