@@ -11,6 +11,7 @@ BENCH_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 BENCHES=(
     http.sh
     match.sh
+    sse.sh
 )
 
 failed=()

@@ -17,6 +17,9 @@
 #include "domain/accounts.h"
 #include "domain/jobs.h"
 #include "domain/assessment.h"
+#include "domain/contracts.h"
+#include "domain/money_jobs.h"
+#include "ext/gateway.h"
 #include "domain/shortlist.h"
 #include "domain/sla.h"
 #include "domain/tz.h"
@@ -45,6 +48,8 @@ void app_config_default(app_config *cfg)
     cfg->max_pending_hashes = 64;
     cfg->session_cache_ttl_s = 10;
     events_config_default(&cfg->events);
+    email_config_default(&cfg->email);
+    cfg->fee_bps = CONTRACT_FEE_BPS_DEFAULT;
 }
 
 static double m_inflight(void *a)
@@ -133,6 +138,9 @@ static void on_jobs_idle(void *arg)
 {
     app *x = arg;
     log_msgf(LOG_INFO, "drained; closing the database");
+    email_stop();
+    if (x->gateway) x->gateway->close(x->gateway);
+    x->gateway = NULL;
     if (x->store) x->store->v->close(x->store);
     x->store = NULL;
 }
@@ -263,6 +271,10 @@ int app_serve(app_config *cfg)
         goto out;
     }
     sla_init(x->store);
+    x->gateway = gateway_sandbox_new(x->loop);
+    money_jobs_init(x->store);
+    /* every job kind is registered before the runner claims its first batch */
+    if (email_start(x->loop, x->store, &cfg->email) < 0) log_msgf(LOG_ERROR, "the mail sender did not start");
     jobs_start(x->loop, x->store);
     if (events_start(x->loop, x->store, &cfg->events) < 0) log_msgf(LOG_ERROR, "the event hub did not start");
     uv_signal_init(x->loop, &x->sigterm);

@@ -7,6 +7,7 @@
 #include <uv.h>
 #include "core/log.h"
 #include "core/ratelimit.h"
+#include "domain/email.h"
 #include "domain/events.h"
 #include "http/server.h"
 #include "http/static.h"
@@ -28,6 +29,8 @@ typedef struct {
     int max_pending_hashes;                     /* argon2 jobs queued at once */
     int session_cache_ttl_s;                    /* 0: every request asks the database */
     events_config events;
+    email_config email;
+    int fee_bps;                                /* platform fee on releases, basis points */
 } app_config;
 
 typedef struct app {
@@ -36,6 +39,7 @@ typedef struct app {
     store *store;
     http_server srv;
     static_files *web;
+    struct gateway *gateway;
     ratelimit *login_ip, *login_acct;
     uv_signal_t sigterm, sigint;
     uv_timer_t lag_timer;

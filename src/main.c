@@ -3,6 +3,7 @@
  * (OPX_LISTEN, OPX_DB, OPX_WEB_DIR, OPX_LOG_LEVEL), which override the
  * defaults. */
 #include <errno.h>
+#include <curl/curl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "app.h"
 #include "core/clock.h"
 #include "core/jsonv.h"
+#include "store/ledger_verify.h"
 #include "core/token.h"
 #include "domain/accounts.h"
 #include "domain/seed.h"
@@ -28,6 +30,8 @@ static const char usage_main[] =
     "  user create   create an account (staff roles: admin, vetter)\n"
     "  seed --demo   fill a database with the demo accounts and print them\n"
     "  routes        print the route table (method, path, who may call it)\n"
+    "  ledger verify recompute every balance from the ledger's entries, check every\n"
+    "                money invariant; exit 1 on any violation\n"
     "  help [cmd]    this text, or a command's options\n"
     "\n"
     "Each command's options: opx <command> --help\n"
@@ -64,6 +68,30 @@ static const char usage_serve[] =
     "  --sse-heartbeat MS     comment line on every event stream this often (default 15000)\n"
     "  --sse-queue-bytes N    bytes a slow event stream may have queued before it is cut\n"
     "                         off (default 262144)\n"
+    "  --fee-bps N            platform fee on each release, in basis points (default 1000 =\n"
+    "                         10%; applies to contracts offered from then on)\n"
+    "\n"
+    "Email (the outbox; admins see it at GET /api/v1/admin/outbox):\n"
+    "  --email-transport T    log (development: mails go to the log) or smtp (env\n"
+    "                         OPX_EMAIL_TRANSPORT; default log)\n"
+    "  --smtp-url URL         relay: smtp://host:port or smtps://host:port (env OPX_SMTP_URL;\n"
+    "                         default smtp://127.0.0.1:25)\n"
+    "  --smtp-tls MODE        off, try (STARTTLS when offered) or required (default try)\n"
+    "  --smtp-user USER       AUTH user (env OPX_SMTP_USER); the password comes only from\n"
+    "                         the environment, OPX_SMTP_PASSWORD, never from a flag\n"
+    "  --smtp-timeout MS      one SMTP exchange, connect to QUIT (default 30000)\n"
+    "  --smtp-insecure        do not verify the relay's certificate (test relays only)\n"
+    "  --mail-from ADDR       sender address (env OPX_MAIL_FROM;\n"
+    "                         default no-reply@offline-pixel.localhost)\n"
+    "  --public-url URL       where links in mails point (env OPX_PUBLIC_URL;\n"
+    "                         default http://127.0.0.1:8080)\n"
+    "  --email-max-attempts N attempts before a mail is marked failed (default 6)\n"
+    "  --email-retry-base S   first retry after about S seconds, doubling, with jitter,\n"
+    "                         at most an hour apart (default 60)\n"
+    "  --smtp-breaker N,S     after N failed exchanges in a row, stop trying the relay for\n"
+    "                         S seconds (mails wait, keeping their attempts; default 5,60)\n"
+    "  --email-digest-delay S a new message is mailed after S seconds if still unread,\n"
+    "                         one mail per conversation for the burst (default 300; 0: never)\n"
     "\n"
     "Stops on SIGTERM or SIGINT: stops accepting, drains, closes the database, exits 0.\n";
 
@@ -86,6 +114,18 @@ static const char usage_seed[] =
     "(every password is demo-pass-123): admin@demo.opx, vetter@demo.opx,\n"
     "client@demo.opx, 200 vetted engineers engineer1@demo.opx .. engineer200@demo.opx\n"
     "and 12 applicants awaiting an interview, applicant1@demo.opx .. applicant12@demo.opx.\n";
+
+static const char usage_ledger[] =
+    "usage: opx ledger verify [--db PATH]\n"
+    "\n"
+    "Reads the database (read-only, one consistent snapshot; safe while the\n"
+    "server runs), recomputes every account's balance from the append-only\n"
+    "entries and checks: each transaction sums to zero per currency; entries\n"
+    "match their account's currency; stored balances match; no escrow,\n"
+    "payable, client funding or revenue balance is negative; each milestone's\n"
+    "escrow matches its state; each contract's escrow matches its milestones;\n"
+    "no milestone was funded twice. Prints a summary with totals per currency\n"
+    "and exits 0 when all hold, 1 on any violation, 2 when it cannot read.\n";
 
 static const char usage_routes[] = "usage: opx routes\n\nPrints METHOD PATH ROLES for every route.\n";
 
@@ -121,10 +161,18 @@ static int cmd_serve(int argc, char **argv)
     cfg.db = env_or("OPX_DB", cfg.db);
     cfg.web_dir = env_or("OPX_WEB_DIR", cfg.web_dir);
     const char *lvl = env_or("OPX_LOG_LEVEL", "info");
+    cfg.email.transport = env_or("OPX_EMAIL_TRANSPORT", cfg.email.transport);
+    cfg.email.smtp_url = env_or("OPX_SMTP_URL", cfg.email.smtp_url);
+    cfg.email.smtp_user = env_or("OPX_SMTP_USER", NULL);
+    cfg.email.smtp_password = env_or("OPX_SMTP_PASSWORD", NULL);
+    cfg.email.from = env_or("OPX_MAIL_FROM", cfg.email.from);
+    cfg.email.public_url = env_or("OPX_PUBLIC_URL", cfg.email.public_url);
     enum {
         O_LISTEN = 256, O_DB, O_WEB, O_TESTCLOCK, O_ACCESS, O_LEVEL, O_MAXCONN, O_MAXINF, O_MAXHDR,
         O_REQTO, O_HDRTO, O_SCACHE, O_TRUSTPROXY, O_BODYTO, O_IDLETO, O_DRAINTO, O_TTL, O_SECURE, O_IPB, O_ACB, O_HELP,
-        O_MAXSTREAMS, O_USERSTREAMS, O_SSEHB, O_SSEQ
+        O_MAXSTREAMS, O_USERSTREAMS, O_SSEHB, O_SSEQ,
+        O_ETRANSPORT, O_SMTPURL, O_SMTPTLS, O_SMTPUSER, O_SMTPTO, O_SMTPINSECURE, O_MAILFROM,
+        O_PUBURL, O_EATTEMPTS, O_ERETRY, O_EDIGEST, O_SMTPBREAKER, O_FEE
     };
     static const struct option opts[] = {
         {"listen", 1, 0, O_LISTEN},           {"db", 1, 0, O_DB},
@@ -140,6 +188,13 @@ static int cmd_serve(int argc, char **argv)
         {"trust-proxy", 0, 0, O_TRUSTPROXY},
         {"max-streams", 1, 0, O_MAXSTREAMS},  {"streams-per-user", 1, 0, O_USERSTREAMS},
         {"sse-heartbeat", 1, 0, O_SSEHB},     {"sse-queue-bytes", 1, 0, O_SSEQ},
+        {"email-transport", 1, 0, O_ETRANSPORT}, {"smtp-url", 1, 0, O_SMTPURL},
+        {"smtp-tls", 1, 0, O_SMTPTLS},        {"smtp-user", 1, 0, O_SMTPUSER},
+        {"smtp-timeout", 1, 0, O_SMTPTO},     {"smtp-insecure", 0, 0, O_SMTPINSECURE},
+        {"mail-from", 1, 0, O_MAILFROM},      {"public-url", 1, 0, O_PUBURL},
+        {"email-max-attempts", 1, 0, O_EATTEMPTS}, {"email-retry-base", 1, 0, O_ERETRY},
+        {"email-digest-delay", 1, 0, O_EDIGEST}, {"smtp-breaker", 1, 0, O_SMTPBREAKER},
+        {"fee-bps", 1, 0, O_FEE},
         {"help", 0, 0, O_HELP},               {0, 0, 0, 0},
     };
     int c;
@@ -224,6 +279,44 @@ static int cmd_serve(int argc, char **argv)
             if (parse_u64(optarg, 1024, 1 << 30, &v) < 0) bad = "--sse-queue-bytes: 1024..1073741824";
             else cfg.events.max_queued = (size_t)v;
             break;
+        case O_ETRANSPORT: cfg.email.transport = optarg; break;
+        case O_SMTPURL: cfg.email.smtp_url = optarg; break;
+        case O_SMTPTLS: cfg.email.smtp_tls = optarg; break;
+        case O_SMTPUSER: cfg.email.smtp_user = optarg; break;
+        case O_SMTPINSECURE: cfg.email.smtp_insecure = 1; break;
+        case O_MAILFROM: cfg.email.from = optarg; break;
+        case O_PUBURL: cfg.email.public_url = optarg; break;
+        case O_SMTPTO:
+            if (parse_u64(optarg, 100, 600000, &v) < 0) bad = "--smtp-timeout: 100..600000 ms";
+            else cfg.email.smtp_timeout_ms = (long)v;
+            break;
+        case O_EATTEMPTS:
+            if (parse_u64(optarg, 1, 100, &v) < 0) bad = "--email-max-attempts: 1..100";
+            else cfg.email.max_attempts = (int)v;
+            break;
+        case O_ERETRY:
+            if (parse_u64(optarg, 1, 86400, &v) < 0) bad = "--email-retry-base: 1..86400 s";
+            else cfg.email.retry_base_s = (int)v;
+            break;
+        case O_SMTPBREAKER: {
+            unsigned n = 0, secs = 0;
+            char tail;
+            if (sscanf(optarg, "%u,%u%c", &n, &secs, &tail) != 2 || n < 1 || n > 1000 || secs > 86400)
+                bad = "--smtp-breaker takes N,S (failures 1..1000, seconds 0..86400)";
+            else {
+                cfg.email.breaker_threshold = (int)n;
+                cfg.email.breaker_cooldown_s = (int)secs;
+            }
+            break;
+        }
+        case O_FEE:
+            if (parse_u64(optarg, 0, 5000, &v) < 0) bad = "--fee-bps: 0..5000 (0% to 50%)";
+            else cfg.fee_bps = (int)v;
+            break;
+        case O_EDIGEST:
+            if (parse_u64(optarg, 0, 86400, &v) < 0) bad = "--email-digest-delay: 0..86400 s";
+            else cfg.email.digest_delay_s = (int)v;
+            break;
         case O_HELP: fputs(usage_serve, stdout); return 0;
         default: return die_usage("unknown option", usage_serve);
         }
@@ -232,8 +325,12 @@ static int cmd_serve(int argc, char **argv)
     if (optind < argc) return die_usage("unexpected argument", usage_serve);
     if (log_parse_level(lvl, &cfg.log_level) < 0)
         return die_usage("--log-level takes debug, info, warn or error", usage_serve);
+    char err[160];
+    if (email_config_check(&cfg.email, err, sizeof err) < 0) return die_usage(err, usage_serve);
     log_init(2, cfg.log_level);
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread starts */
     int rc = app_serve(&cfg);
+    curl_global_cleanup();
     log_shutdown();
     return rc;
 }
@@ -420,6 +517,31 @@ static int cmd_routes(int argc, char **argv)
     return 0;
 }
 
+static int cmd_ledger(int argc, char **argv)
+{
+    const char *db = env_or("OPX_DB", "var/opx.db");
+    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+        fputs(usage_ledger, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "verify") != 0) return die_usage("unknown ledger command", usage_ledger);
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) db = argv[++i];
+        else if (strcmp(argv[i], "--help") == 0) {
+            fputs(usage_ledger, stdout);
+            return 0;
+        } else return die_usage("unknown option", usage_ledger);
+    }
+    buf report;
+    buf_init(&report, 1 << 20);
+    int64_t violations = 0;
+    int rc = store_ledger_verify(db, &report, &violations);
+    if (report.data) fputs(report.data, rc < 0 ? stderr : stdout);
+    buf_free(&report);
+    if (rc < 0) return 2;
+    return violations ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (token_init() < 0) {
@@ -446,6 +568,7 @@ int main(int argc, char **argv)
               : strcmp(what, "user") == 0    ? usage_user
               : strcmp(what, "seed") == 0    ? usage_seed
               : strcmp(what, "routes") == 0  ? usage_routes
+              : strcmp(what, "ledger") == 0  ? usage_ledger
                                              : usage_main,
               stdout);
         return 0;
@@ -455,6 +578,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "user") == 0) return cmd_user(argc - 1, argv + 1);
     if (strcmp(cmd, "seed") == 0) return cmd_seed(argc - 1, argv + 1);
     if (strcmp(cmd, "routes") == 0) return cmd_routes(argc - 1, argv + 1);
+    if (strcmp(cmd, "ledger") == 0) return cmd_ledger(argc - 1, argv + 1);
     fprintf(stderr, "opx: unknown command '%s'\n\n%s", cmd, usage_main);
     return 2;
 }

@@ -53,6 +53,17 @@ api_call *api_call_new(http_req *req, size_t out_size);
 void api_call_track(api_call *c, int rc);
 void api_call_end(api_call *c);
 
+/* After conversation_get returned rc into v: 1 when req's caller may go
+ * on (a party; an admin when !write), else the problem (404 to outsiders,
+ * 403 to admins writing, 503 for store trouble) is answered and 0. */
+int api_conversation_access(http_req *req, int rc, const store_conversation *v, int write);
+
+/* contracts and money (contracts.c, money.c) */
+json_t *api_milestone_json(const store_contract *k, const store_milestone *m);
+json_t *api_contract_json(const store_contract *k);
+/* 409 wrong-state naming the entity and its state (403 for a wrong party) */
+void api_money_conflict(http_req *req, const store_money_conflict *why);
+
 /* handlers */
 void api_healthz(http_req *req);
 void api_readyz(http_req *req);
@@ -86,4 +97,19 @@ void api_messages_list(http_req *req);
 void api_message_post(http_req *req);
 void api_conversation_read(http_req *req);
 void api_events(http_req *req);
+void api_interview_get(http_req *req);
+void api_outbox_list(http_req *req);
+void api_contract_offer(http_req *req);
+void api_contract_get(http_req *req);
+void api_contract_accept(http_req *req);
+void api_contract_decline(http_req *req);
+void api_milestone_fund(http_req *req);
+void api_milestone_submit(http_req *req);
+void api_milestone_approve(http_req *req);
+void api_milestone_changes(http_req *req);
+void api_outbox_get(http_req *req);
+void api_outbox_retry(http_req *req);
+void api_interview_propose(http_req *req);
+void api_interview_accept(http_req *req);
+void api_interview_cancel(http_req *req);
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../domain/ledger.h"
 #include "../app.h"
 #include "../core/clock.h"
 #include "../domain/shortlist.h"
@@ -102,11 +103,9 @@ void api_profile_get(http_req *req)
 
 /* ---- PUT /api/v1/me/profile ------------------------------------------------------- */
 
-static const char *const currencies[] = {"USD", "EUR", "GBP", "CAD", "AUD", "CHF", "SEK",
-                                         "NOK", "DKK", "PLN", "NZD", "SGD", NULL};
 static const jv_field money_spec[] = {
     {"amount", JV_INT, 1, 500, 100000, NULL, NULL},
-    {"currency", JV_STRING, 1, 0, 0, currencies, NULL},
+    {"currency", JV_STRING, 1, 0, 0, ledger_currencies, NULL},
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
 static const jv_field skill_spec[] = {

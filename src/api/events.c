@@ -23,8 +23,10 @@ static int resume_point(http_req *req, int64_t *out, const char **field)
         }
         n = strlen(v);
     }
-    while (n && (*v == ' ' || *v == '\t')) v++, n--;
-    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+    if (strcmp(*field, "Last-Event-ID") == 0) { /* a header's value may have spaces around it */
+        while (n && (*v == ' ' || *v == '\t')) v++, n--;
+        while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+    }
     if (n == 0 || n > 18) return -1;
     for (size_t i = 0; i < n; i++)
         if (v[i] < '0' || v[i] > '9') return -1;
@@ -44,7 +46,10 @@ void api_events(http_req *req)
         http_problem(req, 400, "bad-request", "Bad Request", "the resume point is not an event id", &errs);
         return;
     }
-    if (req->method == HTTP_HEAD) {
+    if (req->method == HTTP_HEAD) { /* the GET's head, and no length: the body would not end */
+        req->open_ended = 1;
+        http_add_header(req, "Cache-Control: no-store");
+        http_add_header(req, "X-Accel-Buffering: no");
         http_respond(req, 200, "text/event-stream; charset=utf-8", NULL, 0);
         return;
     }

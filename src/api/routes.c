@@ -36,6 +36,13 @@ const route api_routes[] = {
     {HTTP_GET, "/api/v1/conversations/{id}/messages", api_messages_list, ROLES_SIGNED_IN, 0, 0},
     {HTTP_POST, "/api/v1/conversations/{id}/messages", api_message_post, ROLES_SIGNED_IN, 64 * KB, 0},
     {HTTP_POST, "/api/v1/conversations/{id}/read", api_conversation_read, ROLES_SIGNED_IN, 1 * KB, 0},
+    {HTTP_GET, "/api/v1/conversations/{id}/interview", api_interview_get, ROLES_SIGNED_IN, 0, 0},
+    {HTTP_POST, "/api/v1/conversations/{id}/interview", api_interview_propose, ROLE_CLIENT, 8 * KB, 0},
+    {HTTP_POST, "/api/v1/conversations/{id}/interview/accept", api_interview_accept, ROLE_ENGINEER, 1 * KB, 0},
+    {HTTP_POST, "/api/v1/conversations/{id}/interview/cancel", api_interview_cancel, ROLES_SIGNED_IN, 1 * KB, 0},
+    {HTTP_GET, "/api/v1/admin/outbox", api_outbox_list, ROLE_ADMIN, 0, 0},
+    {HTTP_GET, "/api/v1/admin/outbox/{id}", api_outbox_get, ROLE_ADMIN, 0, 0},
+    {HTTP_POST, "/api/v1/admin/outbox/{id}/retry", api_outbox_retry, ROLE_ADMIN, 1 * KB, 0},
     {HTTP_GET, "/api/v1/events", api_events, ROLES_SIGNED_IN, 0, 0},
     {HTTP_POST, "/api/v1/_test/clock", api_test_clock, 0, 1 * KB, ROUTE_TEST_ONLY},
 };

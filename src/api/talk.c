@@ -149,28 +149,34 @@ static void on_read(void *ctx, int rc)
     conv_end(st);
 }
 
+int api_conversation_access(http_req *req, int rc, const store_conversation *v, int write)
+{
+    const http_auth *a = &req->auth;
+    int party = rc == STORE_OK && (strcmp(a->id, v->client_id) == 0 || strcmp(a->id, v->engineer_id) == 0);
+    int admin = (a->role_bit & ROLE_ADMIN) != 0;
+    if (rc == STORE_NOTFOUND || (rc == STORE_OK && !party && !admin)) {
+        http_problem(req, 404, "not-found", "Not Found", "no such conversation", NULL);
+        return 0;
+    }
+    if (rc < 0) {
+        api_store_error(req, rc);
+        return 0;
+    }
+    if (write && !party) {
+        http_problem(req, 403, "forbidden", "Forbidden", "admins read conversations; only the two parties write",
+                     NULL);
+        return 0;
+    }
+    return 1;
+}
+
 static void on_conversation(void *ctx, int rc)
 {
     conv_state *st = ctx;
     http_req *req = st->req;
     if (http_req_cancelled(req)) goto out;
     const http_auth *a = &req->auth;
-    int party = rc == STORE_OK &&
-                (strcmp(a->id, st->v.client_id) == 0 || strcmp(a->id, st->v.engineer_id) == 0);
-    int admin = (a->role_bit & ROLE_ADMIN) != 0;
-    if (rc == STORE_NOTFOUND || (rc == STORE_OK && !party && !admin)) {
-        http_problem(req, 404, "not-found", "Not Found", "no such conversation", NULL);
-        goto out;
-    }
-    if (rc < 0) {
-        api_store_error(req, rc);
-        goto out;
-    }
-    if (st->op != TALK_LIST && !party) {
-        http_problem(req, 403, "forbidden", "Forbidden", "admins read conversations; only the two parties write",
-                     NULL);
-        goto out;
-    }
+    if (!api_conversation_access(req, rc, &st->v, st->op != TALK_LIST)) goto out;
     int src;
     if (st->op == TALK_LIST) {
         if (!(st->page = calloc(1, sizeof *st->page))) src = STORE_BUSY;
@@ -225,14 +231,14 @@ void api_messages_list(http_req *req)
     if (lim) {
         char *end = NULL;
         limit = strtol(lim, &end, 10);
-        if (!*lim || *end || limit < 1 || limit > STORE_MESSAGES_MAX)
+        if (*lim < '0' || *lim > '9' || *end || limit < 1 || limit > STORE_MESSAGES_MAX)
             jv_add_error(&errs, "limit", "must be 1 to %d", STORE_MESSAGES_MAX);
     }
     long long after = 0;
     const char *cur = http_query_get(req, "after");
     if (cur) {
         char *end = NULL;
-        after = cur[0] == 'm' ? strtoll(cur + 1, &end, 10) : 0;
+        after = cur[0] == 'm' && cur[1] >= '1' && cur[1] <= '9' ? strtoll(cur + 1, &end, 10) : 0;
         if (after <= 0 || !end || *end) jv_add_error(&errs, "after", "is not a cursor this server gave out");
     }
     if (errs.n) {
@@ -275,6 +281,8 @@ void api_message_post(http_req *req)
     id_new("msg", st->m->id);
     snprintf(st->m->sender_id, sizeof st->m->sender_id, "%s", req->auth.id);
     st->m->created_at = clock_now_s();
+    int delay = email_config_get()->digest_delay_s;
+    st->m->digest_at = delay > 0 ? st->m->created_at + delay : 0;
     conv_lookup(st);
 }
 

@@ -12,7 +12,8 @@
  * that arrive meanwhile are held and sent after the replay, each id once
  * and in order. Heartbeat comments keep idle streams (and proxies) alive;
  * a reader too slow to take its events is cut off (http_stream bound);
- * on shutdown every stream ends with a retry hint. */
+ * on shutdown every stream ends with a retry hint. Events are kept
+ * EVENTS_KEEP_S; a resume from before the pruned range gets `reset`. */
 #ifndef OPX_EVENTS_H
 #define OPX_EVENTS_H
 #include <stdint.h>
@@ -22,6 +23,7 @@
 
 #define EVENTS_REPLAY_MAX STORE_EVENTS_MAX
 #define EVENTS_PENDING_MAX 256 /* live events held while a replay runs */
+#define EVENTS_KEEP_S (7 * 86400) /* events older than this are pruned hourly */
 
 typedef struct {
     int max_streams;          /* open streams on this node; past it, 503 */

@@ -1,4 +1,5 @@
 /* requests: request validation, spec and states (see requests.h). */
+#include "ledger.h"
 #include "requests.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,13 +9,11 @@
 #include "skills.h"
 #include "tz.h"
 
-static const char *const currencies[] = {"USD", "EUR", "GBP", "CAD", "AUD", "CHF", "SEK",
-                                         "NOK", "DKK", "PLN", "NZD", "SGD", NULL};
 static const char *const seniorities[] = {"mid", "senior", "staff", NULL};
 static const char *const engagements[] = {"fixed", "hourly", NULL};
 static const jv_field budget_fields[] = {
     {"amount", JV_INT, 1, 1, 100000000, NULL, NULL},
-    {"currency", JV_STRING, 1, 0, 0, currencies, NULL},
+    {"currency", JV_STRING, 1, 0, 0, ledger_currencies, NULL},
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -134,6 +133,7 @@ static const struct {
     const char *from, *to;
 } moves[] = {
     {"matching", "matched"},   {"breached", "matched"},  {"matched", "filled"},
+    {"matching", "filled"},    {"breached", "filled"}, /* hired before three accepted */
     {"matching", "breached"},  {"matching", "cancelled"}, {"matched", "cancelled"},
     {"breached", "cancelled"},
 };

@@ -74,6 +74,7 @@ typedef struct http_req {
     char client_ip[48];
     buf resp_headers; /* extra "Name: value\r\n" lines */
     int responded, status;
+    int open_ended; /* HEAD of a streamed resource: no Content-Length */
     int authed;
     http_auth auth;
     void *state; /* the handler's continuation, in the arena */

@@ -325,7 +325,7 @@ void http_respond(http_req *req, int status, const char *content_type, const cha
     int rc = buf_printf(&out, "HTTP/1.1 %d %s\r\nDate: %s\r\nX-Request-Id: %s\r\ntraceparent: %s\r\n",
                         status, http_status_text(status), http_date(), req->request_id, tp);
     if (status == 204 || status == 304) len = 0; /* these carry no body nor its length */
-    else rc |= buf_printf(&out, "Content-Length: %zu\r\n", len);
+    else if (!req->open_ended) rc |= buf_printf(&out, "Content-Length: %zu\r\n", len);
     if (content_type) rc |= buf_printf(&out, "Content-Type: %s\r\n", content_type);
     if (!req->keep_alive) rc |= buf_puts(&out, "Connection: close\r\n");
     else if (req->http_minor == 0) rc |= buf_puts(&out, "Connection: keep-alive\r\n");

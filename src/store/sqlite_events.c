@@ -101,16 +101,19 @@ static int run_head(sq_conn *c, sq_job *j)
     /* sqlite_sequence keeps the high-water mark even after deletions */
     static const char sql[] =
         "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),"
-        " coalesce((SELECT max(id) FROM events), 0))";
+        " coalesce((SELECT max(id) FROM events), 0)), (SELECT min(id) FROM events)";
     sqlite3_stmt *st = sq_prep(c, sql);
     if (!st) return STORE_IO;
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) return sq_rc(c, rc);
-    *(int64_t *)j->out = sqlite3_column_int64(st, 0);
+    int64_t *out = j->out;
+    out[0] = sqlite3_column_int64(st, 0);
+    /* below the oldest kept id everything was pruned (or never was) */
+    out[1] = sqlite3_column_type(st, 1) == SQLITE_NULL ? out[0] : sqlite3_column_int64(st, 1) - 1;
     return STORE_OK;
 }
 
-int sqe_events_head(store *s, int64_t *out, uint64_t d, store_done_cb cb, void *ctx)
+int sqe_events_head(store *s, int64_t out[2], uint64_t d, store_done_cb cb, void *ctx)
 {
     return sqlite_submit(s, run_head, 0, d, cb, ctx, NULL, out, NULL, NULL, 0);
 }
@@ -149,6 +152,30 @@ int sqe_events_after(store *s, const char *user_id, int64_t after, int limit,
     if (limit < 1 || limit > STORE_EVENTS_MAX) limit = STORE_EVENTS_MAX;
     return sqlite_submit(s, run_after, 0, d, cb, ctx, (const void *)(intptr_t)limit, out, user_id,
                          NULL, after);
+}
+
+static int run_prune(sq_conn *c, sq_job *j)
+{
+    /* ids grow with time: the oldest events are the lowest ids */
+    static const char sql[] = "DELETE FROM events WHERE id IN (SELECT id FROM events"
+                              " WHERE created_at < ? ORDER BY id LIMIT 10000) RETURNING id";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_int64(st, 1, j->n1);
+    int64_t *max = j->out, m = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        if (id > m) m = id;
+    }
+    *max = m;
+    return rc == SQLITE_DONE ? STORE_OK : sq_rc(c, rc);
+}
+
+int sqe_events_prune(store *s, int64_t before, int64_t *max_deleted, uint64_t d, store_done_cb cb,
+                     void *ctx)
+{
+    return sqlite_submit(s, run_prune, 1, d, cb, ctx, NULL, max_deleted, NULL, NULL, before);
 }
 
 /* ---- outbox ----------------------------------------------------------------- */
@@ -197,6 +224,21 @@ int sqe_mail_get(store *s, const char *id, store_mail *out, uint64_t d, store_do
 static int run_mail_result(sq_conn *c, sq_job *j)
 {
     const store_mail_result *r = j->in;
+    if (r->deferred) {
+        static const char later[] = "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'queued'";
+        sqlite3_stmt *st = sq_prep(c, later);
+        if (!st) return STORE_IO;
+        sqlite3_bind_int64(st, 1, r->retry_at);
+        sqlite3_bind_text(st, 2, r->mail_id, -1, SQLITE_STATIC);
+        int rc = sq_rc(c, sqlite3_step(st));
+        if (rc < 0) return rc;
+        static const char again[] = "UPDATE jobs SET run_at = ?, lease_until = 0 WHERE id = ? AND done_at IS NULL";
+        st = sq_prep(c, again);
+        if (!st) return STORE_IO;
+        sqlite3_bind_int64(st, 1, r->retry_at);
+        sqlite3_bind_text(st, 2, r->job_id, -1, SQLITE_STATIC);
+        return sq_rc(c, sqlite3_step(st));
+    }
     const char *status = r->sent ? "sent" : r->retry_at > 0 ? "queued" : "failed";
     static const char sql[] =
         "UPDATE outbox SET status = ?1, attempts = attempts + 1, last_error = ?2,"
@@ -264,6 +306,36 @@ int sqe_outbox_list(store *s, const char *status, int64_t before_seq, int limit,
     if (limit < 1 || limit > STORE_OUTBOX_MAX) limit = STORE_OUTBOX_MAX;
     return sqlite_submit(s, run_outbox, 0, d, cb, ctx, (const void *)(intptr_t)limit, out, status,
                          NULL, before_seq);
+}
+
+static int run_requeue(sq_conn *c, sq_job *j)
+{
+    static const char sql[] = "UPDATE outbox SET status = 'queued', attempts = 0, last_error = NULL,"
+                              " next_attempt_at = ?1 WHERE id = ?2 AND status = 'failed'";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_int64(st, 1, j->n1);
+    sqlite3_bind_text(st, 2, j->s1, -1, SQLITE_STATIC);
+    int rc = sq_rc(c, sqlite3_step(st));
+    if (rc < 0) return rc;
+    int changed = sqlite3_changes(c->db) == 1;
+    if (changed && (rc = sqlite_job_schedule(c, "email.send", j->s1, j->n1)) < 0) return rc;
+    static const char get[] = "SELECT " MAIL_COLS " FROM outbox WHERE id = ?";
+    st = sq_prep(c, get);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, j->s1, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return STORE_NOTFOUND;
+    if (rc != SQLITE_ROW) return sq_rc(c, rc);
+    if ((rc = read_mail(st, j->out)) < 0) return rc;
+    return changed ? STORE_OK : STORE_CONFLICT;
+}
+
+int sqe_mail_requeue(store *s, const char *id, int64_t now, store_mail *out, uint64_t d,
+                     store_done_cb cb, void *ctx)
+{
+    memset(out, 0, sizeof *out);
+    return sqlite_submit(s, run_requeue, 1, d, cb, ctx, NULL, out, id, NULL, now);
 }
 
 /* the digest: one mail for whatever is still unread when the job runs */

@@ -3,6 +3,7 @@
  * src/store/. */
 #ifndef OPX_SQLITE_INTERNAL_H
 #define OPX_SQLITE_INTERNAL_H
+#include "../core/buf.h"
 #include "sqlite_exec.h"
 #include "store.h"
 
@@ -65,13 +66,17 @@ int sqlite_event_parties(sq_conn *c, const char *conversation_id, const char *ki
                          const char *payload, int64_t now);
 /* queues a mail of kind to user_id (data: the template's JSON) and its job */
 int sqlite_mail(sq_conn *c, const char *user_id, const char *kind, const char *data, int64_t now);
-int sqe_events_head(store *s, int64_t *out, uint64_t d, store_done_cb cb, void *ctx);
+int sqe_events_head(store *s, int64_t out[2], uint64_t d, store_done_cb cb, void *ctx);
 int sqe_events_after(store *s, const char *user_id, int64_t after, int limit,
                      store_event_page *out, uint64_t d, store_done_cb cb, void *ctx);
+int sqe_events_prune(store *s, int64_t before, int64_t *max_deleted, uint64_t d, store_done_cb cb,
+                     void *ctx);
 int sqe_mail_get(store *s, const char *id, store_mail *out, uint64_t d, store_done_cb cb, void *ctx);
 int sqe_mail_result(store *s, const store_mail_result *r, uint64_t d, store_done_cb cb, void *ctx);
 int sqe_outbox_list(store *s, const char *status, int64_t before_seq, int limit, store_outbox *out,
                     uint64_t d, store_done_cb cb, void *ctx);
+int sqe_mail_requeue(store *s, const char *id, int64_t now, store_mail *out, uint64_t d,
+                     store_done_cb cb, void *ctx);
 int sqe_mail_digest(store *s, const char *job_id, const char *ref, int64_t now, uint64_t d,
                     store_done_cb cb, void *ctx);
 
@@ -84,6 +89,41 @@ int sqi_interview_accept(store *s, const char *id, int64_t slot, int64_t now, st
                          uint64_t d, store_done_cb cb, void *ctx);
 int sqi_interview_cancel(store *s, const char *id, const char *user_id, int64_t now,
                          store_interview *out, uint64_t d, store_done_cb cb, void *ctx);
+
+/* sqlite_requests.c: the request of a contract that starts becomes filled */
+int sqlite_request_fill(sq_conn *c, const char *request_id, const char *actor, int64_t now);
+
+/* sqlite_contracts.c */
+int sqk_contract_offer(store *s, store_contract *k, store_money_conflict *why, uint64_t d,
+                       store_done_cb cb, void *ctx);
+int sqk_contract_get(store *s, const char *id, store_contract *out, uint64_t d, store_done_cb cb, void *ctx);
+int sqk_contract_answer(store *s, const char *id, const char *engineer_id, const char *to, int64_t now,
+                        store_contract *out, store_money_conflict *why, uint64_t d, store_done_cb cb,
+                        void *ctx);
+int sqk_idem_claim(store *s, const store_idem *in, int64_t now, store_idem_result *out, uint64_t d,
+                   store_done_cb cb, void *ctx);
+int sqk_idem_release(store *s, const char *user_id, const char *key, uint64_t d, store_done_cb cb, void *ctx);
+int sqk_fund_begin(store *s, const char *milestone_id, const char *client_id, store_payment *p, int64_t now,
+                   store_contract *out, store_money_conflict *why, uint64_t d, store_done_cb cb, void *ctx);
+int sqk_fund_finish(store *s, const store_payment *p, int64_t now, store_idem_done *idem, uint64_t d,
+                    store_done_cb cb, void *ctx);
+int sqk_milestone_move(store *s, const char *milestone_id, const char *user_id, const char *to, const char *note,
+                       const char *links, int64_t now, store_idem_done *idem, store_contract *out,
+                       store_money_conflict *why, uint64_t d, store_done_cb cb, void *ctx);
+
+int sqk_dispute_open(store *s, const char *milestone_id, const char *user_id, const char *reason, int64_t now,
+                     store_dispute *out, store_contract *k, store_money_conflict *why, uint64_t d,
+                     store_done_cb cb, void *ctx);
+int sqk_dispute_resolve(store *s, const char *dispute_id, const char *admin_id, int64_t release, int64_t refund,
+                        int64_t now, store_idem_done *idem, store_dispute *out, store_contract *k,
+                        store_money_conflict *why, uint64_t d, store_done_cb cb, void *ctx);
+int sqk_contract_end(store *s, const char *id, const char *user_id, int64_t now, store_contract *out,
+                     store_money_conflict *why, uint64_t d, store_done_cb cb, void *ctx);
+
+/* sqlite_ledger.c */
+int sqlite_ledger_verify(sqlite3 *db, buf *report, int64_t *violations);
+int sqlite_balance(store *s, const char *engineer_id, store_balance *out, uint64_t d, store_done_cb cb, void *ctx);
+int sqlite_ledger_report(store *s, store_ledger_report *out, uint64_t d, store_done_cb cb, void *ctx);
 
 /* sqlite_talk.c */
 int sqlite_conversation_open(sq_conn *c, const char *id, const char *candidate_id, int64_t now);

@@ -61,8 +61,12 @@ static int announce(sq_conn *c, const char *id, const char *kind, int to_enginee
 {
     static const char sql[] =
         "SELECT json_object('interview', json_object('id', i.id, 'conversation_id', i.conversation_id,"
-        "   'status', i.status, 'slots', json(i.slots), 'duration_minutes', i.duration_minutes,"
-        "   'video_url', i.video_url, 'slot', i.slot, 'cancelled_by', i.cancelled_by)),"
+        "   'status', i.status,"
+        "   'slots', (SELECT json_group_array(" SQL_RFC3339("value") ") FROM json_each(i.slots)),"
+        "   'duration_minutes', i.duration_minutes, 'video_url', i.video_url,"
+        "   'slot', CASE WHEN i.slot IS NULL THEN NULL ELSE " SQL_RFC3339("i.slot") " END,"
+        "   'cancelled_by', i.cancelled_by, 'created_at', " SQL_RFC3339("i.created_at") ","
+        "   'updated_at', " SQL_RFC3339("i.updated_at") ")),"
         " json_object('interview_id', i.id, 'conversation_id', v.id, 'request_id', r.id,"
         "   'request_title', r.title, 'status', i.status, 'slots', json(i.slots), 'slot', i.slot,"
         "   'duration_minutes', i.duration_minutes, 'video_url', i.video_url,"

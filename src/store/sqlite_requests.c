@@ -311,6 +311,22 @@ static int request_move(sq_conn *c, const char *id, const char *from, const char
     return rc;
 }
 
+int sqlite_request_fill(sq_conn *c, const char *request_id, const char *actor, int64_t now)
+{
+    static const char sql[] = "SELECT status FROM requests WHERE id = ?";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, request_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return STORE_NOTFOUND;
+    if (rc != SQLITE_ROW) return sq_rc(c, rc);
+    char from[16];
+    sqlite_copy_col(from, sizeof from, st, 0);
+    sqlite3_reset(st);
+    if (strcmp(from, "filled") == 0) return STORE_OK; /* a second hire on the same request */
+    return request_move(c, request_id, from, "filled", actor, now);
+}
+
 /* a notification, also sent live */
 static int notify(sq_conn *c, const char *user_id, const char *kind, const char *payload, int64_t now)
 {

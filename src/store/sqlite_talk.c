@@ -96,13 +96,19 @@ int sqt_conversations_list(store *s, const char *user_id, store_conversation_lis
     return sqlite_submit(s, run_conv_list, 0, d, cb, ctx, NULL, out, user_id, NULL, 0);
 }
 
+/* One conversation for an access check: who its parties are. No unread
+ * count and no last message: counting would cost O(messages) on every
+ * POST of a long conversation (measured: 4 ms at 28,000 messages). */
 static int run_conv_get(sq_conn *c, sq_job *j)
 {
-    static const char sql[] = "SELECT " CONV_COLS " WHERE v.id = ?2";
+    static const char sql[] =
+        "SELECT v.id, v.request_id, v.candidate_id, v.client_id, cu.name, v.engineer_id, eu.name,"
+        " v.created_at, coalesce(v.last_message_at, 0), 0, NULL, NULL, NULL, NULL"
+        " FROM conversations v JOIN users cu ON cu.id = v.client_id JOIN users eu ON eu.id = v.engineer_id"
+        " WHERE v.id = ?";
     sqlite3_stmt *st = sq_prep(c, sql);
     if (!st) return STORE_IO;
-    sqlite3_bind_text(st, 1, "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, j->s1, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, j->s1, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) return STORE_NOTFOUND;
     if (rc != SQLITE_ROW) return sq_rc(c, rc);

@@ -373,7 +373,130 @@ typedef struct {
     int sent;                  /* 1: delivered */
     const char *error;         /* why not, when not */
     int64_t retry_at;          /* not sent: when to try again; 0: give up (failed) */
+    int deferred;              /* not tried at all (breaker open): only retry_at changes */
 } store_mail_result;
+
+/* ---- contracts and money --------------------------------------------------- */
+
+#define STORE_MILESTONES_MAX 20
+typedef struct {
+    char id[32], contract_id[32];
+    int position;
+    char title[804];           /* 200 characters */
+    int64_t amount;
+    char due[11], week_start[11]; /* YYYY-MM-DD or "" */
+    char status[12];
+    char *note;                /* malloc'd by the store (may be NULL) */
+    char links[1100];          /* JSON array text */
+    char changes_note[2004];
+    char dispute_id[32];
+    int64_t escrow;            /* this milestone's money in escrow now */
+    int64_t created_at, funded_at, submitted_at, settled_at;
+} store_milestone;
+
+typedef struct {
+    char id[32], request_id[32], candidate_id[32], client_id[32], engineer_id[32];
+    char client_name[404], engineer_name[404], request_title[484];
+    char type[8], status[12], currency[4];
+    int64_t hourly_rate;
+    int weekly_cap_hours, fee_bps;
+    int64_t created_at, accepted_at, ended_at;
+    int64_t escrow;            /* the contract's escrow balance */
+    int nmilestones;
+    store_milestone milestones[STORE_MILESTONES_MAX];
+} store_contract;
+
+static inline void store_contract_free(store_contract *k)
+{
+    for (int i = 0; i < k->nmilestones; i++) {
+        free(k->milestones[i].note);
+        k->milestones[i].note = NULL;
+    }
+}
+
+/* an Idempotency-Key as a money POST claims it */
+typedef struct {
+    char user_id[32];
+    char key[256];
+    char route[64];
+    char body_hash[65];
+    char owner[33];            /* this process's boot id */
+} store_idem;
+
+enum { STORE_IDEM_NEW, STORE_IDEM_REPLAY, STORE_IDEM_MISMATCH, STORE_IDEM_TAKEN_OVER, STORE_IDEM_OURS };
+typedef struct {
+    int state;                 /* STORE_IDEM_* */
+    int status;                /* REPLAY: the first answer's status */
+    char *response;            /* REPLAY: its body (malloc'd by the store) */
+} store_idem_result;
+
+/* The answer a money POST gives, made and saved inside the transaction
+ * of its effect (so a replay returns exactly what the first call got).
+ * render runs on the store's thread with the contract as it is after the
+ * change, and returns a malloc'd body and its status; the store keeps the
+ * result in response/status for the caller, who frees response. Without
+ * a key nothing is saved, but render still runs. */
+typedef struct store_idem_done {
+    const char *user_id, *key;
+    char *(*render)(const struct store_idem_done *self, const store_contract *k, int *status);
+    const void *arg;
+    char milestone_id[32];
+    int status;
+    char *response;
+} store_idem_done;
+
+/* why a contract or milestone write was refused (with STORE_CONFLICT) */
+typedef struct {
+    char entity[16];           /* "contract", "milestone", "candidate", "escrow" */
+    char state[16];            /* its current state */
+    char detail[160];
+} store_money_conflict;
+
+/* a card payment through the gateway */
+typedef struct {
+    char id[32], milestone_id[32], kind[8], gateway[16], gateway_key[128], gateway_ref[128];
+    int64_t amount;
+    char currency[4];
+    char status[12];
+    char error[256];
+} store_payment;
+
+typedef struct {
+    char id[32], milestone_id[32], contract_id[32], opened_by[32];
+    char reason[8004];         /* 2000 characters */
+    char from_status[12], status[12]; /* open | resolved */
+    int64_t release, refund;   /* the admin's split */
+    char resolved_by[32];
+    int64_t created_at, resolved_at;
+    int64_t amount;            /* the milestone's */
+    char currency[4];
+} store_dispute;
+
+/* an engineer's money per currency */
+typedef struct {
+    int n;
+    struct {
+        char currency[4];
+        int64_t payable, paid_out, pending;
+    } rows[16];
+} store_balance;
+
+/* the ledger as admins see it */
+#define STORE_LEDGER_ACCOUNTS_MAX 200
+typedef struct {
+    int ntotals;
+    struct {
+        char currency[4], kind[20];
+        int64_t balance;
+    } totals[96];
+    int naccounts;
+    struct {
+        char id[80], kind[20], owner[32], currency[4];
+        int64_t balance;
+    } accounts[STORE_LEDGER_ACCOUNTS_MAX];
+    int64_t violations;
+    char *report;              /* malloc'd by the store */
+} store_ledger_report;
 
 typedef void (*store_done_cb)(void *ctx, int rc);
 typedef struct store store;
@@ -456,6 +579,7 @@ typedef struct store_vtbl {
     /* user_id's conversations (NULL: all, for admins), newest activity first */
     int (*conversations_list)(store *s, const char *user_id, store_conversation_list *out,
                               uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* the conversation and its parties (unread 0, no last message: cheap) */
     int (*conversation_get)(store *s, const char *id, store_conversation *out,
                             uint64_t deadline_ns, store_done_cb cb, void *ctx);
     /* messages with seq > after, oldest first, at most limit */
@@ -490,12 +614,17 @@ typedef struct store_vtbl {
     /* fn(data, max_id) runs on the loop after each commit that added
      * events; max_id is the highest id committed so far */
     void (*events_watch)(store *s, void (*fn)(void *data, int64_t max_id), void *data);
-    /* the highest event id (0 when none) */
-    int (*events_head)(store *s, int64_t *out, uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* out[0]: the highest event id (0 when none); out[1]: every id up to
+     * it is gone (pruned), 0 when nothing was */
+    int (*events_head)(store *s, int64_t out[2], uint64_t deadline_ns, store_done_cb cb, void *ctx);
     /* events with id > after, oldest first, at most limit (<= STORE_EVENTS_MAX);
      * user_id NULL: everyone's */
     int (*events_after)(store *s, const char *user_id, int64_t after, int limit,
                         store_event_page *out, uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* deletes events created before `before`; *max_deleted = the highest
+     * id deleted (0: none) */
+    int (*events_prune)(store *s, int64_t before, int64_t *max_deleted, uint64_t deadline_ns,
+                        store_done_cb cb, void *ctx);
     /* ---- interviews ---- */
     /* the conversation's latest interview (NOTFOUND: none yet) */
     int (*interview_get)(store *s, const char *conversation_id, store_interview *out,
@@ -525,10 +654,73 @@ typedef struct store_vtbl {
     /* newest first; status NULL: any; before_seq 0: from the newest */
     int (*outbox_list)(store *s, const char *status, int64_t before_seq, int limit,
                        store_outbox *out, uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* failed -> queued again, attempts from zero, with a new send job;
+     * NOTFOUND, or CONFLICT (out = the mail) when it is not failed */
+    int (*mail_requeue)(store *s, const char *id, int64_t now, store_mail *out, uint64_t deadline_ns,
+                        store_done_cb cb, void *ctx);
     /* the message digest job ref "conversation:user": queues one mail when
      * the user still has unread messages there; completes the job */
     int (*mail_digest)(store *s, const char *job_id, const char *ref, int64_t now,
                        uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* ---- contracts and money ---- */
+    /* k (ids, type, currency, rates, fee, milestones) offered by its client
+     * to an accepted candidate; NOTFOUND when the candidate is not the
+     * client's; CONFLICT (why) when the candidate is not accepted or holds
+     * an open contract. Fills k from the database on success. */
+    int (*contract_offer)(store *s, store_contract *k, store_money_conflict *why,
+                          uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    int (*contract_get)(store *s, const char *id, store_contract *out, uint64_t deadline_ns,
+                        store_done_cb cb, void *ctx);
+    /* offered -> active by the engineer: the candidate is hired, the
+     * request filled. offered -> declined likewise (to = "declined"). */
+    int (*contract_answer)(store *s, const char *id, const char *engineer_id, const char *to,
+                           int64_t now, store_contract *out, store_money_conflict *why,
+                           uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* Claims an idempotency key (see store_idem_result) */
+    int (*idem_claim)(store *s, const store_idem *in, int64_t now, store_idem_result *out,
+                      uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* forgets a claimed key whose request ended without a final answer */
+    int (*idem_release)(store *s, const char *user_id, const char *key, uint64_t deadline_ns,
+                        store_done_cb cb, void *ctx);
+    /* funding, step 1: the milestone must be pending in an active contract
+     * of client_id; records (or finds, on a retry) the pending charge p
+     * keyed by p->gateway_key. */
+    int (*fund_begin)(store *s, const char *milestone_id, const char *client_id, store_payment *p,
+                      int64_t now, store_contract *out, store_money_conflict *why,
+                      uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* funding, step 2: the gateway's answer. Succeeded: the ledger's fund
+     * transaction, the milestone funded, events; failed: the payment
+     * failed. Either way the idempotent answer is saved with it. */
+    int (*fund_finish)(store *s, const store_payment *p, int64_t now, store_idem_done *idem,
+                       uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* milestone moves by a party: "submitted" (engineer; note, links),
+     * "released" (client approves: ledger release with the contract's fee;
+     * idem saved), "funded" (client requests changes; note). */
+    int (*milestone_move)(store *s, const char *milestone_id, const char *user_id, const char *to,
+                          const char *note, const char *links, int64_t now,
+                          store_idem_done *idem, store_contract *out,
+                          store_money_conflict *why, uint64_t deadline_ns, store_done_cb cb,
+                          void *ctx);
+    /* funded|submitted -> disputed by a party (reason); k is the contract after */
+    int (*dispute_open)(store *s, const char *milestone_id, const char *user_id, const char *reason,
+                        int64_t now, store_dispute *out, store_contract *k, store_money_conflict *why,
+                        uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* an admin splits the disputed escrow: release (with the fee) + refund
+     * must equal it (CONFLICT otherwise); the milestone is resolved */
+    int (*dispute_resolve)(store *s, const char *dispute_id, const char *admin_id, int64_t release,
+                           int64_t refund, int64_t now, store_idem_done *idem, store_dispute *out,
+                           store_contract *k, store_money_conflict *why, uint64_t deadline_ns,
+                           store_done_cb cb, void *ctx);
+    /* active -> ended by a party: pending milestones dropped, funded ones
+     * refunded; CONFLICT while one is submitted or disputed */
+    int (*contract_end)(store *s, const char *id, const char *user_id, int64_t now, store_contract *out,
+                        store_money_conflict *why, uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    int (*balance)(store *s, const char *engineer_id, store_balance *out, uint64_t deadline_ns,
+                   store_done_cb cb, void *ctx);
+    /* totals per currency and kind, the largest accounts, and a full
+     * verification (sqlite_ledger.c) in one snapshot */
+    int (*ledger_report)(store *s, store_ledger_report *out, uint64_t deadline_ns, store_done_cb cb,
+                         void *ctx);
     /* pending operations, for metrics and /readyz */
     int (*queue_depth)(store *s);
     /* Stops accepting work, finishes what is queued, delivers every

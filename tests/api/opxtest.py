@@ -82,6 +82,7 @@ class Contract:
     """The OpenAPI document and a checker of responses against it."""
 
     METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
+    STREAMED = ("text/event-stream",)  # bodies that never end on their own
 
     def __init__(self, doc):
         self.doc = doc
@@ -190,6 +191,14 @@ class Contract:
             if body:
                 raise ContractError(f"{what}: a HEAD response carries a body")
             return
+        if mt in self.STREAMED:
+            # a stream never ends: only what was read of it (maybe nothing) is here;
+            # its events are checked one by one (check_event)
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ContractError(f"{what}: event stream is not UTF-8")
+            return
         schema = media.get("schema")
         if schema is None or schema == {}:
             return
@@ -214,11 +223,39 @@ class Contract:
             if inst.get("status") != status:
                 raise ContractError(f"{what}: problem status {inst.get('status')} != HTTP status")
 
+    def event_schemas(self):
+        """{kind: schema} of the events GET /api/v1/events documents (x-events)."""
+        media = self.deref(self.doc["paths"]["/api/v1/events"]["get"]["responses"]["200"])["content"]
+        return media["text/event-stream"]["x-events"]
+
+    def check_event(self, event):
+        """An Event of the stream: a documented kind whose data matches its schema."""
+        with self._lock:
+            if not hasattr(self, "_event_validators"):  # one validator per kind: streams carry thousands
+                self._event_validators = {
+                    kind: Draft202012Validator(schema, resolver=self.resolver, format_checker=self.format_checker)
+                    for kind, schema in self.event_schemas().items()}
+            v = self._event_validators.get(event.event)
+        if v is None:
+            raise ContractError(f"event {event.id}: kind {event.event!r} is not documented "
+                                f"({sorted(self._event_validators)})")
+        errs = sorted(v.iter_errors(event.data), key=lambda e: list(e.absolute_path))
+        if errs:
+            lines = [f"  at /{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errs[:8]]
+            raise ContractError(f"event {event.id} {event.event}: data does not match the schema:\n"
+                                + "\n".join(lines))
+        with self._lock:
+            self.seen.add(("event", event.event))
+
     # httpx hook
     def check_httpx(self, response):
-        response.read()
         req = response.request
         path = req.url.raw_path.decode("latin-1").split("?", 1)[0]
+        if media_type(response.headers.get("content-type")) in self.STREAMED and req.method != "HEAD":
+            # reading it would wait forever: the head now, the body as the test reads it
+            self.check(req.method, path, response.status_code, response.headers, b"")
+            return
+        response.read()
         self.check(req.method, path, response.status_code, response.headers, response.content)
 
 
@@ -1016,3 +1053,271 @@ def kill_hard(server):
     server.stopped = True
     for c in server.clients:
         c.close()
+
+
+# ---- live events (GET /api/v1/events, Server-Sent Events) ----------------------------
+
+EVENTS = "/api/v1/events"
+
+
+class Event:
+    """One SSE event: id (int), event (its kind), data (the parsed JSON)."""
+
+    def __init__(self, id, event, data):
+        self.id, self.event, self.data = id, event, data
+
+    def __eq__(self, other):
+        return isinstance(other, Event) and (self.id, self.event, self.data) == (other.id, other.event, other.data)
+
+    def __repr__(self):
+        return f"<Event {self.id} {self.event} {json.dumps(self.data)[:160]}>"
+
+
+class Comment(str):
+    """A comment line (": heartbeat" is Comment("heartbeat"))."""
+
+
+class Retry(int):
+    """A "retry: N" line."""
+
+
+class EventStream:
+    """GET /api/v1/events on a raw socket. The head is read (and checked
+    against the contract) at once; a 200 body is parsed as it arrives --
+    chunked transfer coding (or, for HTTP/1.0, bytes until close) and then
+    the event-stream format -- into Event, Comment and Retry items. Any
+    line the contract does not allow fails the test, and each event's data
+    is checked against the document's schema of its kind (x-events).
+
+    rcvbuf: SO_RCVBUF set before connecting (a slow reader's tiny window).
+    Use as a context manager, or close()."""
+
+    def __init__(self, port, token=None, headers=(), query="", contract=None, timeout=5.0, rcvbuf=None,
+                 version="HTTP/1.1", method="GET"):
+        self.contract = contract
+        self.path = EVENTS + (f"?{query}" if query else "")
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            if rcvbuf is not None:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.sock.settimeout(timeout)
+            self.sock.connect(("127.0.0.1", port))
+            hdrs = list(headers.items()) if isinstance(headers, dict) else list(headers)
+            if token is not None:
+                hdrs.append(("Authorization", f"Bearer {token}"))
+            self.sock.sendall(Raw.build(method, self.path, hdrs, version=version))
+            self.raw = b""          # undecoded bytes from the socket
+            self.text = ""          # decoded event-stream text not yet parsed into items
+            self.transcript = ""    # the decoded event-stream text so far (its first MiB)
+            self.items = []         # parsed items not yet taken
+            self.eof = False        # the server closed (or reset) the connection
+            self.terminated = False  # the chunked body's last chunk (0 CRLF CRLF) came
+            self.received = 0       # body bytes decoded so far
+            self._read_head(method)
+        except BaseException:
+            self.sock.close()
+            raise
+
+    # -- the head --
+
+    def _recv(self):
+        try:
+            d = self.sock.recv(65536)
+        except ConnectionResetError:
+            d = b""
+        if not d:
+            self.eof = True
+        self.raw += d
+        return d
+
+    def _read_head(self, method):
+        while b"\r\n\r\n" not in self.raw:
+            if not self._recv():
+                raise EOFError(f"the connection closed before a response head: {self.raw[:200]!r}")
+        head, self.raw = self.raw.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        self.version, status, self.reason = (lines[0].split(" ", 2) + [""])[:3]
+        self.status = int(status)
+        self.headers = Headers([(k.strip(), v.strip()) for k, _, v in (ln.partition(":") for ln in lines[1:])])
+        self.body = b""
+        self.chunked = (self.headers.get("transfer-encoding") or "").lower() == "chunked"
+        if self.status != 200 or method == "HEAD":
+            n = int(self.headers.get("content-length") or 0)
+            while len(self.raw) < n and self._recv():
+                pass
+            self.body, self.raw = self.raw[:n], self.raw[n:]
+            if self.contract is not None:
+                self.contract.check(method, EVENTS, self.status, self.headers, self.body)
+            return
+        assert media_type(self.headers.get("content-type")) == "text/event-stream", self.headers
+        if self.contract is not None:  # the head only: the body never ends
+            self.contract.check(method, EVENTS, self.status, self.headers, b"")
+        self._decode()  # what came with the head
+        self._parse()
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def status_code(self):  # assert_problem takes this as a response
+        return self.status
+
+    # -- the body --
+
+    def _decode(self):
+        """Moves what self.raw holds of the body to self.text."""
+        out = b""
+        if not self.chunked:
+            out, self.raw = self.raw, b""
+        while self.chunked and not self.terminated:
+            line, sep, rest = self.raw.partition(b"\r\n")
+            if not sep:
+                break
+            assert re.fullmatch(rb"[0-9a-fA-F]{1,16}", line), f"bad chunk size line {line[:40]!r}"
+            n = int(line, 16)
+            if n == 0:
+                if not rest.startswith(b"\r\n"):
+                    break  # the terminator's final CRLF has not come yet
+                self.terminated = True
+                assert rest[2:] == b"", f"bytes after the last chunk: {rest[2:80]!r}"
+                self.raw = b""
+                break
+            if len(rest) < n + 2:
+                break
+            assert rest[n:n + 2] == b"\r\n", f"chunk of {n} bytes not followed by CRLF: {rest[n:n + 10]!r}"
+            out += rest[:n]
+            self.raw = rest[n + 2:]
+        if out:
+            self.received += len(out)
+            self._pending = getattr(self, "_pending", b"") + out
+            # a chunk may in principle split a UTF-8 sequence: decode whole blocks only
+            text, sep, rest = self._pending.rpartition(b"\n\n")
+            if sep:
+                whole = (text + sep).decode("utf-8")
+                self.text += whole
+                if len(self.transcript) < 1 << 20:  # the first MiB is plenty to look at
+                    self.transcript += whole
+                self._pending = rest
+
+    def _parse(self):
+        while "\n\n" in self.text:
+            block, self.text = self.text.split("\n\n", 1)
+            fields = {}
+            for line in block.split("\n"):
+                if line.startswith(":"):
+                    self.items.append(Comment(line[1:].strip()))
+                    continue
+                name, sep, value = line.partition(": ")
+                assert sep and name in ("id", "event", "data", "retry"), f"unexpected SSE line {line[:200]!r}"
+                assert name not in fields, f"field {name} twice in one event: {block[:300]!r}"
+                if name == "retry":
+                    assert re.fullmatch(r"[0-9]+", value), line
+                    self.items.append(Retry(int(value)))
+                else:
+                    fields[name] = value
+            if not fields:
+                continue
+            assert set(fields) == {"id", "event", "data"}, f"an event needs id, event and data: {block[:300]!r}"
+            assert re.fullmatch(r"[1-9][0-9]*", fields["id"]), f"bad id {fields['id']!r}"
+            e = Event(int(fields["id"]), fields["event"], json.loads(fields["data"]))
+            if self.contract is not None:
+                self.contract.check_event(e)
+            self.items.append(e)
+
+    def _pump(self, timeout):
+        """One read within timeout; False when nothing came (timeout or EOF)."""
+        if self.eof:
+            return False
+        self.sock.settimeout(max(timeout, 0.001))
+        try:
+            d = self._recv()
+        except socket.timeout:
+            return False
+        self._decode()
+        self._parse()
+        return bool(d)
+
+    def poll(self):
+        """Takes in what has arrived, without waiting (the items wait for
+        next_item/events): keeps a stream read while a test is busy elsewhere."""
+        while self._pump(0.001):
+            pass
+
+    def next_item(self, timeout=5.0):
+        """The next Event, Comment or Retry; None when none came in time or the stream ended."""
+        end = time.monotonic() + timeout
+        while not self.items:
+            left = end - time.monotonic()
+            if left <= 0 or not self._pump(left):
+                if not self.items:
+                    return None
+        return self.items.pop(0)
+
+    def events(self, n, timeout=5.0):
+        """The next n events (comments skipped); fails when they do not come in time."""
+        out, end = [], time.monotonic() + timeout
+        while len(out) < n:
+            item = self.next_item(max(end - time.monotonic(), 0))
+            if item is None:
+                raise AssertionError(f"{len(out)} of {n} events within {timeout} s "
+                                     f"(eof={self.eof}): {out}")
+            if isinstance(item, Event):
+                out.append(item)
+        return out
+
+    def event(self, timeout=5.0):
+        return self.events(1, timeout)[0]
+
+    def drain(self, quiet=0.3, limit=5.0):
+        """Every item until no event has come for `quiet` seconds (comments such as
+        heartbeats do not count), the stream ends, or `limit` seconds passed."""
+        out, end = [], time.monotonic() + limit
+        quiet_end = min(time.monotonic() + quiet, end)
+        while True:
+            item = self.next_item(max(quiet_end - time.monotonic(), 0))
+            if item is None:
+                return out
+            out.append(item)
+            if isinstance(item, Event):
+                quiet_end = min(time.monotonic() + quiet, end)
+
+    def quiet_events(self, quiet=0.3, limit=5.0):
+        """The events (not comments) among drain(quiet, limit)."""
+        return [i for i in self.drain(quiet, limit) if isinstance(i, Event)]
+
+    def until_eof(self, timeout=5.0):
+        """Every item until the server closes; fails when it does not within timeout."""
+        out, end = [], time.monotonic() + timeout
+        while not self.eof:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"the stream did not end within {timeout} s; got {out}")
+            self._pump(left)
+            out += self.items
+            self.items = []
+        out += self.items
+        self.items = []
+        return out
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
+def open_events(server, token=None, **kw):
+    """An EventStream to server, its head checked against the contract; 200 expected
+    unless expect= says otherwise."""
+    expect = kw.pop("expect", 200)
+    s = EventStream(server.port, token, contract=server.contract, **kw)
+    if expect is not None and s.status != expect:
+        s.close()
+        raise AssertionError(f"GET {s.path}: {s.status} {s.headers!r} {s.body[:300]!r}, not {expect}")
+    return s

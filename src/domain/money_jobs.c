@@ -1,0 +1,72 @@
+/* money_jobs: the durable jobs of the money path. `milestone.autorelease`
+ * releases a submitted milestone nobody acted on within 14 days (it is
+ * scheduled by the submit's own transaction and completed by the client's
+ * approval, a request for changes, or a dispute); the release is the same
+ * store move as an approval, by "system", ledger and all. */
+#include "money_jobs.h"
+#include <stdlib.h>
+#include <string.h>
+#include "../core/clock.h"
+#include "../core/log.h"
+#include "jobs.h"
+
+static store *ST;
+
+typedef struct {
+    store_job job;
+    jobs_finish_fn finish;
+    void *finish_ctx;
+    store_contract k;
+    store_money_conflict why;
+} release_op;
+
+static void on_job_done(void *ctx, int rc)
+{
+    release_op *op = ctx;
+    op->finish(op->finish_ctx, rc);
+    free(op);
+}
+
+static void on_released(void *ctx, int rc)
+{
+    release_op *op = ctx;
+    store_contract_free(&op->k);
+    if (rc == STORE_OK) {
+        log_msgf(LOG_INFO, "milestone %s released automatically after 14 days", op->job.ref);
+        op->finish(op->finish_ctx, rc);
+        free(op);
+        return;
+    }
+    if (rc == STORE_CONFLICT || rc == STORE_NOTFOUND) { /* acted on meanwhile: nothing to do */
+        rc = STORE_CALL(ST, job_done, op->job.id, clock_now_s(), NULL, clock_mono_ns() + 10000000000ull,
+                        on_job_done, op);
+        if (rc < 0) on_job_done(op, rc);
+        return;
+    }
+    on_job_done(op, rc);
+}
+
+static void on_autorelease(const store_job *job, jobs_finish_fn finish, void *finish_ctx)
+{
+    release_op *op = calloc(1, sizeof *op);
+    if (!op) {
+        finish(finish_ctx, STORE_BUSY);
+        return;
+    }
+    op->job = *job;
+    op->finish = finish;
+    op->finish_ctx = finish_ctx;
+    int rc = STORE_CALL(ST, milestone_move, op->job.ref, "system", "released", NULL, NULL, clock_now_s(), NULL,
+                        &op->k, &op->why, clock_mono_ns() + 10000000000ull, on_released, op);
+    if (rc < 0) on_job_done(op, rc);
+}
+
+void money_jobs_init(store *s)
+{
+    ST = s;
+    static int registered;
+    if (!registered) {
+        registered = 1;
+        jobs_register("milestone.autorelease", on_autorelease);
+    }
+}
