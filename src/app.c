@@ -50,6 +50,9 @@ void app_config_default(app_config *cfg)
     events_config_default(&cfg->events);
     email_config_default(&cfg->email);
     cfg->fee_bps = CONTRACT_FEE_BPS_DEFAULT;
+    cfg->gateway = "sandbox";
+    cfg->stripe.api_base = "https://api.stripe.com";
+    cfg->stripe.timeout_ms = 5000;
 }
 
 static double m_inflight(void *a)
@@ -271,7 +274,15 @@ int app_serve(app_config *cfg)
         goto out;
     }
     sla_init(x->store);
-    x->gateway = gateway_sandbox_new(x->loop);
+    if (strcmp(cfg->gateway, "stripe") == 0) {
+        stripe_config sc = {.api_base = cfg->stripe.api_base, .secret_key = cfg->stripe.secret_key,
+                            .timeout_ms = cfg->stripe.timeout_ms, .max_attempts = 3, .breaker_threshold = 5,
+                            .breaker_cooldown_s = 30};
+        x->gateway = gateway_stripe_new(x->loop, &sc);
+    } else {
+        x->gateway = gateway_sandbox_new(x->loop);
+    }
+    if (!x->gateway) log_msgf(LOG_ERROR, "the %s payment gateway did not start", cfg->gateway);
     money_jobs_init(x->store);
     /* every job kind is registered before the runner claims its first batch */
     if (email_start(x->loop, x->store, &cfg->email) < 0) log_msgf(LOG_ERROR, "the mail sender did not start");

@@ -31,6 +31,11 @@ typedef struct {
     events_config events;
     email_config email;
     int fee_bps;                                /* platform fee on releases, basis points */
+    const char *gateway;                        /* "sandbox" or "stripe" */
+    struct {
+        const char *api_base, *secret_key, *webhook_secret;
+        long timeout_ms;
+    } stripe;
 } app_config;
 
 typedef struct app {

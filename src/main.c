@@ -68,6 +68,11 @@ static const char usage_serve[] =
     "  --sse-heartbeat MS     comment line on every event stream this often (default 15000)\n"
     "  --sse-queue-bytes N    bytes a slow event stream may have queued before it is cut\n"
     "                         off (default 262144)\n"
+    "  --gateway NAME         sandbox (built in, test cards; the default) or stripe\n"
+    "  --stripe-api-base URL  Stripe's API (default https://api.stripe.com; a test double in tests)\n"
+    "  --stripe-timeout MS    one Stripe request (default 5000); 3 attempts for what may be retried\n"
+    "                         Secrets only from the environment: OPX_STRIPE_SECRET_KEY (sk_...) and\n"
+    "                         OPX_STRIPE_WEBHOOK_SECRET (whsec_..., for POST /api/v1/webhooks/stripe)\n"
     "  --fee-bps N            platform fee on each release, in basis points (default 1000 =\n"
     "                         10%; applies to contracts offered from then on)\n"
     "\n"
@@ -172,7 +177,7 @@ static int cmd_serve(int argc, char **argv)
         O_REQTO, O_HDRTO, O_SCACHE, O_TRUSTPROXY, O_BODYTO, O_IDLETO, O_DRAINTO, O_TTL, O_SECURE, O_IPB, O_ACB, O_HELP,
         O_MAXSTREAMS, O_USERSTREAMS, O_SSEHB, O_SSEQ,
         O_ETRANSPORT, O_SMTPURL, O_SMTPTLS, O_SMTPUSER, O_SMTPTO, O_SMTPINSECURE, O_MAILFROM,
-        O_PUBURL, O_EATTEMPTS, O_ERETRY, O_EDIGEST, O_SMTPBREAKER, O_FEE
+        O_PUBURL, O_EATTEMPTS, O_ERETRY, O_EDIGEST, O_SMTPBREAKER, O_FEE, O_GATEWAY, O_STRIPEBASE, O_STRIPETO
     };
     static const struct option opts[] = {
         {"listen", 1, 0, O_LISTEN},           {"db", 1, 0, O_DB},
@@ -194,7 +199,8 @@ static int cmd_serve(int argc, char **argv)
         {"mail-from", 1, 0, O_MAILFROM},      {"public-url", 1, 0, O_PUBURL},
         {"email-max-attempts", 1, 0, O_EATTEMPTS}, {"email-retry-base", 1, 0, O_ERETRY},
         {"email-digest-delay", 1, 0, O_EDIGEST}, {"smtp-breaker", 1, 0, O_SMTPBREAKER},
-        {"fee-bps", 1, 0, O_FEE},
+        {"fee-bps", 1, 0, O_FEE},             {"gateway", 1, 0, O_GATEWAY},
+        {"stripe-api-base", 1, 0, O_STRIPEBASE}, {"stripe-timeout", 1, 0, O_STRIPETO},
         {"help", 0, 0, O_HELP},               {0, 0, 0, 0},
     };
     int c;
@@ -309,6 +315,20 @@ static int cmd_serve(int argc, char **argv)
             }
             break;
         }
+        case O_GATEWAY:
+            if (strcmp(optarg, "sandbox") != 0 && strcmp(optarg, "stripe") != 0) bad = "--gateway takes sandbox or stripe";
+            else cfg.gateway = optarg;
+            break;
+        case O_STRIPEBASE:
+            if (strncmp(optarg, "https://", 8) != 0 && strncmp(optarg, "http://127.0.0.1", 16) != 0 &&
+                strncmp(optarg, "http://localhost", 16) != 0)
+                bad = "--stripe-api-base must be https:// (plain http only on loopback, for tests)";
+            else cfg.stripe.api_base = optarg;
+            break;
+        case O_STRIPETO:
+            if (parse_u64(optarg, 100, 60000, &v) < 0) bad = "--stripe-timeout: 100..60000 ms";
+            else cfg.stripe.timeout_ms = (long)v;
+            break;
         case O_FEE:
             if (parse_u64(optarg, 0, 5000, &v) < 0) bad = "--fee-bps: 0..5000 (0% to 50%)";
             else cfg.fee_bps = (int)v;
@@ -327,6 +347,10 @@ static int cmd_serve(int argc, char **argv)
         return die_usage("--log-level takes debug, info, warn or error", usage_serve);
     char err[160];
     if (email_config_check(&cfg.email, err, sizeof err) < 0) return die_usage(err, usage_serve);
+    cfg.stripe.secret_key = env_or("OPX_STRIPE_SECRET_KEY", NULL);
+    cfg.stripe.webhook_secret = env_or("OPX_STRIPE_WEBHOOK_SECRET", NULL);
+    if (strcmp(cfg.gateway, "stripe") == 0 && !cfg.stripe.secret_key)
+        return die_usage("--gateway stripe needs OPX_STRIPE_SECRET_KEY in the environment", usage_serve);
     log_init(2, cfg.log_level);
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread starts */
     int rc = app_serve(&cfg);

@@ -2,6 +2,7 @@
 # run-all: every test suite there is, then one closing count.
 #   unit      Criterion unit tests (release build)
 #   api       pytest black-box tests against the real binary on SQLite
+#   fakes     the test doubles' own tests (tests/fakes: the fake Stripe)
 #   asan-*    the same two against an AddressSanitizer+UBSan build
 #   fuzz      each libFuzzer target over its seed corpus plus a few seconds
 # Logs go to build/test-logs/. Exit status is non-zero when anything failed.
@@ -52,6 +53,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_retur
 
 suite unit "$BUILD/unit-tests" --jobs 2
 suite api env OPX_BIN="$BUILD/opx" $PY -m pytest tests/api -q -p no:cacheprovider
+suite fakes $PY -m pytest tests/fakes -q -p no:cacheprovider
 
 echo "=== building the sanitizer build in $ASAN_BUILD"
 if [ ! -f "$ASAN_BUILD/build.ninja" ]; then

@@ -63,6 +63,8 @@ json_t *api_milestone_json(const store_contract *k, const store_milestone *m);
 json_t *api_contract_json(const store_contract *k);
 /* 409 wrong-state naming the entity and its state (403 for a wrong party) */
 void api_money_conflict(http_req *req, const store_money_conflict *why);
+json_t *api_dispute_json(const store_dispute *d);
+json_t *api_timesheet_json(const store_timesheet *t);
 
 /* handlers */
 void api_healthz(http_req *req);
@@ -107,6 +109,16 @@ void api_milestone_fund(http_req *req);
 void api_milestone_submit(http_req *req);
 void api_milestone_approve(http_req *req);
 void api_milestone_changes(http_req *req);
+void api_contract_end(http_req *req);
+void api_milestone_dispute(http_req *req);
+void api_dispute_resolve(http_req *req);
+void api_balance(http_req *req);
+void api_timesheet_submit(http_req *req);
+void api_timesheet_approve(http_req *req);
+void api_review_create(http_req *req);
+void api_stripe_webhook(http_req *req);
+void api_reviews_get(http_req *req);
+void api_admin_ledger(http_req *req);
 void api_outbox_get(http_req *req);
 void api_outbox_retry(http_req *req);
 void api_interview_propose(http_req *req);

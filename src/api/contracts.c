@@ -341,9 +341,9 @@ void api_milestone_submit(http_req *req)
         const char *u = json_string_value(l);
         char field[16];
         snprintf(field, sizeof field, "links[%zu]", i);
-        if (!u || strlen(u) > 200 || (strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0) ||
-            strpbrk(u, " \t\r\n"))
-            jv_add_error(&errs, field, "must be an http(s) URL of at most 200 characters");
+        const char *host = !u ? NULL : strncmp(u, "https://", 8) == 0 ? u + 8 : strncmp(u, "http://", 7) == 0 ? u + 7 : NULL;
+        if (!u || strlen(u) > 200 || !host || !*host || *host == '/' || strpbrk(u, " \t\r\n"))
+            jv_add_error(&errs, field, "must be an http(s) URL with a host, at most 200 characters");
     }
     if (errs.n) {
         json_decref(body);
@@ -378,4 +378,168 @@ void api_milestone_changes(http_req *req)
     st->note = strdup(json_string_value(json_object_get(body, "note")));
     json_decref(body);
     move(req, st, "funded");
+}
+
+/* ---- POST /api/v1/contracts/{id}/end ------------------------------------------------------------ */
+
+void api_contract_end(http_req *req)
+{
+    if (req->body.len) {
+        static const jv_field none[] = {{NULL, 0, 0, 0, 0, NULL, NULL}};
+        json_t *b = http_json_body(req, none);
+        if (!b) return;
+        json_decref(b);
+    }
+    kstate *st = kstate_new(req);
+    if (!st) return;
+    int rc = STORE_CALL(APP->store, contract_end, http_param_get(req, "id"), req->auth.id, clock_now_s(), st->k,
+                        &st->why, req->deadline_ns, on_contract, st);
+    if (rc < 0) {
+        free(st->k);
+        api_store_error(req, rc);
+        return;
+    }
+    http_req_ref(req);
+}
+
+/* ---- POST /api/v1/milestones/{id}/dispute --------------------------------------------------------- */
+
+json_t *api_dispute_json(const store_dispute *d)
+{
+    int resolved = strcmp(d->status, "resolved") == 0;
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:o}", "id", d->id, "milestone_id",
+                     d->milestone_id, "contract_id", d->contract_id, "status", d->status, "opened_by", d->opened_by,
+                     "reason", d->reason, "amount", (json_int_t)d->amount, "currency", d->currency, "release",
+                     resolved ? json_integer(d->release) : json_null(), "refund",
+                     resolved ? json_integer(d->refund) : json_null(), "resolved_by",
+                     d->resolved_by[0] ? json_string(d->resolved_by) : json_null(), "created_at",
+                     api_time_json(d->created_at), "resolved_at", api_time_json(d->resolved_at));
+}
+
+typedef struct {
+    kstate ks;
+    store_dispute d;
+} dstate;
+
+static void on_disputed(void *ctx, int rc)
+{
+    dstate *st = ctx;
+    http_req *req = st->ks.req;
+    if (!http_req_cancelled(req)) {
+        if (rc == STORE_NOTFOUND) http_problem(req, 404, "not-found", "Not Found", "no such milestone", NULL);
+        else if (rc == STORE_CONFLICT) api_money_conflict(req, &st->ks.why);
+        else if (rc < 0) api_store_error(req, rc);
+        else {
+            http_add_header(req, "Location: /api/v1/disputes/%s", st->d.id);
+            http_respond_json(req, 201, api_dispute_json(&st->d));
+        }
+    }
+    kstate_end(&st->ks);
+}
+
+static const jv_field dispute_fields[] = {
+    {"reason", JV_STRING, 1, 1, 2000, NULL, NULL},
+    {NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+void api_milestone_dispute(http_req *req)
+{
+    json_t *body = http_json_body(req, dispute_fields);
+    if (!body) return;
+    dstate *st = arena_alloc(&req->arena, sizeof *st);
+    if (!st || !(st->ks.k = calloc(1, sizeof *st->ks.k))) {
+        json_decref(body);
+        api_store_error(req, STORE_BUSY);
+        return;
+    }
+    memset(&st->ks.why, 0, sizeof st->ks.why);
+    st->ks.req = req;
+    int rc = STORE_CALL(APP->store, dispute_open, http_param_get(req, "id"), req->auth.id,
+                        json_string_value(json_object_get(body, "reason")), clock_now_s(), &st->d, st->ks.k,
+                        &st->ks.why, req->deadline_ns, on_disputed, st);
+    json_decref(body);
+    if (rc < 0) {
+        free(st->ks.k);
+        api_store_error(req, rc);
+        return;
+    }
+    http_req_ref(req);
+}
+
+/* ---- POST /api/v1/contracts/{id}/timesheets ------------------------------------------------------- */
+
+json_t *api_timesheet_json(const store_timesheet *t)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:I,s:o,s:o}", "id", t->id, "contract_id", t->contract_id,
+                     "milestone_id", t->milestone_id, "week_start", t->week_start, "hours", t->hours, "note",
+                     t->note, "status", t->status, "amount", (json_int_t)t->amount, "submitted_at",
+                     api_time_json(t->submitted_at), "approved_at", api_time_json(t->approved_at));
+}
+
+typedef struct {
+    kstate ks;
+    store_timesheet t;
+} tstate;
+
+static void on_timesheet(void *ctx, int rc)
+{
+    tstate *st = ctx;
+    http_req *req = st->ks.req;
+    if (!http_req_cancelled(req)) {
+        if (rc == STORE_NOTFOUND) http_problem(req, 404, "not-found", "Not Found", "no such contract", NULL);
+        else if (rc == STORE_CONFLICT && strcmp(st->ks.why.entity, "cap") == 0) {
+            jv_errors errs = {.n = 0};
+            jv_add_error(&errs, "hours", "is more than the contract's weekly cap of %d hours", st->ks.k->weekly_cap_hours);
+            http_problem(req, 422, "validation", "Unprocessable Content", "some fields are invalid; see errors", &errs);
+        } else if (rc == STORE_CONFLICT) api_money_conflict(req, &st->ks.why);
+        else if (rc < 0) api_store_error(req, rc);
+        else {
+            http_add_header(req, "Location: /api/v1/timesheets/%s", st->t.id);
+            http_respond_json(req, 201, api_timesheet_json(&st->t));
+        }
+    }
+    kstate_end(&st->ks);
+}
+
+static const jv_field timesheet_fields[] = {
+    {"week_start", JV_STRING, 1, 10, 10, NULL, NULL},
+    {"hours", JV_INT, 1, 0, 60, NULL, NULL},
+    {"note", JV_STRING, 1, 1, 2000, NULL, NULL},
+    {NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+void api_timesheet_submit(http_req *req)
+{
+    json_t *body = http_json_body(req, timesheet_fields);
+    if (!body) return;
+    const char *week = json_string_value(json_object_get(body, "week_start"));
+    int64_t t = requests_parse_date(week);
+    jv_errors errs = {.n = 0};
+    if (t < 0) jv_add_error(&errs, "week_start", "must be a date YYYY-MM-DD");
+    else if (((t / 86400) + 3) % 7 != 0) jv_add_error(&errs, "week_start", "must be a Monday");
+    else if (t > clock_now_s()) jv_add_error(&errs, "week_start", "must not be in the future");
+    if (errs.n) {
+        json_decref(body);
+        http_problem(req, 422, "validation", "Unprocessable Content", "some fields are invalid; see errors", &errs);
+        return;
+    }
+    tstate *st = arena_alloc(&req->arena, sizeof *st);
+    if (!st || !(st->ks.k = calloc(1, sizeof *st->ks.k))) {
+        json_decref(body);
+        api_store_error(req, STORE_BUSY);
+        return;
+    }
+    memset(&st->ks.why, 0, sizeof st->ks.why);
+    st->ks.req = req;
+    int rc = STORE_CALL(APP->store, timesheet_submit, http_param_get(req, "id"), req->auth.id, week,
+                        (int)json_integer_value(json_object_get(body, "hours")),
+                        json_string_value(json_object_get(body, "note")), clock_now_s(), &st->t, st->ks.k,
+                        &st->ks.why, req->deadline_ns, on_timesheet, st);
+    json_decref(body);
+    if (rc < 0) {
+        free(st->ks.k);
+        api_store_error(req, rc);
+        return;
+    }
+    http_req_ref(req);
 }

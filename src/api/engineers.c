@@ -35,7 +35,7 @@ json_t *api_engineer_json(const store_engineer *e, const http_req *viewer)
     json_t *links = json_array();
     for (int i = 0; i < e->nlinks; i++) json_array_append_new(links, json_string(e->links[i]));
     json_t *o = json_pack(
-        "{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:{s:s,s:o,s:o},s:n}", "id", e->user_id, "name",
+        "{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:{s:s,s:o,s:o},s:o}", "id", e->user_id, "name",
         e->name, "headline", e->has_profile ? json_string(e->headline) : json_null(), "bio",
         e->has_profile ? json_string(e->bio) : json_null(), "timezone",
         e->has_profile ? json_string(e->timezone) : json_null(), "hours_per_week",
@@ -43,7 +43,8 @@ json_t *api_engineer_json(const store_engineer *e, const http_req *viewer)
         e->has_profile ? json_integer(e->years_experience) : json_null(), "links", links,
         "available", e->available, "skills", skills, "vetting", "status", e->status, "level",
         e->level[0] ? json_string(e->level) : json_null(), "reapply_after",
-        api_time_json(e->reapply_after), "rating");
+        api_time_json(e->reapply_after), "rating",
+        e->rating_x100 ? json_real(e->rating_x100 / 100.0) : json_null());
     if (self || staff) json_object_set_new(o, "email", json_string(e->email));
     if (self || !(a->role_bit & ROLE_ENGINEER))
         json_object_set_new(o, "hourly_rate", e->has_profile ? api_money_json(e->rate_amount, e->currency)

@@ -62,13 +62,16 @@ static void inflight_del(const char *k)
         }
 }
 
-typedef enum { OP_FUND, OP_APPROVE } money_op;
+typedef enum { OP_FUND, OP_APPROVE, OP_RESOLVE, OP_TIMESHEET } money_op;
 
 typedef struct {
     http_req *req;
     money_op op;
-    char milestone_id[32];
+    char milestone_id[32]; /* resolve: the dispute's id */
     char payment_method[256];
+    int64_t release, refund;
+    store_dispute dispute;
+    store_timesheet timesheet;
     char flight[300];
     int flying;
     store_idem claim;
@@ -125,6 +128,12 @@ static char *render_milestone(const store_idem_done *self, const store_contract 
         return strdup(st->problem);
     }
     *status = 200;
+    if (st->op == OP_RESOLVE || st->op == OP_TIMESHEET) {
+        json_t *j = st->op == OP_RESOLVE ? api_dispute_json(&st->dispute) : api_timesheet_json(&st->timesheet);
+        char *t = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        return t;
+    }
     for (int i = 0; i < k->nmilestones; i++)
         if (strcmp(k->milestones[i].id, self->milestone_id) == 0) {
             json_t *j = api_milestone_json(k, &k->milestones[i]);
@@ -146,8 +155,16 @@ static void on_effect(void *ctx, int rc)
         return;
     }
     if (!http_req_cancelled(req)) {
-        if (rc == STORE_NOTFOUND) http_problem(req, 404, "not-found", "Not Found", "no such milestone", NULL);
-        else if (rc == STORE_CONFLICT) api_money_conflict(req, &st->why);
+        if (rc == STORE_NOTFOUND)
+            http_problem(req, 404, "not-found", "Not Found",
+                         st->op == OP_RESOLVE ? "no such dispute"
+                         : st->op == OP_TIMESHEET ? "no such timesheet" : "no such milestone", NULL);
+        else if (rc == STORE_CONFLICT && st->op == OP_RESOLVE && strcmp(st->why.entity, "escrow") == 0) {
+            jv_errors errs = {.n = 0};
+            jv_add_error(&errs, "release", "release + refund must equal the disputed escrow");
+            jv_add_error(&errs, "refund", "release + refund must equal the disputed escrow");
+            http_problem(req, 422, "validation", "Unprocessable Content", st->why.detail, &errs);
+        } else if (rc == STORE_CONFLICT) api_money_conflict(req, &st->why);
         else respond_saved(st);
     }
     if (rc == STORE_NOTFOUND || rc == STORE_CONFLICT) { /* nothing moved: the key may be used again */
@@ -211,7 +228,8 @@ static void on_fund_begun(void *ctx, int rc)
         if (strcmp(st->k->milestones[i].id, st->milestone_id) == 0) m = &st->k->milestones[i];
     gateway_charge c = {.idempotency_key = st->pay.gateway_key, .payment_method = st->payment_method,
                         .amount = st->pay.amount, .currency = st->pay.currency,
-                        .description = m ? m->title : "milestone"};
+                        .description = m ? m->title : "milestone", .payment_id = st->pay.id,
+                        .milestone_id = st->milestone_id};
     if (APP->gateway->charge(APP->gateway, &c, on_charged, st) < 0) {
         gateway_result r = {.outcome = GATEWAY_UNAVAILABLE};
         snprintf(r.error, sizeof r.error, "the charge could not start");
@@ -234,9 +252,15 @@ static void start_effect(money_state *st)
         snprintf(st->pay.gateway_key, sizeof st->pay.gateway_key, "fund:%s:%s", st->milestone_id, st->claim.key);
         rc = STORE_CALL(APP->store, fund_begin, st->milestone_id, req->auth.id, &st->pay, clock_now_s(), st->k,
                         &st->why, clock_mono_ns() + 10000000000ull, on_fund_begun, st);
-    } else {
+    } else if (st->op == OP_APPROVE) {
         rc = STORE_CALL(APP->store, milestone_move, st->milestone_id, req->auth.id, "released", NULL, NULL,
                         clock_now_s(), &st->done, st->k, &st->why, req->deadline_ns, on_effect, st);
+    } else if (st->op == OP_TIMESHEET) {
+        rc = STORE_CALL(APP->store, timesheet_approve, st->milestone_id, req->auth.id, clock_now_s(), &st->done,
+                        &st->timesheet, st->k, &st->why, req->deadline_ns, on_effect, st);
+    } else {
+        rc = STORE_CALL(APP->store, dispute_resolve, st->milestone_id, req->auth.id, st->release, st->refund,
+                        clock_now_s(), &st->done, &st->dispute, st->k, &st->why, req->deadline_ns, on_effect, st);
     }
     if (rc < 0) give_up(st, rc);
 }
@@ -302,7 +326,7 @@ static int key_ok(const char *k, size_t n)
     return 1;
 }
 
-static void money_post(http_req *req, money_op op, const char *payment_method)
+static void money_post(http_req *req, money_op op, const char *payment_method, int64_t release, int64_t refund)
 {
     size_t n = 0;
     const char *key = http_header_get(req, "idempotency-key", &n);
@@ -327,12 +351,15 @@ static void money_post(http_req *req, money_op op, const char *payment_method)
     st->k = k;
     snprintf(st->milestone_id, sizeof st->milestone_id, "%s", http_param_get(req, "id"));
     if (payment_method) snprintf(st->payment_method, sizeof st->payment_method, "%s", payment_method);
+    st->release = release;
+    st->refund = refund;
     if (!boot_id[0]) token_hex(boot_id, 16);
     store_idem *c = &st->claim;
     snprintf(c->user_id, sizeof c->user_id, "%s", req->auth.id);
     memcpy(c->key, key, n);
     c->key[n] = '\0';
-    snprintf(c->route, sizeof c->route, "%s %s", op == OP_FUND ? "fund" : "approve", st->milestone_id);
+    static const char *const names[] = {"fund", "approve", "resolve", "timesheet"};
+    snprintf(c->route, sizeof c->route, "%s %s", names[op], st->milestone_id);
     snprintf(c->owner, sizeof c->owner, "%s", boot_id);
     unsigned char h[32];
     crypto_generichash(h, sizeof h, (const unsigned char *)(req->body.data ? req->body.data : ""), req->body.len,
@@ -361,7 +388,7 @@ void api_milestone_fund(http_req *req)
     char pm[256];
     snprintf(pm, sizeof pm, "%s", json_string_value(json_object_get(body, "payment_method")));
     json_decref(body);
-    money_post(req, OP_FUND, pm);
+    money_post(req, OP_FUND, pm, 0, 0);
 }
 
 /* ---- POST /api/v1/milestones/{id}/approve ------------------------------------------------------------ */
@@ -374,5 +401,42 @@ void api_milestone_approve(http_req *req)
         if (!b) return;
         json_decref(b);
     }
-    money_post(req, OP_APPROVE, NULL);
+    money_post(req, OP_APPROVE, NULL, 0, 0);
+}
+
+/* ---- POST /api/v1/disputes/{id}/resolve ------------------------------------------------------------ */
+
+static const jv_field resolve_fields[] = {
+    {"release", JV_INT, 1, 0, 100000000, NULL, NULL},
+    {"refund", JV_INT, 1, 0, 100000000, NULL, NULL},
+    {NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+void api_dispute_resolve(http_req *req)
+{
+    json_t *body = http_json_body(req, resolve_fields);
+    if (!body) return;
+    int64_t release = json_integer_value(json_object_get(body, "release"));
+    int64_t refund = json_integer_value(json_object_get(body, "refund"));
+    json_decref(body);
+    if (release + refund == 0) {
+        jv_errors errs = {.n = 0};
+        jv_add_error(&errs, "release", "release and refund cannot both be zero: together they are the escrow");
+        http_problem(req, 422, "validation", "Unprocessable Content", "some fields are invalid; see errors", &errs);
+        return;
+    }
+    money_post(req, OP_RESOLVE, NULL, release, refund);
+}
+
+/* ---- POST /api/v1/timesheets/{id}/approve ----------------------------------------------------------- */
+
+void api_timesheet_approve(http_req *req)
+{
+    if (req->body.len) {
+        static const jv_field none[] = {{NULL, 0, 0, 0, 0, NULL, NULL}};
+        json_t *b = http_json_body(req, none);
+        if (!b) return;
+        json_decref(b);
+    }
+    money_post(req, OP_TIMESHEET, NULL, 0, 0);
 }

@@ -71,17 +71,24 @@ const jv_field contract_offer_fields[] = {
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
+/* a member that is there and not null (the field table lets null stand for absent) */
+static json_t *given(json_t *body, const char *key)
+{
+    json_t *v = json_object_get(body, key);
+    return v && !json_is_null(v) ? v : NULL;
+}
+
 void contracts_check_offer(json_t *body, int64_t today_s, jv_errors *errs)
 {
     const char *type = json_string_value(json_object_get(body, "type"));
     if (!type || jv_has_error(errs, "type")) return;
     int fixed = strcmp(type, "fixed") == 0;
-    json_t *ms = json_object_get(body, "milestones");
+    json_t *ms = given(body, "milestones");
     if (fixed) {
         if (!ms && !jv_has_error(errs, "milestones")) jv_add_error(errs, "milestones", "is required for a fixed-price contract");
-        if (json_object_get(body, "hourly_rate")) jv_add_error(errs, "hourly_rate", "is only for hourly contracts");
-        if (json_object_get(body, "weekly_cap_hours")) jv_add_error(errs, "weekly_cap_hours", "is only for hourly contracts");
-        if (json_object_get(body, "start_date")) jv_add_error(errs, "start_date", "is only for hourly contracts");
+        if (given(body, "hourly_rate")) jv_add_error(errs, "hourly_rate", "is only for hourly contracts");
+        if (given(body, "weekly_cap_hours")) jv_add_error(errs, "weekly_cap_hours", "is only for hourly contracts");
+        if (given(body, "start_date")) jv_add_error(errs, "start_date", "is only for hourly contracts");
         size_t i;
         json_t *m;
         json_array_foreach(ms, i, m) {
@@ -95,9 +102,9 @@ void contracts_check_offer(json_t *body, int64_t today_s, jv_errors *errs)
         }
     } else {
         if (ms) jv_add_error(errs, "milestones", "are only for fixed-price contracts (hourly ones are funded per week)");
-        if (!json_object_get(body, "hourly_rate") && !jv_has_error(errs, "hourly_rate"))
+        if (!given(body, "hourly_rate") && !jv_has_error(errs, "hourly_rate"))
             jv_add_error(errs, "hourly_rate", "is required for an hourly contract");
-        if (!json_object_get(body, "weekly_cap_hours") && !jv_has_error(errs, "weekly_cap_hours"))
+        if (!given(body, "weekly_cap_hours") && !jv_has_error(errs, "weekly_cap_hours"))
             jv_add_error(errs, "weekly_cap_hours", "is required for an hourly contract");
         const char *start = json_string_value(json_object_get(body, "start_date"));
         if (start && !jv_has_error(errs, "start_date")) {

@@ -2,7 +2,9 @@
  * releases a submitted milestone nobody acted on within 14 days (it is
  * scheduled by the submit's own transaction and completed by the client's
  * approval, a request for changes, or a dispute); the release is the same
- * store move as an approval, by "system", ledger and all. */
+ * store move as an approval, by "system", ledger and all.
+ * `timesheet.autorelease` does the same for an hourly week after 5 days;
+ * `reviews.publish` shows a contract's reviews when their window closes. */
 #include "money_jobs.h"
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@ typedef struct {
     void *finish_ctx;
     store_contract k;
     store_money_conflict why;
+    store_timesheet t;
 } release_op;
 
 static void on_job_done(void *ctx, int rc)
@@ -32,7 +35,7 @@ static void on_released(void *ctx, int rc)
     release_op *op = ctx;
     store_contract_free(&op->k);
     if (rc == STORE_OK) {
-        log_msgf(LOG_INFO, "milestone %s released automatically after 14 days", op->job.ref);
+        log_msgf(LOG_INFO, "%s %s: released after its silence period", op->job.kind, op->job.ref);
         op->finish(op->finish_ctx, rc);
         free(op);
         return;
@@ -46,18 +49,46 @@ static void on_released(void *ctx, int rc)
     on_job_done(op, rc);
 }
 
-static void on_autorelease(const store_job *job, jobs_finish_fn finish, void *finish_ctx)
+/* the job's state, or NULL (and the job finished as busy: retried later) */
+static release_op *op_new(const store_job *job, jobs_finish_fn finish, void *finish_ctx)
 {
     release_op *op = calloc(1, sizeof *op);
     if (!op) {
         finish(finish_ctx, STORE_BUSY);
-        return;
+        return NULL;
     }
     op->job = *job;
     op->finish = finish;
     op->finish_ctx = finish_ctx;
+    return op;
+}
+
+static void on_autorelease(const store_job *job, jobs_finish_fn finish, void *finish_ctx)
+{
+    release_op *op = op_new(job, finish, finish_ctx);
+    if (!op) return;
     int rc = STORE_CALL(ST, milestone_move, op->job.ref, "system", "released", NULL, NULL, clock_now_s(), NULL,
                         &op->k, &op->why, clock_mono_ns() + 10000000000ull, on_released, op);
+    if (rc < 0) on_job_done(op, rc);
+}
+
+/* a timesheet nobody approved within 5 days: approved by "system" */
+static void on_timesheet_autorelease(const store_job *job, jobs_finish_fn finish, void *finish_ctx)
+{
+    release_op *op = op_new(job, finish, finish_ctx);
+    if (!op) return;
+    int rc = STORE_CALL(ST, timesheet_approve, op->job.ref, "system", clock_now_s(), NULL, &op->t, &op->k, &op->why,
+                        clock_mono_ns() + 10000000000ull, on_released, op);
+    if (rc < 0) on_job_done(op, rc);
+}
+
+/* the review window closed: what was written shows */
+static void on_publish(const store_job *job, jobs_finish_fn finish, void *finish_ctx)
+{
+    release_op *op = op_new(job, finish, finish_ctx);
+    if (!op) return;
+    int rc = STORE_CALL(ST, reviews_publish, op->job.ref, op->job.id, clock_now_s(),
+                        clock_mono_ns() + 10000000000ull, on_job_done, op);
     if (rc < 0) on_job_done(op, rc);
 }
 
@@ -68,5 +99,7 @@ void money_jobs_init(store *s)
     if (!registered) {
         registered = 1;
         jobs_register("milestone.autorelease", on_autorelease);
+        jobs_register("timesheet.autorelease", on_timesheet_autorelease);
+        jobs_register("reviews.publish", on_publish);
     }
 }

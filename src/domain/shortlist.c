@@ -50,21 +50,22 @@ static void fill_levels(match_engineer *m, const store_skill *skills, int n)
 }
 
 static void upsert(const char *id, int available, int hours, int64_t rate, const char *currency,
-                   const char *tz, const char *level, const store_skill *skills, int nskills)
+                   const char *tz, const char *level, const store_skill *skills, int nskills,
+                   int rating_x100, int busy)
 {
     match_engineer m;
     memset(&m, 0, sizeof m);
     m.id = id;
     m.vetted = true;
     m.available = available;
-    m.busy = false; /* contracts do not exist yet */
+    m.busy = busy; /* an active contract: known at rebuild (start-up) */
     m.hours_per_week = hours;
     m.rate_amount = rate;
     m.currency = currency;
     m.tz = tz;
     m.level = level_of(level);
     fill_levels(&m, skills, nskills);
-    m.rating = 0;          /* reviews feed this later */
+    m.rating = rating_x100; /* published reviews' average; 0 = not rated yet */
     m.responsiveness = 50; /* no invitation history yet */
     int rc = match_upsert(IX, &m);
     if (rc < 0) log_msgf(LOG_WARN, "matching index refused engineer %s (%d)", id, rc);
@@ -78,7 +79,7 @@ void shortlist_update(const store_engineer *e)
         return;
     }
     upsert(e->user_id, e->available, e->hours_per_week, e->rate_amount, e->currency, e->timezone,
-           e->level[0] ? e->level : "mid", e->skills, e->nskills);
+           e->level[0] ? e->level : "mid", e->skills, e->nskills, e->rating_x100, 0);
 }
 
 typedef struct {
@@ -112,7 +113,7 @@ int shortlist_rebuild(uv_loop_t *loop, store *s, char *err, size_t errlen)
         for (int i = 0; i < page.n; i++) {
             const store_match_row *r = &page.rows[i];
             upsert(r->user_id, r->available, r->hours_per_week, r->rate_amount, r->currency,
-                   r->timezone, r->level, r->skills, r->nskills);
+                   r->timezone, r->level, r->skills, r->nskills, r->rating_x100, r->busy);
         }
         total += (size_t)page.n;
         if (page.n < STORE_MATCH_PAGE) break;

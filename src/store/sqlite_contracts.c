@@ -15,7 +15,7 @@
 #include "../domain/ledger.h"
 #include "sqlite_internal.h"
 
-static void conflict(store_money_conflict *why, const char *entity, const char *state, const char *detail)
+void sqlite_money_conflict(store_money_conflict *why, const char *entity, const char *state, const char *detail)
 {
     if (!why) return;
     snprintf(why->entity, sizeof why->entity, "%s", entity);
@@ -23,64 +23,9 @@ static void conflict(store_money_conflict *why, const char *entity, const char *
     snprintf(why->detail, sizeof why->detail, "%s", detail);
 }
 
-/* ---- the ledger ------------------------------------------------------------------ */
-
-int sqlite_ledger_post(sq_conn *c, const ledger_txn *t, int64_t now)
-{
-    char err[160];
-    if (ledger_check(t, err, sizeof err) < 0) return STORE_CONFLICT; /* a bug upstream: refused */
-    char id[ID_STR_MAX];
-    id_new("ltx", id);
-    static const char txn[] = "INSERT INTO ledger_txns(id, kind, contract_id, milestone_id, memo, created_at)"
-                              " VALUES (?,?,?,?,?,?)";
-    sqlite3_stmt *st = sq_prep(c, txn);
-    if (!st) return STORE_IO;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, t->kind, -1, SQLITE_STATIC);
-    if (t->contract_id[0]) sqlite3_bind_text(st, 3, t->contract_id, -1, SQLITE_STATIC);
-    if (t->milestone_id[0]) sqlite3_bind_text(st, 4, t->milestone_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, t->memo, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, now);
-    int rc = sq_rc(c, sqlite3_step(st));
-    if (rc < 0) return rc;
-    for (int i = 0; i < t->n; i++) {
-        const ledger_entry *e = &t->e[i];
-        static const char acct[] = "INSERT INTO ledger_accounts(id, kind, owner, currency) VALUES (?,?,?,?)"
-                                   " ON CONFLICT(id) DO NOTHING";
-        st = sq_prep(c, acct);
-        if (!st) return STORE_IO;
-        sqlite3_bind_text(st, 1, e->account, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, e->kind, -1, SQLITE_STATIC);
-        if (e->owner[0]) sqlite3_bind_text(st, 3, e->owner, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, e->currency, -1, SQLITE_STATIC);
-        if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
-        /* the CHECK on balance refuses what would go negative */
-        static const char bal[] = "UPDATE ledger_accounts SET balance = balance + ?1"
-                                  " WHERE id = ?2 AND currency = ?3";
-        st = sq_prep(c, bal);
-        if (!st) return STORE_IO;
-        sqlite3_bind_int64(st, 1, e->amount);
-        sqlite3_bind_text(st, 2, e->account, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, e->currency, -1, SQLITE_STATIC);
-        if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
-        if (sqlite3_changes(c->db) != 1) return STORE_CONFLICT; /* the account is in another currency */
-        static const char ent[] = "INSERT INTO ledger_entries(txn_id, account_id, currency, amount, milestone_id)"
-                                  " VALUES (?,?,?,?,?)";
-        st = sq_prep(c, ent);
-        if (!st) return STORE_IO;
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, e->account, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, e->currency, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, e->amount);
-        if (e->milestone_id[0]) sqlite3_bind_text(st, 5, e->milestone_id, -1, SQLITE_STATIC);
-        if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
-    }
-    return STORE_OK;
-}
-
 /* ---- reading a contract --------------------------------------------------------------- */
 
-static int read_contract(sq_conn *c, const char *id, store_contract *k)
+int sqlite_contract_read(sq_conn *c, const char *id, store_contract *k)
 {
     static const char sql[] =
         "SELECT k.id, k.request_id, k.candidate_id, k.client_id, cu.name, k.engineer_id, eu.name, r.title,"
@@ -152,7 +97,7 @@ static int read_contract(sq_conn *c, const char *id, store_contract *k)
 
 static int run_get(sq_conn *c, sq_job *j)
 {
-    return read_contract(c, j->s1, j->out);
+    return sqlite_contract_read(c, j->s1, j->out);
 }
 
 int sqk_contract_get(store *s, const char *id, store_contract *out, uint64_t d, store_done_cb cb, void *ctx)
@@ -161,7 +106,7 @@ int sqk_contract_get(store *s, const char *id, store_contract *out, uint64_t d, 
 }
 
 /* a contract's change, live to both parties, with a mail to one of them */
-static int announce(sq_conn *c, const store_contract *k, const char *kind, const char *mail_to,
+int sqlite_contract_announce(sq_conn *c, const store_contract *k, const char *kind, const char *mail_to,
                     const char *subject, const char *text, int64_t now)
 {
     static const char ev[] =
@@ -203,7 +148,7 @@ static int run_offer(sq_conn *c, sq_job *j)
     sqlite3_reset(st);
     if (strcmp(client, k->client_id) != 0) return STORE_NOTFOUND;
     if (strcmp(status, "accepted") != 0) {
-        conflict(why, "candidate", status, "only a candidate who accepted the invitation can be offered a contract");
+        sqlite_money_conflict(why, "candidate", status, "only a candidate who accepted the invitation can be offered a contract");
         return STORE_CONFLICT;
     }
     memcpy(k->engineer_id, engineer, sizeof k->engineer_id);
@@ -226,7 +171,7 @@ static int run_offer(sq_conn *c, sq_job *j)
     sqlite3_bind_int64(st, 11, k->created_at);
     rc = sq_rc(c, sqlite3_step(st));
     if (rc == STORE_CONFLICT) {
-        conflict(why, "contract", "offered", "this candidate already has an open contract");
+        sqlite_money_conflict(why, "contract", "offered", "this candidate already has an open contract");
         return rc;
     }
     if (rc < 0) return rc;
@@ -251,8 +196,8 @@ static int run_offer(sq_conn *c, sq_job *j)
     int64_t now = k->created_at;
     char id[32];
     memcpy(id, k->id, sizeof id);
-    if ((rc = read_contract(c, id, k)) < 0) return rc;
-    return announce(c, k, "contract.offered", k->engineer_id, "You have a contract offer",
+    if ((rc = sqlite_contract_read(c, id, k)) < 0) return rc;
+    return sqlite_contract_announce(c, k, "contract.offered", k->engineer_id, "You have a contract offer",
                     "A client offered you a contract. Review and accept it in Offline Pixel.", now);
 }
 
@@ -272,11 +217,11 @@ static int run_answer(sq_conn *c, sq_job *j)
 {
     const answer_args *a = j->in;
     store_contract *k = j->out;
-    int rc = read_contract(c, a->id, k);
+    int rc = sqlite_contract_read(c, a->id, k);
     if (rc < 0) return rc;
     if (strcmp(k->engineer_id, a->user_id) != 0) return STORE_NOTFOUND;
     if (!contracts_can_move(k->status, a->to)) {
-        conflict(a->why, "contract", k->status, "this contract is no longer an open offer");
+        sqlite_money_conflict(a->why, "contract", k->status, "this contract is no longer an open offer");
         return STORE_CONFLICT;
     }
     static const char upd[] = "UPDATE contracts SET status = ?1,"
@@ -304,8 +249,8 @@ static int run_answer(sq_conn *c, sq_job *j)
         if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
         if ((rc = sqlite_request_fill(c, k->request_id, a->user_id, a->now)) < 0) return rc;
     }
-    if ((rc = read_contract(c, a->id, k)) < 0) return rc;
-    return announce(c, k, active ? "contract.accepted" : "contract.declined", k->client_id,
+    if ((rc = sqlite_contract_read(c, a->id, k)) < 0) return rc;
+    return sqlite_contract_announce(c, k, active ? "contract.accepted" : "contract.declined", k->client_id,
                     active ? "Your contract was accepted" : "Your contract offer was declined",
                     active ? "The engineer accepted your contract. Fund the first milestone to start."
                            : "The engineer declined your contract offer.",
@@ -323,118 +268,9 @@ int sqk_contract_answer(store *s, const char *id, const char *engineer_id, const
     return sqlite_submit_args(s, run_answer, 1, d, cb, ctx, &a, sizeof a, out);
 }
 
-/* ---- idempotency keys ------------------------------------------------------------------------ */
-
-typedef struct {
-    store_idem in;
-    int64_t now;
-} claim_args;
-
-static int run_idem_claim(sq_conn *c, sq_job *j)
-{
-    const claim_args *a = j->in;
-    const store_idem *in = &a->in;
-    store_idem_result *out = j->out;
-    memset(out, 0, sizeof *out);
-    static const char get[] = "SELECT route, body_hash, owner, status, response FROM idempotency_keys"
-                              " WHERE user_id = ? AND key = ?";
-    sqlite3_stmt *st = sq_prep(c, get);
-    if (!st) return STORE_IO;
-    sqlite3_bind_text(st, 1, in->user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, in->key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        static const char ins[] = "INSERT INTO idempotency_keys(user_id, key, route, body_hash, owner, created_at)"
-                                  " VALUES (?,?,?,?,?,?)";
-        st = sq_prep(c, ins);
-        if (!st) return STORE_IO;
-        sqlite3_bind_text(st, 1, in->user_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, in->key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, in->route, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, in->body_hash, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, in->owner, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, a->now);
-        out->state = STORE_IDEM_NEW;
-        return sq_rc(c, sqlite3_step(st));
-    }
-    if (rc != SQLITE_ROW) return sq_rc(c, rc);
-    char route[64], hash[65], owner[33];
-    sqlite_copy_col(route, sizeof route, st, 0);
-    sqlite_copy_col(hash, sizeof hash, st, 1);
-    sqlite_copy_col(owner, sizeof owner, st, 2);
-    int done = sqlite3_column_type(st, 3) != SQLITE_NULL;
-    if (strcmp(route, in->route) != 0 || strcmp(hash, in->body_hash) != 0) {
-        out->state = STORE_IDEM_MISMATCH;
-        return STORE_OK;
-    }
-    if (done) {
-        out->state = STORE_IDEM_REPLAY;
-        out->status = sqlite3_column_int(st, 3);
-        const unsigned char *r = sqlite3_column_text(st, 4);
-        out->response = strdup(r ? (const char *)r : "");
-        return out->response ? STORE_OK : STORE_BUSY;
-    }
-    sqlite3_reset(st);
-    if (strcmp(owner, in->owner) == 0) {
-        out->state = STORE_IDEM_OURS; /* this process: the caller knows whether it still runs */
-        return STORE_OK;
-    }
-    /* the process that claimed it is gone: carry on where it stopped */
-    static const char take[] = "UPDATE idempotency_keys SET owner = ? WHERE user_id = ? AND key = ?";
-    st = sq_prep(c, take);
-    if (!st) return STORE_IO;
-    sqlite3_bind_text(st, 1, in->owner, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, in->user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, in->key, -1, SQLITE_STATIC);
-    out->state = STORE_IDEM_TAKEN_OVER;
-    return sq_rc(c, sqlite3_step(st));
-}
-
-int sqk_idem_claim(store *s, const store_idem *in, int64_t now, store_idem_result *out, uint64_t d,
-                   store_done_cb cb, void *ctx)
-{
-    claim_args a = {.in = *in, .now = now};
-    return sqlite_submit_args(s, run_idem_claim, 1, d, cb, ctx, &a, sizeof a, out);
-}
-
-static int run_idem_release(sq_conn *c, sq_job *j)
-{
-    static const char sql[] = "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND status IS NULL";
-    sqlite3_stmt *st = sq_prep(c, sql);
-    if (!st) return STORE_IO;
-    sqlite3_bind_text(st, 1, j->s1, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, j->s2, -1, SQLITE_STATIC);
-    return sq_rc(c, sqlite3_step(st));
-}
-
-int sqk_idem_release(store *s, const char *user_id, const char *key, uint64_t d, store_done_cb cb, void *ctx)
-{
-    return sqlite_submit(s, run_idem_release, 1, d, cb, ctx, NULL, NULL, user_id, key, 0);
-}
-
-/* the answer, made from the contract as it is now and saved beside the effect */
-static int idem_save(sq_conn *c, store_idem_done *idem, const store_contract *k, int64_t now)
-{
-    if (!idem) return STORE_OK;
-    free(idem->response);
-    idem->response = idem->render ? idem->render(idem, k, &idem->status) : NULL;
-    if (!idem->response) return STORE_BUSY;
-    if (!idem->key) return STORE_OK;
-    static const char sql[] = "UPDATE idempotency_keys SET status = ?, response = ?, completed_at = ?"
-                              " WHERE user_id = ? AND key = ? AND status IS NULL";
-    sqlite3_stmt *st = sq_prep(c, sql);
-    if (!st) return STORE_IO;
-    sqlite3_bind_int(st, 1, idem->status);
-    sqlite3_bind_text(st, 2, idem->response, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_text(st, 4, idem->user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, idem->key, -1, SQLITE_STATIC);
-    return sq_rc(c, sqlite3_step(st));
-}
-
 /* ---- funding ------------------------------------------------------------------------------------ */
 
-static const store_milestone *find_milestone(const store_contract *k, const char *id)
+const store_milestone *sqlite_milestone_find(const store_contract *k, const char *id)
 {
     for (int i = 0; i < k->nmilestones; i++)
         if (strcmp(k->milestones[i].id, id) == 0) return &k->milestones[i];
@@ -442,7 +278,7 @@ static const store_milestone *find_milestone(const store_contract *k, const char
 }
 
 /* the contract holding milestone_id, into k */
-static int contract_of(sq_conn *c, const char *milestone_id, store_contract *k)
+int sqlite_contract_of(sq_conn *c, const char *milestone_id, store_contract *k)
 {
     static const char sql[] = "SELECT contract_id FROM milestones WHERE id = ?";
     int rc;
@@ -455,16 +291,37 @@ static int contract_of(sq_conn *c, const char *milestone_id, store_contract *k)
     char id[32];
     sqlite_copy_col(id, sizeof id, st, 0);
     sqlite3_reset(st);
-    return read_contract(c, id, k);
+    return sqlite_contract_read(c, id, k);
 }
+
+#define PAYMENT_COLS                                                                                       \
+    "SELECT id, milestone_id, kind, gateway, gateway_key, coalesce(gateway_ref, ''), amount, currency, status,"  \
+    " coalesce(error, '') FROM payments"
+
+static int read_payment_by(sq_conn *c, const char *sql, const char *key, store_payment *p);
 
 static int read_payment(sq_conn *c, const char *gateway_key, store_payment *p)
 {
-    static const char sql[] = "SELECT id, milestone_id, kind, gateway, gateway_key, coalesce(gateway_ref, ''),"
-                              " amount, currency, status, coalesce(error, '') FROM payments WHERE gateway_key = ?";
+    static const char sql[] = PAYMENT_COLS " WHERE gateway_key = ?";
+    return read_payment_by(c, sql, gateway_key, p);
+}
+
+static int run_payment_get(sq_conn *c, sq_job *j)
+{
+    static const char sql[] = PAYMENT_COLS " WHERE id = ?";
+    return read_payment_by(c, sql, j->s1, j->out);
+}
+
+int sqk_payment_get(store *s, const char *id, store_payment *out, uint64_t d, store_done_cb cb, void *ctx)
+{
+    return sqlite_submit(s, run_payment_get, 0, d, cb, ctx, NULL, out, id, NULL, 0);
+}
+
+static int read_payment_by(sq_conn *c, const char *sql, const char *key, store_payment *p)
+{
     sqlite3_stmt *st = sq_prep(c, sql);
     if (!st) return STORE_IO;
-    sqlite3_bind_text(st, 1, gateway_key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) return STORE_NOTFOUND;
     if (rc != SQLITE_ROW) return sq_rc(c, rc);
@@ -494,21 +351,21 @@ static int run_fund_begin(sq_conn *c, sq_job *j)
     const fund_args *a = j->in;
     store_contract *k = j->out;
     store_payment *p = a->p;
-    int rc = contract_of(c, a->milestone_id, k);
+    int rc = sqlite_contract_of(c, a->milestone_id, k);
     if (rc < 0) return rc;
     if (strcmp(k->client_id, a->client_id) != 0) return STORE_NOTFOUND;
-    const store_milestone *m = find_milestone(k, a->milestone_id);
+    const store_milestone *m = sqlite_milestone_find(k, a->milestone_id);
     if (!m) return STORE_NOTFOUND;
     /* a retry of the same key finds its charge, whatever became of it */
     char key[128];
     memcpy(key, p->gateway_key, sizeof key);
     if (read_payment(c, key, p) == STORE_OK) return STORE_OK;
     if (strcmp(k->status, "active") != 0) {
-        conflict(a->why, "contract", k->status, "only an active contract's milestones are funded");
+        sqlite_money_conflict(a->why, "contract", k->status, "only an active contract's milestones are funded");
         return STORE_CONFLICT;
     }
     if (strcmp(m->status, "pending") != 0) {
-        conflict(a->why, "milestone", m->status, "this milestone is funded already");
+        sqlite_money_conflict(a->why, "milestone", m->status, "this milestone is funded already");
         return STORE_CONFLICT;
     }
     static const char busy[] = "SELECT 1 FROM payments WHERE milestone_id = ? AND kind = 'charge'"
@@ -519,7 +376,7 @@ static int run_fund_begin(sq_conn *c, sq_job *j)
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc == SQLITE_ROW) { /* another key's charge is in flight: never two */
-        conflict(a->why, "milestone", "pending", "another payment for this milestone is in progress");
+        sqlite_money_conflict(a->why, "milestone", "pending", "another payment for this milestone is in progress");
         return STORE_CONFLICT;
     }
     id_new("pay", p->id);
@@ -577,8 +434,8 @@ static int run_fund_finish(sq_conn *c, sq_job *j)
     store_contract *k = calloc(1, sizeof *k);
     if (!k) return STORE_BUSY;
     if (moved && strcmp(p->status, "succeeded") == 0) {
-        rc = contract_of(c, p->milestone_id, k);
-        const store_milestone *m = rc == STORE_OK ? find_milestone(k, p->milestone_id) : NULL;
+        rc = sqlite_contract_of(c, p->milestone_id, k);
+        const store_milestone *m = rc == STORE_OK ? sqlite_milestone_find(k, p->milestone_id) : NULL;
         if (rc == STORE_OK && (!m || !milestones_can_move(m->status, "funded"))) rc = STORE_CONFLICT;
         ledger_txn t;
         if (rc == STORE_OK) {
@@ -600,13 +457,13 @@ static int run_fund_finish(sq_conn *c, sq_job *j)
         if (rc == STORE_OK)
             rc = sqlite_audit(c, a->now, k->client_id, "milestone.transition", "milestone", m->id,
                               "{\"from\":\"pending\",\"to\":\"funded\"}");
-        if (rc == STORE_OK && (rc = read_contract(c, k->id, k)) == STORE_OK)
-            rc = announce(c, k, "milestone.funded", k->engineer_id, "A milestone was funded",
+        if (rc == STORE_OK && (rc = sqlite_contract_read(c, k->id, k)) == STORE_OK)
+            rc = sqlite_contract_announce(c, k, "milestone.funded", k->engineer_id, "A milestone was funded",
                           "Your client funded a milestone: its money is in escrow. You can start.", a->now);
     } else {
-        rc = contract_of(c, p->milestone_id, k);
+        rc = sqlite_contract_of(c, p->milestone_id, k);
     }
-    if (rc == STORE_OK) rc = idem_save(c, a->idem, k, a->now);
+    if (rc == STORE_OK) rc = sqlite_idem_save(c, a->idem, k, a->now);
     store_contract_free(k);
     free(k);
     return rc;
@@ -634,7 +491,7 @@ static int run_move(sq_conn *c, sq_job *j)
 {
     const move_args *a = j->in;
     store_contract *k = j->out;
-    int rc = contract_of(c, a->milestone_id, k);
+    int rc = sqlite_contract_of(c, a->milestone_id, k);
     if (rc < 0) return rc;
     int system = strcmp(a->user_id, "system") == 0;
     int submit = strcmp(a->to, "submitted") == 0;
@@ -642,14 +499,19 @@ static int run_move(sq_conn *c, sq_job *j)
     if (!system && strcmp(party, a->user_id) != 0) {
         /* the other party sees the milestone but may not make this move */
         if (strcmp(k->client_id, a->user_id) == 0 || strcmp(k->engineer_id, a->user_id) == 0) {
-            conflict(a->why, "role", "", submit ? "only the engineer submits a milestone"
+            sqlite_money_conflict(a->why, "role", "", submit ? "only the engineer submits a milestone"
                                                 : "only the client approves or asks for changes");
             return STORE_CONFLICT;
         }
         return STORE_NOTFOUND;
     }
-    const store_milestone *m = find_milestone(k, a->milestone_id);
+    const store_milestone *m = sqlite_milestone_find(k, a->milestone_id);
     if (!m) return STORE_NOTFOUND;
+    if (strcmp(k->type, "hourly") == 0) { /* a week's money follows its timesheet */
+        sqlite_money_conflict(a->why, "milestone", m->status,
+                              "an hourly week is submitted and approved as a timesheet");
+        return STORE_CONFLICT;
+    }
     char from[12], mid[32];
     memcpy(from, m->status, sizeof from);
     memcpy(mid, m->id, sizeof mid);
@@ -658,7 +520,7 @@ static int run_move(sq_conn *c, sq_job *j)
     int ok = milestones_can_move(from, a->to) && strcmp(k->status, "active") == 0;
     if (ok && (approve || changes) && strcmp(from, "submitted") != 0) ok = 0; /* not straight from funded */
     if (!ok) {
-        conflict(a->why, strcmp(k->status, "active") != 0 ? "contract" : "milestone",
+        sqlite_money_conflict(a->why, strcmp(k->status, "active") != 0 ? "contract" : "milestone",
                  strcmp(k->status, "active") != 0 ? k->status : from,
                  submit ? "only a funded milestone is submitted"
                         : "only a submitted milestone is approved or sent back");
@@ -694,32 +556,24 @@ static int run_move(sq_conn *c, sq_job *j)
     /* the 14-day silence rule rides on a durable job */
     if (submit) rc = sqlite_job_schedule(c, "milestone.autorelease", mid, a->now + MILESTONE_AUTO_RELEASE_S);
     else {
-        static const char jd[] = "UPDATE jobs SET done_at = ? WHERE kind = 'milestone.autorelease' AND ref = ?"
-                                 " AND done_at IS NULL";
-        st = sq_prep(c, jd);
-        rc = st ? STORE_OK : STORE_IO;
-        if (st) {
-            sqlite3_bind_int64(st, 1, a->now);
-            sqlite3_bind_text(st, 2, mid, -1, SQLITE_STATIC);
-            rc = sq_rc(c, sqlite3_step(st));
-        }
+        rc = sqlite_job_cancel(c, "milestone.autorelease", mid, a->now);
     }
     if (rc < 0) return rc;
     char cid[32];
     memcpy(cid, k->id, sizeof cid);
-    if ((rc = read_contract(c, cid, k)) < 0) return rc;
+    if ((rc = sqlite_contract_read(c, cid, k)) < 0) return rc;
     if (submit)
-        rc = announce(c, k, "milestone.submitted", k->client_id, "A milestone was submitted for review",
+        rc = sqlite_contract_announce(c, k, "milestone.submitted", k->client_id, "A milestone was submitted for review",
                       "Your engineer submitted a milestone. Approve it, ask for changes or open a dispute "
                       "within 14 days; after that it is released automatically.", a->now);
     else if (approve)
-        rc = announce(c, k, "milestone.released", k->engineer_id, "A milestone was released to you",
+        rc = sqlite_contract_announce(c, k, "milestone.released", k->engineer_id, "A milestone was released to you",
                       "A milestone's money moved from escrow to your balance, less the platform fee.", a->now);
     else
-        rc = announce(c, k, "milestone.changes_requested", k->engineer_id, "Changes were requested",
+        rc = sqlite_contract_announce(c, k, "milestone.changes_requested", k->engineer_id, "Changes were requested",
                       "Your client asked for changes to a milestone; it is back in progress.", a->now);
     if (rc < 0) return rc;
-    return idem_save(c, a->idem, k, a->now);
+    return sqlite_idem_save(c, a->idem, k, a->now);
 }
 
 int sqk_milestone_move(store *s, const char *milestone_id, const char *user_id, const char *to, const char *note,
@@ -731,289 +585,4 @@ int sqk_milestone_move(store *s, const char *milestone_id, const char *user_id, 
     snprintf(a.user_id, sizeof a.user_id, "%s", user_id);
     snprintf(a.to, sizeof a.to, "%s", to);
     return sqlite_submit_args(s, run_move, 1, d, cb, ctx, &a, sizeof a, out);
-}
-
-/* ---- disputes --------------------------------------------------------------------------------- */
-
-static int read_dispute(sq_conn *c, const char *id, store_dispute *d)
-{
-    static const char sql[] =
-        "SELECT d.id, d.milestone_id, m.contract_id, d.opened_by, d.reason, d.from_status, d.status,"
-        " coalesce(d.release_amount, 0), coalesce(d.refund_amount, 0), coalesce(d.resolved_by, ''),"
-        " d.created_at, coalesce(d.resolved_at, 0), m.amount, k.currency"
-        " FROM disputes d JOIN milestones m ON m.id = d.milestone_id JOIN contracts k ON k.id = m.contract_id"
-        " WHERE d.id = ?";
-    sqlite3_stmt *st = sq_prep(c, sql);
-    if (!st) return STORE_IO;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) return STORE_NOTFOUND;
-    if (rc != SQLITE_ROW) return sq_rc(c, rc);
-    memset(d, 0, sizeof *d);
-    sqlite_copy_col(d->id, sizeof d->id, st, 0);
-    sqlite_copy_col(d->milestone_id, sizeof d->milestone_id, st, 1);
-    sqlite_copy_col(d->contract_id, sizeof d->contract_id, st, 2);
-    sqlite_copy_col(d->opened_by, sizeof d->opened_by, st, 3);
-    sqlite_copy_col(d->reason, sizeof d->reason, st, 4);
-    sqlite_copy_col(d->from_status, sizeof d->from_status, st, 5);
-    sqlite_copy_col(d->status, sizeof d->status, st, 6);
-    d->release = sqlite3_column_int64(st, 7);
-    d->refund = sqlite3_column_int64(st, 8);
-    sqlite_copy_col(d->resolved_by, sizeof d->resolved_by, st, 9);
-    d->created_at = sqlite3_column_int64(st, 10);
-    d->resolved_at = sqlite3_column_int64(st, 11);
-    d->amount = sqlite3_column_int64(st, 12);
-    sqlite_copy_col(d->currency, sizeof d->currency, st, 13);
-    sqlite3_reset(st);
-    return STORE_OK;
-}
-
-typedef struct {
-    char milestone_id[32], user_id[32], dispute_id[32];
-    char reason[8004];
-    int64_t now;
-    store_dispute *out;
-    store_money_conflict *why;
-} open_args;
-
-static int run_dispute_open(sq_conn *c, sq_job *j)
-{
-    const open_args *a = j->in;
-    store_contract *k = j->out;
-    int rc = contract_of(c, a->milestone_id, k);
-    if (rc < 0) return rc;
-    if (strcmp(k->client_id, a->user_id) != 0 && strcmp(k->engineer_id, a->user_id) != 0) return STORE_NOTFOUND;
-    const store_milestone *m = find_milestone(k, a->milestone_id);
-    if (!m) return STORE_NOTFOUND;
-    char from[12];
-    memcpy(from, m->status, sizeof from);
-    if (!milestones_can_move(from, "disputed") || strcmp(k->status, "active") != 0) {
-        conflict(a->why, "milestone", from, "only a funded or submitted milestone of an active contract is disputed");
-        return STORE_CONFLICT;
-    }
-    static const char ins[] = "INSERT INTO disputes(id, milestone_id, opened_by, reason, from_status, status, created_at)"
-                              " VALUES (?,?,?,?,?,'open',?)";
-    sqlite3_stmt *st = sq_prep(c, ins);
-    if (!st) return STORE_IO;
-    sqlite3_bind_text(st, 1, a->dispute_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, a->milestone_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, a->user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, a->reason, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, from, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, a->now);
-    if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
-    static const char upd[] = "UPDATE milestones SET status = 'disputed', dispute_id = ? WHERE id = ? AND status = ?";
-    st = sq_prep(c, upd);
-    if (!st) return STORE_IO;
-    sqlite3_bind_text(st, 1, a->dispute_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, a->milestone_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, from, -1, SQLITE_STATIC);
-    if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
-    if (sqlite3_changes(c->db) != 1) return STORE_CONFLICT;
-    /* the 14-day silence rule stops while an admin decides */
-    static const char jd[] = "UPDATE jobs SET done_at = ? WHERE kind = 'milestone.autorelease' AND ref = ?"
-                             " AND done_at IS NULL";
-    st = sq_prep(c, jd);
-    if (!st) return STORE_IO;
-    sqlite3_bind_int64(st, 1, a->now);
-    sqlite3_bind_text(st, 2, a->milestone_id, -1, SQLITE_STATIC);
-    if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
-    char detail[64];
-    snprintf(detail, sizeof detail, "{\"from\":\"%s\",\"to\":\"disputed\"}", from);
-    if ((rc = sqlite_audit(c, a->now, a->user_id, "milestone.transition", "milestone", a->milestone_id, detail)) < 0)
-        return rc;
-    char cid[32];
-    memcpy(cid, k->id, sizeof cid);
-    if ((rc = read_contract(c, cid, k)) < 0) return rc;
-    const char *other = strcmp(a->user_id, k->client_id) == 0 ? k->engineer_id : k->client_id;
-    if ((rc = announce(c, k, "milestone.disputed", other, "A milestone is disputed",
-                       "A milestone was disputed; its money stays in escrow until an admin resolves it.", a->now)) < 0)
-        return rc;
-    /* every admin hears of it */
-    static const char admins[] = "SELECT id FROM users WHERE role = 'admin' ORDER BY id";
-    st = sq_prep(c, admins);
-    if (!st) return STORE_IO;
-    static const char ev[] = "SELECT json_object('dispute_id', ?1, 'milestone_id', ?2, 'contract_id', ?3)";
-    char *payload = sqlite_json_row(c, ev, &rc, 3, a->dispute_id, a->milestone_id, k->id);
-    if (!payload) return rc;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW && rc == STORE_OK) {
-        char admin[32];
-        sqlite_copy_col(admin, sizeof admin, st, 0);
-        rc = sqlite_event(c, admin, "admin.dispute_opened", payload, a->now);
-    }
-    free(payload);
-    if (rc < 0) return rc;
-    if (step != SQLITE_DONE && step != SQLITE_ROW) return sq_rc(c, step);
-    sqlite3_reset(st);
-    return read_dispute(c, a->dispute_id, a->out);
-}
-
-int sqk_dispute_open(store *s, const char *milestone_id, const char *user_id, const char *reason, int64_t now,
-                     store_dispute *out, store_contract *k, store_money_conflict *why, uint64_t d,
-                     store_done_cb cb, void *ctx)
-{
-    open_args *a = calloc(1, sizeof *a);
-    if (!a) return STORE_BUSY;
-    snprintf(a->milestone_id, sizeof a->milestone_id, "%s", milestone_id);
-    snprintf(a->user_id, sizeof a->user_id, "%s", user_id);
-    snprintf(a->reason, sizeof a->reason, "%s", reason);
-    id_new("dsp", a->dispute_id);
-    a->now = now;
-    a->out = out;
-    a->why = why;
-    int rc = sqlite_submit_args(s, run_dispute_open, 1, d, cb, ctx, a, sizeof *a, k);
-    free(a);
-    return rc;
-}
-
-typedef struct {
-    char dispute_id[32], admin_id[32];
-    int64_t release, refund, now;
-    store_dispute *out;
-    store_idem_done *idem;
-    store_money_conflict *why;
-} resolve_args;
-
-static int run_dispute_resolve(sq_conn *c, sq_job *j)
-{
-    const resolve_args *a = j->in;
-    store_contract *k = j->out;
-    store_dispute *d = a->out;
-    int rc = read_dispute(c, a->dispute_id, d);
-    if (rc < 0) return rc;
-    if (strcmp(d->status, "open") != 0) {
-        conflict(a->why, "dispute", d->status, "this dispute is resolved already");
-        return STORE_CONFLICT;
-    }
-    if ((rc = read_contract(c, d->contract_id, k)) < 0) return rc;
-    const store_milestone *m = find_milestone(k, d->milestone_id);
-    if (!m) return STORE_NOTFOUND;
-    if (a->release + a->refund != m->escrow) {
-        conflict(a->why, "escrow", m->status, "release and refund must add up to the milestone's escrow");
-        return STORE_CONFLICT;
-    }
-    ledger_txn t;
-    ledger_split(&t, k->client_id, k->engineer_id, k->id, m->id, k->currency, a->release, a->refund, k->fee_bps);
-    snprintf(t.memo, sizeof t.memo, "dispute %s resolved", d->id);
-    if ((rc = sqlite_ledger_post(c, &t, a->now)) < 0) return rc;
-    static const char upd[] = "UPDATE milestones SET status = 'resolved', settled_at = ? WHERE id = ? AND status = 'disputed'";
-    sqlite3_stmt *st = sq_prep(c, upd);
-    if (!st) return STORE_IO;
-    sqlite3_bind_int64(st, 1, a->now);
-    sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
-    if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
-    if (sqlite3_changes(c->db) != 1) return STORE_CONFLICT;
-    static const char dd[] = "UPDATE disputes SET status = 'resolved', release_amount = ?, refund_amount = ?,"
-                             " resolved_by = ?, resolved_at = ? WHERE id = ? AND status = 'open'";
-    st = sq_prep(c, dd);
-    if (!st) return STORE_IO;
-    sqlite3_bind_int64(st, 1, a->release);
-    sqlite3_bind_int64(st, 2, a->refund);
-    sqlite3_bind_text(st, 3, a->admin_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, a->now);
-    sqlite3_bind_text(st, 5, d->id, -1, SQLITE_STATIC);
-    if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
-    char detail[96];
-    snprintf(detail, sizeof detail, "{\"release\":%lld,\"refund\":%lld}", (long long)a->release, (long long)a->refund);
-    if ((rc = sqlite_audit(c, a->now, a->admin_id, "dispute.resolved", "dispute", d->id, detail)) < 0) return rc;
-    char cid[32], did[32], mid[32];
-    memcpy(cid, k->id, sizeof cid);
-    memcpy(did, d->id, sizeof did);
-    memcpy(mid, m->id, sizeof mid);
-    if ((rc = read_contract(c, cid, k)) < 0) return rc;
-    if ((rc = announce(c, k, "milestone.resolved", k->engineer_id, "A dispute was resolved",
-                       "An admin resolved a dispute: part of the milestone was released, part refunded.", a->now)) < 0)
-        return rc;
-    static const char mail[] = "SELECT json_object('subject', 'A dispute was resolved', 'text',"
-                               " 'An admin resolved a dispute on your contract; see the contract for the split.')";
-    char *data = sqlite_json_row(c, mail, &rc, 0);
-    if (!data) return rc;
-    rc = sqlite_mail(c, k->client_id, "dispute.resolved", data, a->now);
-    free(data);
-    if (rc < 0) return rc;
-    if ((rc = read_dispute(c, did, d)) < 0) return rc;
-    if (a->idem) memcpy(a->idem->milestone_id, mid, sizeof mid);
-    return idem_save(c, a->idem, k, a->now);
-}
-
-int sqk_dispute_resolve(store *s, const char *dispute_id, const char *admin_id, int64_t release, int64_t refund,
-                        int64_t now, store_idem_done *idem, store_dispute *out, store_contract *k,
-                        store_money_conflict *why, uint64_t d, store_done_cb cb, void *ctx)
-{
-    resolve_args a = {.release = release, .refund = refund, .now = now, .out = out, .idem = idem, .why = why};
-    snprintf(a.dispute_id, sizeof a.dispute_id, "%s", dispute_id);
-    snprintf(a.admin_id, sizeof a.admin_id, "%s", admin_id);
-    return sqlite_submit_args(s, run_dispute_resolve, 1, d, cb, ctx, &a, sizeof a, k);
-}
-
-/* ---- ending a contract ----------------------------------------------------------------------------- */
-
-typedef struct {
-    char id[32], user_id[32];
-    int64_t now;
-    store_money_conflict *why;
-} end_args;
-
-static int run_end(sq_conn *c, sq_job *j)
-{
-    const end_args *a = j->in;
-    store_contract *k = j->out;
-    int rc = read_contract(c, a->id, k);
-    if (rc < 0) return rc;
-    if (strcmp(k->client_id, a->user_id) != 0 && strcmp(k->engineer_id, a->user_id) != 0) return STORE_NOTFOUND;
-    if (!contracts_can_move(k->status, "ended")) {
-        conflict(a->why, "contract", k->status, "only an active contract is ended");
-        return STORE_CONFLICT;
-    }
-    for (int i = 0; i < k->nmilestones; i++) {
-        const store_milestone *m = &k->milestones[i];
-        if (strcmp(m->status, "submitted") == 0 || strcmp(m->status, "disputed") == 0) {
-            conflict(a->why, "milestone", m->status,
-                     "a milestone awaits review or a dispute decision; settle it before ending the contract");
-            return STORE_CONFLICT;
-        }
-    }
-    for (int i = 0; i < k->nmilestones; i++) {
-        const store_milestone *m = &k->milestones[i];
-        if (!milestones_can_move(m->status, "refunded")) continue; /* released, resolved, refunded stay */
-        if (m->escrow > 0) { /* funded: the money goes back to the client's card */
-            ledger_txn t;
-            ledger_refund(&t, k->client_id, k->id, m->id, k->currency, m->escrow);
-            snprintf(t.memo, sizeof t.memo, "contract ended");
-            if ((rc = sqlite_ledger_post(c, &t, a->now)) < 0) return rc;
-        }
-        static const char upd[] = "UPDATE milestones SET status = 'refunded', settled_at = ? WHERE id = ?";
-        sqlite3_stmt *st = sq_prep(c, upd);
-        if (!st) return STORE_IO;
-        sqlite3_bind_int64(st, 1, a->now);
-        sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
-        if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
-    }
-    static const char upd[] = "UPDATE contracts SET status = 'ended', ended_at = ?, ended_by = ? WHERE id = ?"
-                              " AND status = 'active'";
-    sqlite3_stmt *st = sq_prep(c, upd);
-    if (!st) return STORE_IO;
-    sqlite3_bind_int64(st, 1, a->now);
-    sqlite3_bind_text(st, 2, a->user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, a->id, -1, SQLITE_STATIC);
-    if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
-    if (sqlite3_changes(c->db) != 1) return STORE_CONFLICT;
-    if ((rc = sqlite_audit(c, a->now, a->user_id, "contract.transition", "contract", a->id,
-                           "{\"from\":\"active\",\"to\":\"ended\"}")) < 0)
-        return rc;
-    if ((rc = read_contract(c, a->id, k)) < 0) return rc;
-    const char *other = strcmp(a->user_id, k->client_id) == 0 ? k->engineer_id : k->client_id;
-    return announce(c, k, "contract.ended", other, "A contract ended",
-                    "A contract ended. Unfunded work was dropped and escrow refunded; you can now review each other.",
-                    a->now);
-}
-
-int sqk_contract_end(store *s, const char *id, const char *user_id, int64_t now, store_contract *out,
-                     store_money_conflict *why, uint64_t d, store_done_cb cb, void *ctx)
-{
-    end_args a = {.now = now, .why = why};
-    snprintf(a.id, sizeof a.id, "%s", id);
-    snprintf(a.user_id, sizeof a.user_id, "%s", user_id);
-    return sqlite_submit_args(s, run_end, 1, d, cb, ctx, &a, sizeof a, out);
 }

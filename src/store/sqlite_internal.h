@@ -4,6 +4,7 @@
 #ifndef OPX_SQLITE_INTERNAL_H
 #define OPX_SQLITE_INTERNAL_H
 #include "../core/buf.h"
+#include "../domain/ledger.h"
 #include "sqlite_exec.h"
 #include "store.h"
 
@@ -22,6 +23,8 @@ void sqlite_copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col);
 int sqlite_job_schedule(sq_conn *c, const char *kind, const char *ref, int64_t run_at);
 /* schedules kind/ref unless one is pending already (which keeps its time) */
 int sqlite_job_schedule_once(sq_conn *c, const char *kind, const char *ref, int64_t run_at);
+/* the pending kind/ref job has nothing left to do (its effect was overtaken) */
+int sqlite_job_cancel(sq_conn *c, const char *kind, const char *ref, int64_t now);
 int sqlite_job_mark_done(sq_conn *c, const char *id, int64_t now, const char *error);
 int sqj_jobs_claim(store *s, int64_t now, int lease_s, store_job_batch *out, uint64_t d,
                    store_done_cb cb, void *ctx);
@@ -93,7 +96,19 @@ int sqi_interview_cancel(store *s, const char *id, const char *user_id, int64_t 
 /* sqlite_requests.c: the request of a contract that starts becomes filled */
 int sqlite_request_fill(sq_conn *c, const char *request_id, const char *actor, int64_t now);
 
-/* sqlite_contracts.c */
+/* sqlite_contracts.c: shared with the other money files */
+int sqlite_contract_read(sq_conn *c, const char *id, store_contract *k);
+/* the contract holding milestone_id */
+int sqlite_contract_of(sq_conn *c, const char *milestone_id, store_contract *k);
+const store_milestone *sqlite_milestone_find(const store_contract *k, const char *id);
+/* events to both parties; a mail (subject, text) to mail_to unless NULL */
+int sqlite_contract_announce(sq_conn *c, const store_contract *k, const char *kind, const char *mail_to,
+                             const char *subject, const char *text, int64_t now);
+void sqlite_money_conflict(store_money_conflict *why, const char *entity, const char *state, const char *detail);
+/* renders the idempotent answer from k and saves it with the key */
+int sqlite_idem_save(sq_conn *c, store_idem_done *idem, const store_contract *k, int64_t now);
+/* appends t (checked) and moves the balances; CONFLICT when one would go negative */
+int sqlite_ledger_post(sq_conn *c, const ledger_txn *t, int64_t now);
 int sqk_contract_offer(store *s, store_contract *k, store_money_conflict *why, uint64_t d,
                        store_done_cb cb, void *ctx);
 int sqk_contract_get(store *s, const char *id, store_contract *out, uint64_t d, store_done_cb cb, void *ctx);
@@ -105,6 +120,7 @@ int sqk_idem_claim(store *s, const store_idem *in, int64_t now, store_idem_resul
 int sqk_idem_release(store *s, const char *user_id, const char *key, uint64_t d, store_done_cb cb, void *ctx);
 int sqk_fund_begin(store *s, const char *milestone_id, const char *client_id, store_payment *p, int64_t now,
                    store_contract *out, store_money_conflict *why, uint64_t d, store_done_cb cb, void *ctx);
+int sqk_payment_get(store *s, const char *id, store_payment *out, uint64_t d, store_done_cb cb, void *ctx);
 int sqk_fund_finish(store *s, const store_payment *p, int64_t now, store_idem_done *idem, uint64_t d,
                     store_done_cb cb, void *ctx);
 int sqk_milestone_move(store *s, const char *milestone_id, const char *user_id, const char *to, const char *note,
@@ -119,6 +135,23 @@ int sqk_dispute_resolve(store *s, const char *dispute_id, const char *admin_id, 
                         store_money_conflict *why, uint64_t d, store_done_cb cb, void *ctx);
 int sqk_contract_end(store *s, const char *id, const char *user_id, int64_t now, store_contract *out,
                      store_money_conflict *why, uint64_t d, store_done_cb cb, void *ctx);
+
+/* sqlite_timesheets.c */
+int sqlite_open_next_week(sq_conn *c, const store_contract *k, const char *week, int position, int64_t now);
+int sqk_timesheet_submit(store *s, const char *contract_id, const char *engineer_id, const char *week_start, int hours,
+                         const char *note, int64_t now, store_timesheet *out, store_contract *k,
+                         store_money_conflict *why, uint64_t d, store_done_cb cb, void *ctx);
+int sqk_timesheet_approve(store *s, const char *timesheet_id, const char *user_id, int64_t now, store_idem_done *idem,
+                          store_timesheet *out, store_contract *k, store_money_conflict *why, uint64_t d,
+                          store_done_cb cb, void *ctx);
+
+/* sqlite_reviews.c */
+int sqk_review_create(store *s, const char *contract_id, const char *author_id, int rating, const char *comment,
+                      int64_t now, store_reviews *out, store_money_conflict *why, uint64_t d, store_done_cb cb,
+                      void *ctx);
+int sqk_reviews_get(store *s, const char *contract_id, store_reviews *out, uint64_t d, store_done_cb cb, void *ctx);
+int sqk_reviews_publish(store *s, const char *contract_id, const char *job_id, int64_t now, uint64_t d,
+                        store_done_cb cb, void *ctx);
 
 /* sqlite_ledger.c */
 int sqlite_ledger_verify(sqlite3 *db, buf *report, int64_t *violations);

@@ -42,6 +42,17 @@ int sqlite_job_schedule_once(sq_conn *c, const char *kind, const char *ref, int6
     return sq_rc(c, sqlite3_step(st));
 }
 
+int sqlite_job_cancel(sq_conn *c, const char *kind, const char *ref, int64_t now)
+{
+    static const char sql[] = "UPDATE jobs SET done_at = ? WHERE kind = ? AND ref = ? AND done_at IS NULL";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ref, -1, SQLITE_TRANSIENT);
+    return sq_rc(c, sqlite3_step(st));
+}
+
 int sqlite_job_mark_done(sq_conn *c, const char *id, int64_t now, const char *error)
 {
     static const char sql[] = "UPDATE jobs SET done_at = ?, last_error = ? WHERE id = ? AND done_at IS NULL";

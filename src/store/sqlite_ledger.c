@@ -1,4 +1,5 @@
-/* sqlite_ledger: re-deriving the ledger from its entries and checking every
+/* sqlite_ledger: appending to the ledger (sqlite_ledger_post), and
+ * re-deriving it from its entries to check every
  * money invariant (`opx ledger verify`, GET /api/v1/admin/ledger). Nothing
  * here trusts the stored balances: each is recomputed from the append-only
  * entries and compared. The checks:
@@ -13,8 +14,66 @@
  * Runs on any connection (read-only is enough); the report is text. */
 #include <stdio.h>
 #include <string.h>
+#include "../core/token.h"
 #include "ledger_verify.h"
 #include "sqlite_internal.h"
+
+/* ---- the ledger ------------------------------------------------------------------ */
+
+int sqlite_ledger_post(sq_conn *c, const ledger_txn *t, int64_t now)
+{
+    char err[160];
+    if (ledger_check(t, err, sizeof err) < 0) return STORE_CONFLICT; /* a bug upstream: refused */
+    char id[ID_STR_MAX];
+    id_new("ltx", id);
+    static const char txn[] = "INSERT INTO ledger_txns(id, kind, contract_id, milestone_id, memo, created_at)"
+                              " VALUES (?,?,?,?,?,?)";
+    sqlite3_stmt *st = sq_prep(c, txn);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, t->kind, -1, SQLITE_STATIC);
+    if (t->contract_id[0]) sqlite3_bind_text(st, 3, t->contract_id, -1, SQLITE_STATIC);
+    if (t->milestone_id[0]) sqlite3_bind_text(st, 4, t->milestone_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, t->memo, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, now);
+    int rc = sq_rc(c, sqlite3_step(st));
+    if (rc < 0) return rc;
+    for (int i = 0; i < t->n; i++) {
+        const ledger_entry *e = &t->e[i];
+        static const char acct[] = "INSERT INTO ledger_accounts(id, kind, owner, currency) VALUES (?,?,?,?)"
+                                   " ON CONFLICT(id) DO NOTHING";
+        st = sq_prep(c, acct);
+        if (!st) return STORE_IO;
+        sqlite3_bind_text(st, 1, e->account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, e->kind, -1, SQLITE_STATIC);
+        if (e->owner[0]) sqlite3_bind_text(st, 3, e->owner, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, e->currency, -1, SQLITE_STATIC);
+        if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
+        /* the CHECK on balance refuses what would go negative */
+        static const char bal[] = "UPDATE ledger_accounts SET balance = balance + ?1"
+                                  " WHERE id = ?2 AND currency = ?3";
+        st = sq_prep(c, bal);
+        if (!st) return STORE_IO;
+        sqlite3_bind_int64(st, 1, e->amount);
+        sqlite3_bind_text(st, 2, e->account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, e->currency, -1, SQLITE_STATIC);
+        if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
+        if (sqlite3_changes(c->db) != 1) return STORE_CONFLICT; /* the account is in another currency */
+        static const char ent[] = "INSERT INTO ledger_entries(txn_id, account_id, currency, amount, milestone_id)"
+                                  " VALUES (?,?,?,?,?)";
+        st = sq_prep(c, ent);
+        if (!st) return STORE_IO;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, e->account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, e->currency, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, e->amount);
+        if (e->milestone_id[0]) sqlite3_bind_text(st, 5, e->milestone_id, -1, SQLITE_STATIC);
+        if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
+    }
+    return STORE_OK;
+}
+
+/* ---- verification ---------------------------------------------------------------------------- */
 
 typedef struct {
     const char *what;

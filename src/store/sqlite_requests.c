@@ -173,7 +173,11 @@ static int run_matchable(sq_conn *c, sq_job *j)
     store_match_page *pg = j->out;
     static const char sql[] =
         "SELECT p.user_id, p.rate_currency, p.timezone, coalesce(p.level, 'mid'), p.available,"
-        " p.hours_per_week, p.rate_amount FROM engineer_profiles p"
+        " p.hours_per_week, p.rate_amount,"
+        " coalesce((SELECT round(avg(r.rating) * 100) FROM reviews r WHERE r.subject_id = p.user_id"
+        "   AND r.published_at IS NOT NULL), 0),"
+        " EXISTS (SELECT 1 FROM contracts k WHERE k.engineer_id = p.user_id AND k.status = 'active')"
+        " FROM engineer_profiles p"
         " WHERE p.status = 'vetted' AND p.user_id > ? ORDER BY p.user_id LIMIT ?";
     sqlite3_stmt *st = sq_prep(c, sql);
     if (!st) return STORE_IO;
@@ -191,6 +195,8 @@ static int run_matchable(sq_conn *c, sq_job *j)
         r->available = sqlite3_column_int(st, 4);
         r->hours_per_week = sqlite3_column_int(st, 5);
         r->rate_amount = sqlite3_column_int64(st, 6);
+        r->rating_x100 = sqlite3_column_int(st, 7);
+        r->busy = sqlite3_column_int(st, 8);
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sq_rc(c, rc);
     sqlite3_reset(st);
@@ -387,12 +393,7 @@ static int run_candidate_move(sq_conn *c, sq_job *j)
     sqlite3_bind_text(st, 4, a->candidate_id, -1, SQLITE_STATIC);
     if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
     /* the expiry job has nothing left to do */
-    static const char jd[] = "UPDATE jobs SET done_at = ? WHERE kind = 'invite.expire' AND ref = ? AND done_at IS NULL";
-    st = sq_prep(c, jd);
-    if (!st) return STORE_IO;
-    sqlite3_bind_int64(st, 1, a->now);
-    sqlite3_bind_text(st, 2, a->candidate_id, -1, SQLITE_STATIC);
-    if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
+    if ((rc = sqlite_job_cancel(c, "invite.expire", a->candidate_id, a->now)) < 0) return rc;
     char detail[96];
     snprintf(detail, sizeof detail, "{\"from\":\"invited\",\"to\":\"%s\"}", a->to);
     if ((rc = sqlite_audit(c, a->now, a->engineer_id ? a->engineer_id : "system",

@@ -85,7 +85,9 @@ static int load_engineer(sq_conn *c, const char *user_id, store_engineer *e)
         " coalesce(p.timezone, ''), coalesce(p.hours_per_week, 0),"
         " coalesce(p.years_experience, 0), coalesce(p.links, '[]'), coalesce(p.available, 1),"
         " coalesce(p.status, 'registered'), coalesce(p.level, ''),"
-        " coalesce(p.reapply_after, 0), coalesce(p.status_at, u.created_at)"
+        " coalesce(p.reapply_after, 0), coalesce(p.status_at, u.created_at),"
+        " (SELECT round(avg(r.rating) * 100) FROM reviews r WHERE r.subject_id = u.id"
+        "   AND r.published_at IS NOT NULL)"
         " FROM users u LEFT JOIN engineer_profiles p ON p.user_id = u.id WHERE u.id = ?";
     sqlite3_stmt *st = sq_prep(c, sql);
     if (!st) return STORE_IO;
@@ -113,6 +115,7 @@ static int load_engineer(sq_conn *c, const char *user_id, store_engineer *e)
     sqlite_copy_col(e->level, sizeof e->level, st, 15);
     e->reapply_after = sqlite3_column_int64(st, 16);
     e->status_at = sqlite3_column_int64(st, 17);
+    e->rating_x100 = sqlite3_column_type(st, 18) == SQLITE_NULL ? 0 : sqlite3_column_int(st, 18);
     json_t *arr = links ? json_loads(links, 0, NULL) : NULL;
     size_t i;
     json_t *v;

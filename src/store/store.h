@@ -74,6 +74,7 @@ typedef struct {
     char status[24]; /* vetting state; "registered" without a profile */
     char level[8];   /* "" unless vetted */
     int64_t reapply_after, status_at;
+    int rating_x100; /* published reviews' average x 100 (100..500); 0: not rated yet */
 } store_engineer;
 
 /* why a vetting write was refused (with STORE_CONFLICT) */
@@ -269,6 +270,8 @@ typedef struct {
     char user_id[32], currency[4], timezone[64], level[8];
     int available, hours_per_week, nskills;
     int64_t rate_amount;
+    int rating_x100; /* 0: not rated */
+    int busy;        /* holds an active contract */
     store_skill skills[STORE_MAX_SKILLS];
 } store_match_row;
 
@@ -471,6 +474,30 @@ typedef struct {
     int64_t amount;            /* the milestone's */
     char currency[4];
 } store_dispute;
+
+typedef struct {
+    char id[32], contract_id[32], milestone_id[32], week_start[11];
+    int hours;
+    char note[8004];           /* 2000 characters */
+    char status[12];           /* submitted | approved | disputed */
+    int64_t amount;            /* hours * the contract's rate */
+    int64_t submitted_at, approved_at;
+} store_timesheet;
+
+typedef struct {
+    char author_id[32], author_name[404], author_role[12], subject_id[32];
+    int rating;                /* 1..5 */
+    char comment[8004];        /* 2000 characters */
+    int64_t created_at, published_at; /* 0: not published yet */
+} store_review;
+
+typedef struct {
+    int n;
+    store_review items[2];
+    int64_t ended_at;          /* the contract's; the window closes 14 days later */
+    char client_id[32], engineer_id[32];
+    char contract_status[12];
+} store_reviews;
 
 /* an engineer's money per currency */
 typedef struct {
@@ -688,6 +715,9 @@ typedef struct store_vtbl {
     int (*fund_begin)(store *s, const char *milestone_id, const char *client_id, store_payment *p,
                       int64_t now, store_contract *out, store_money_conflict *why,
                       uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* a payment by its id (webhooks name it back) */
+    int (*payment_get)(store *s, const char *id, store_payment *out, uint64_t deadline_ns, store_done_cb cb,
+                       void *ctx);
     /* funding, step 2: the gateway's answer. Succeeded: the ledger's fund
      * transaction, the milestone funded, events; failed: the payment
      * failed. Either way the idempotent answer is saved with it. */
@@ -715,6 +745,30 @@ typedef struct store_vtbl {
      * refunded; CONFLICT while one is submitted or disputed */
     int (*contract_end)(store *s, const char *id, const char *user_id, int64_t now, store_contract *out,
                         store_money_conflict *why, uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* hourly: the engineer reports a week whose milestone is funded; that
+     * milestone becomes submitted and a 5-day auto-release starts */
+    int (*timesheet_submit)(store *s, const char *contract_id, const char *engineer_id,
+                            const char *week_start, int hours, const char *note, int64_t now,
+                            store_timesheet *out, store_contract *k, store_money_conflict *why,
+                            uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* the client (or "system" after 5 days) approves: hours * rate is
+     * released (with the fee), the rest of the week's escrow refunded, and
+     * the next week's milestone offered for funding */
+    int (*timesheet_approve)(store *s, const char *timesheet_id, const char *user_id, int64_t now,
+                             store_idem_done *idem, store_timesheet *out, store_contract *k,
+                             store_money_conflict *why, uint64_t deadline_ns, store_done_cb cb,
+                             void *ctx);
+    /* a party's review of an ended contract, within 14 days of its end;
+     * publishes both when the other has written (CONFLICT: not ended, window
+     * closed, or written already). out: the contract's reviews after. */
+    int (*review_create)(store *s, const char *contract_id, const char *author_id, int rating,
+                         const char *comment, int64_t now, store_reviews *out,
+                         store_money_conflict *why, uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    int (*reviews_get)(store *s, const char *contract_id, store_reviews *out, uint64_t deadline_ns,
+                       store_done_cb cb, void *ctx);
+    /* the review window's end: publishes whatever was written; completes the job */
+    int (*reviews_publish)(store *s, const char *contract_id, const char *job_id, int64_t now,
+                           uint64_t deadline_ns, store_done_cb cb, void *ctx);
     int (*balance)(store *s, const char *engineer_id, store_balance *out, uint64_t deadline_ns,
                    store_done_cb cb, void *ctx);
     /* totals per currency and kind, the largest accounts, and a full

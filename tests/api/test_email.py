@@ -82,15 +82,21 @@ def test_the_log_transport_sends_and_admins_see_rendered_mails(spawn, tmp_path_f
     assert len(mine) == 1 and mail_detail(c, admin["token"], mine[0]["id"])["text"].startswith(
         f"Hello {en['user']['name']},")
 
-    # the log transport wrote one line per mail
-    logged = {}
-    for line in srv.log_text().splitlines():
-        try:
-            j = json.loads(line)
-        except ValueError:
-            continue
-        if j.get("msg") == "email (log transport)":
-            logged[j["mail_id"]] = j
+    # the log transport wrote one line per mail (the log has its own writer thread: its lines
+    # may reach the file a moment after the mails are marked sent)
+    deadline = time.monotonic() + 5
+    while True:
+        logged = {}
+        for line in srv.log_text().splitlines():
+            try:
+                j = json.loads(line)
+            except ValueError:
+                continue
+            if j.get("msg") == "email (log transport)":
+                logged[j["mail_id"]] = j
+        if sorted(logged) == sorted(m["id"] for m in mails) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert sorted(logged) == sorted(m["id"] for m in mails)
     assert all(logged[m["id"]]["subject"] == m["subject"] and logged[m["id"]]["to"] == m["to"] for m in mails)
     assert metric(c, "opx_email_sent_total", 'kind="invitation"') == len(invitations)

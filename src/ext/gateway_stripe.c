@@ -1,0 +1,282 @@
+/* gateway_stripe: card charges through Stripe's PaymentIntents API (see
+ * gateway.h). One charge is one `POST /v1/payment_intents` with confirm=true
+ * and the gateway key as Stripe's Idempotency-Key, so every retry (ours
+ * after a timeout, or a client's after a crash) names the same charge and
+ * Stripe answers it once. Each attempt runs on the loop (curl_loop) with its
+ * own deadline; connection errors, timeouts, 429 and 5xx are retried with
+ * exponential backoff and jitter up to max_attempts; a declined card is
+ * final. A circuit breaker stops calling a Stripe that keeps failing: while
+ * it is open, charges answer "unavailable" at once (the API says 503 and
+ * the client retries with its key). */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../core/breaker.h"
+#include "../core/buf.h"
+#include "../core/clock.h"
+#include "../core/log.h"
+#include "../core/metrics.h"
+#include "curl_loop.h"
+#include "gateway.h"
+
+#define RESPONSE_MAX (64 * 1024)
+#define BACKOFF_MS 100
+
+typedef struct {
+    gateway base;
+    uv_loop_t *loop;
+    stripe_config cfg;
+    char *api_base, *secret;
+    breaker br;
+} stripe;
+
+typedef struct {
+    stripe *sg;
+    char *form;                /* the request body */
+    char key[160];
+    int attempt;
+    gateway_done_fn done;
+    void *ctx;
+    buf body;                  /* the response */
+    struct curl_slist *hdrs;   /* the running attempt's headers */
+    uv_timer_t backoff;
+} charge_op;
+
+static double m_breaker_state;
+
+static double m_breaker(void *a)
+{
+    (void)a;
+    return m_breaker_state;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+    charge_op *op = arg;
+    if (buf_append(&op->body, data, size * n) < 0) return 0; /* too large: the transfer fails */
+    return size * n;
+}
+
+static void op_free_after_timer(uv_handle_t *h)
+{
+    charge_op *op = h->data;
+    buf_free(&op->body);
+    free(op->form);
+    free(op);
+}
+
+static void finish(charge_op *op, const gateway_result *r)
+{
+    stripe *sg = op->sg;
+    breaker_result(&sg->br, r->outcome != GATEWAY_UNAVAILABLE, clock_now_ms());
+    m_breaker_state = sg->br.state;
+    metrics_count("opx_gateway_charges_total", "outcome",
+                  r->outcome == GATEWAY_OK ? "succeeded" : r->outcome == GATEWAY_DECLINED ? "declined" : "unavailable");
+    op->done(op->ctx, r);
+    uv_close((uv_handle_t *)&op->backoff, op_free_after_timer); /* frees op once the timer handle is closed */
+}
+
+static void attempt(charge_op *op);
+
+static void on_backoff(uv_timer_t *t)
+{
+    attempt(t->data);
+}
+
+/* a failure that may be retried with the same key */
+static void retry_or_give_up(charge_op *op, const char *why)
+{
+    if (op->attempt < op->sg->cfg.max_attempts) {
+        uint64_t base = (uint64_t)BACKOFF_MS << (op->attempt - 1);
+        uint64_t wait = base / 2 + randombytes_uniform((uint32_t)base + 1); /* 50%..150% */
+        log_msgf(LOG_WARN, "stripe charge %s: attempt %d failed (%s); retrying in %llu ms", op->key, op->attempt, why,
+                 (unsigned long long)wait);
+        metrics_count("opx_gateway_retries_total", "gateway", "stripe");
+        uv_timer_start(&op->backoff, on_backoff, wait, 0);
+        return;
+    }
+    gateway_result r = {.outcome = GATEWAY_UNAVAILABLE};
+    snprintf(r.error, sizeof r.error, "stripe: %s (after %d attempts)", why, op->attempt);
+    finish(op, &r);
+}
+
+static void on_done(CURL *easy, CURLcode res, void *ctx)
+{
+    charge_op *op = ctx;
+    long code = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(easy);
+    curl_slist_free_all(op->hdrs);
+    op->hdrs = NULL;
+    char why[200];
+    if (res != CURLE_OK) {
+        snprintf(why, sizeof why, "%s", curl_easy_strerror(res));
+        if (res == CURLE_ABORTED_BY_CALLBACK) { /* shutting down: no retry */
+            gateway_result r = {.outcome = GATEWAY_UNAVAILABLE};
+            snprintf(r.error, sizeof r.error, "stripe: %s", why);
+            finish(op, &r);
+            return;
+        }
+        retry_or_give_up(op, why);
+        return;
+    }
+    if (code == 429 || code >= 500) {
+        snprintf(why, sizeof why, "HTTP %ld", code);
+        retry_or_give_up(op, why);
+        return;
+    }
+    json_t *j = json_loadb(op->body.data ? op->body.data : "", op->body.len, 0, NULL);
+    gateway_result r = {0};
+    const char *status = json_string_value(json_object_get(j, "status"));
+    json_t *err = json_object_get(j, "error");
+    const char *msg = json_string_value(json_object_get(err, "message"));
+    const char *ecode = json_string_value(json_object_get(err, "code"));
+    if (code == 200 && status && strcmp(status, "succeeded") == 0) {
+        r.outcome = GATEWAY_OK;
+        snprintf(r.ref, sizeof r.ref, "%s", json_string_value(json_object_get(j, "id")) ? json_string_value(json_object_get(j, "id")) : "");
+    } else if (code == 200) {
+        r.outcome = GATEWAY_DECLINED;
+        snprintf(r.ref, sizeof r.ref, "%s", json_string_value(json_object_get(j, "id")) ? json_string_value(json_object_get(j, "id")) : "");
+        snprintf(r.error, sizeof r.error, "payment_intent_%s: the payment did not complete", status ? status : "unknown");
+    } else if (code == 402 || code == 400) {
+        r.outcome = GATEWAY_DECLINED;
+        snprintf(r.error, sizeof r.error, "%s: %s", ecode ? ecode : "declined", msg ? msg : "the card was declined");
+    } else {
+        r.outcome = GATEWAY_UNAVAILABLE; /* 401, 403, 409: retrying the same request will not help */
+        snprintf(r.error, sizeof r.error, "stripe: HTTP %ld: %s", code, msg ? msg : "refused");
+    }
+    json_decref(j);
+    finish(op, &r);
+}
+
+static void attempt(charge_op *op)
+{
+    stripe *sg = op->sg;
+    op->attempt++;
+    buf_free(&op->body);
+    buf_init(&op->body, RESPONSE_MAX);
+    CURL *e = curl_easy_init();
+    if (!e) {
+        retry_or_give_up(op, "curl_easy_init failed");
+        return;
+    }
+    char url[512], auth[300], idem[200];
+    snprintf(url, sizeof url, "%s/v1/payment_intents", sg->api_base);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", sg->secret);
+    snprintf(idem, sizeof idem, "Idempotency-Key: %s", op->key);
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    h = curl_slist_append(h, idem);
+    h = curl_slist_append(h, "Stripe-Version: 2024-06-20");
+    h = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded");
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, op->form);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, op);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, sg->cfg.timeout_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, sg->cfg.timeout_ms);
+    op->hdrs = h; /* libcurl reads it during the transfer: freed in on_done */
+    if (curl_loop_add(e, on_done, op) < 0) {
+        curl_slist_free_all(h);
+        op->hdrs = NULL;
+        curl_easy_cleanup(e);
+        retry_or_give_up(op, "the transfer could not start");
+    }
+}
+
+static int form_add(buf *b, CURL *esc, const char *name, const char *value)
+{
+    char *v = curl_easy_escape(esc, value ? value : "", 0);
+    if (!v) return -1;
+    int rc = buf_printf(b, "%s%s=%s", b->len ? "&" : "", name, v);
+    curl_free(v);
+    return rc;
+}
+
+static int sg_charge(gateway *g, const gateway_charge *c, gateway_done_fn done, void *ctx)
+{
+    stripe *sg = (stripe *)g;
+    if (!breaker_allow(&sg->br, clock_now_ms())) {
+        m_breaker_state = sg->br.state;
+        gateway_result r = {.outcome = GATEWAY_UNAVAILABLE};
+        snprintf(r.error, sizeof r.error, "stripe: circuit open after repeated failures");
+        metrics_count("opx_gateway_charges_total", "outcome", "unavailable");
+        done(ctx, &r);
+        return 0;
+    }
+    charge_op *op = calloc(1, sizeof *op);
+    CURL *esc = curl_easy_init();
+    if (!op || !esc) {
+        free(op);
+        if (esc) curl_easy_cleanup(esc);
+        return -1;
+    }
+    char amount[32], currency[4];
+    snprintf(amount, sizeof amount, "%lld", (long long)c->amount);
+    for (int i = 0; i < 3; i++) currency[i] = (char)(c->currency[i] | 0x20);
+    currency[3] = '\0';
+    buf form;
+    buf_init(&form, 16384);
+    int rc = form_add(&form, esc, "amount", amount) | form_add(&form, esc, "currency", currency) |
+             form_add(&form, esc, "payment_method", c->payment_method) | form_add(&form, esc, "confirm", "true") |
+             form_add(&form, esc, "description", c->description) |
+             form_add(&form, esc, "metadata[opx_payment_id]", c->payment_id) |
+             form_add(&form, esc, "metadata[opx_milestone_id]", c->milestone_id);
+    curl_easy_cleanup(esc);
+    if (rc || !form.data) {
+        buf_free(&form);
+        free(op);
+        return -1;
+    }
+    op->form = strdup(form.data);
+    buf_free(&form);
+    op->sg = sg;
+    snprintf(op->key, sizeof op->key, "%s", c->idempotency_key);
+    op->done = done;
+    op->ctx = ctx;
+    uv_timer_init(sg->loop, &op->backoff);
+    op->backoff.data = op;
+    attempt(op);
+    return 0;
+}
+
+static void sg_close(gateway *g)
+{
+    stripe *sg = (stripe *)g;
+    curl_loop_close(); /* aborts what runs: each charge hears "unavailable" */
+    free(sg->api_base);
+    free(sg->secret);
+    free(sg);
+}
+
+gateway *gateway_stripe_new(uv_loop_t *loop, const stripe_config *cfg)
+{
+    if (curl_loop_init(loop) < 0) return NULL;
+    stripe *sg = calloc(1, sizeof *sg);
+    if (!sg) return NULL;
+    sg->base.name = "stripe";
+    sg->base.charge = sg_charge;
+    sg->base.close = sg_close;
+    sg->loop = loop;
+    sg->cfg = *cfg;
+    sg->api_base = strdup(cfg->api_base);
+    sg->secret = strdup(cfg->secret_key ? cfg->secret_key : "");
+    if (!sg->api_base || !sg->secret) {
+        free(sg->api_base);
+        free(sg->secret);
+        free(sg);
+        return NULL;
+    }
+    size_t n = strlen(sg->api_base);
+    while (n && sg->api_base[n - 1] == '/') sg->api_base[--n] = '\0';
+    breaker_init(&sg->br, cfg->breaker_threshold, (int64_t)cfg->breaker_cooldown_s * 1000);
+    static int registered;
+    if (!registered) {
+        registered = 1;
+        metrics_register("opx_gateway_breaker_state", "Payment gateway circuit: 0 closed, 1 open, 2 half-open.",
+                         "gauge", m_breaker, NULL);
+    }
+    return &sg->base;
+}
