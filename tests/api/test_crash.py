@@ -37,6 +37,12 @@ class Flaky:
         self.url, self.lock = url, threading.Lock()
 
     def post(self, path, token, key=None, json=None, deadline_s=120):
+        return self.request("POST", path, token, key, json, deadline_s)
+
+    def get(self, path, token, deadline_s=120):
+        return self.request("GET", path, token, None, None, deadline_s)
+
+    def request(self, method, path, token, key, json, deadline_s):
         h = bearer(token)
         if key:
             h["Idempotency-Key"] = key
@@ -46,7 +52,7 @@ class Flaky:
                 url = self.url
             try:
                 with httpx.Client(base_url=url, timeout=10) as c:
-                    r = c.post(path, headers=h, json=json) if json is not None else c.post(path, headers=h)
+                    r = c.request(method, path, headers=h, json=json)
             except httpx.HTTPError:
                 time.sleep(0.01)
                 continue
@@ -54,7 +60,7 @@ class Flaky:
                 time.sleep(0.02)  # draining, or our own earlier attempt still running: ask again
                 continue
             return r
-        raise AssertionError(f"POST {path} got no final answer in {deadline_s} s")
+        raise AssertionError(f"{method} {path} got no final answer in {deadline_s} s")
 
 
 def done_or_already(r, entity_state):
@@ -102,8 +108,9 @@ def flow(f, k, client, admin, log, card):
         did = r.json()["id"]
     else:  # the first attempt committed before the kill: find the dispute on the milestone
         assert done_or_already(r, "disputed"), r.text
-        with httpx.Client(base_url=f.url, timeout=10) as c:
-            did = c.get(f"/api/v1/contracts/{k['id']}", headers=bearer(client)).json()["milestones"][1]["dispute_id"]
+        r = f.get(f"/api/v1/contracts/{k['id']}", client)
+        assert r.status_code == 200, r.text
+        did = r.json()["milestones"][1]["dispute_id"]
     r = f.post(f"/api/v1/disputes/{did}/resolve", admin, key=new_key(), json={"release": SPLIT[0], "refund": SPLIT[1]})
     assert r.status_code == 200 and r.json()["status"] == "resolved", r.text
     r = f.post(f"/api/v1/contracts/{k['id']}/end", client)
