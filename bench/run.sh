@@ -12,6 +12,7 @@ BENCHES=(
     http.sh
     match.sh
     sse.sh
+    money.sh
 )
 
 failed=()
