@@ -403,6 +403,14 @@ static int bench_ledger(const char *dir, double seconds, int k, int contracts, d
     return ok;
 }
 
+/* a whole argument as a number, or -1 (garbage is refused, never read as 0) */
+static double number(const char *s)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    return end != s && *end == '\0' ? v : -1;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = NULL, *inflight = "64,1";
@@ -412,11 +420,11 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "--dir") && i + 1 < argc)
             dir = argv[++i];
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
-            seconds = atof(argv[++i]);
+            seconds = number(argv[++i]);
         else if (!strcmp(argv[i], "--inflight") && i + 1 < argc)
             inflight = argv[++i];
         else if (!strcmp(argv[i], "--contracts") && i + 1 < argc)
-            contracts = atoi(argv[++i]);
+            contracts = (int)number(argv[++i]);
         else {
             fprintf(stderr, "usage: money_bench --dir DIR [--seconds S] [--inflight K[,K...]] "
                             "[--contracts C]\n");
@@ -440,7 +448,8 @@ int main(int argc, char **argv)
     snprintf(list, sizeof list, "%s", inflight);
     for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
-        int k = atoi(tok);
+        double kd = number(tok);
+        int k = kd >= 1 && kd <= SQ_QUEUE_MAX && kd == (int)kd ? (int)kd : 0;
         if (k < 1 || k > SQ_QUEUE_MAX) {
             fprintf(stderr, "money_bench: --inflight values are 1..%d\n", SQ_QUEUE_MAX);
             return 2;

@@ -82,17 +82,44 @@ typedef struct {
     int status; /* answer status on success */
 } kstate;
 
-static kstate *kstate_new(http_req *req)
+/* a zeroed call state of `size` bytes that starts with a kstate (so the
+ * larger states below extend it), with the contract result malloc'd; NULL
+ * when memory is short (503 answered) */
+static void *kstate_alloc(http_req *req, size_t size)
 {
-    kstate *st = arena_alloc(&req->arena, sizeof *st);
-    if (!st || !(st->k = calloc(1, sizeof *st->k))) {
+    kstate *st = arena_alloc(&req->arena, size);
+    if (!st) {
         api_store_error(req, STORE_BUSY);
         return NULL;
     }
-    memset(&st->why, 0, sizeof st->why);
+    memset(st, 0, size);
+    if (!(st->k = calloc(1, sizeof *st->k))) {
+        api_store_error(req, STORE_BUSY);
+        return NULL;
+    }
     st->req = req;
     st->status = 200;
     return st;
+}
+
+static kstate *kstate_new(http_req *req)
+{
+    return kstate_alloc(req, sizeof(kstate));
+}
+
+/* after the store call: on failure answers it and frees the result (1 is
+ * returned so the caller frees its own extras); on success the callback
+ * holds a reference */
+static int kstate_track(kstate *st, int rc)
+{
+    if (rc < 0) {
+        free(st->k);
+        st->k = NULL;
+        api_store_error(st->req, rc);
+        return 1;
+    }
+    http_req_ref(st->req);
+    return 0;
 }
 
 static void kstate_end(kstate *st)
@@ -137,12 +164,7 @@ void api_contract_get(http_req *req)
     if (!st) return;
     int rc = STORE_CALL(APP->store, contract_get, http_param_get(req, "id"), st->k, req->deadline_ns,
                         on_contract_read, st);
-    if (rc < 0) {
-        free(st->k);
-        api_store_error(req, rc);
-        return;
-    }
-    http_req_ref(req);
+    kstate_track(st, rc);
 }
 
 /* ---- POST /api/v1/contracts ----------------------------------------------------------------- */
@@ -209,12 +231,7 @@ void api_contract_offer(http_req *req)
     json_decref(body);
     st->status = 201;
     int rc = STORE_CALL(APP->store, contract_offer, k, &st->why, req->deadline_ns, on_contract, st);
-    if (rc < 0) {
-        free(st->k);
-        api_store_error(req, rc);
-        return;
-    }
-    http_req_ref(req);
+    kstate_track(st, rc);
 }
 
 /* ---- POST /api/v1/contracts/{id}/accept and /decline ------------------------------------------ */
@@ -231,12 +248,7 @@ static void answer(http_req *req, const char *to)
     if (!st) return;
     int rc = STORE_CALL(APP->store, contract_answer, http_param_get(req, "id"), req->auth.id, to, clock_now_s(),
                         st->k, &st->why, req->deadline_ns, on_contract, st);
-    if (rc < 0) {
-        free(st->k);
-        api_store_error(req, rc);
-        return;
-    }
-    http_req_ref(req);
+    kstate_track(st, rc);
 }
 
 void api_contract_accept(http_req *req)
@@ -297,30 +309,15 @@ static void move(http_req *req, mstate *st, const char *to)
     st->out.render = render_milestone;
     int rc = STORE_CALL(APP->store, milestone_move, st->milestone_id, req->auth.id, to, st->note, st->links,
                         clock_now_s(), &st->out, st->ks.k, &st->ks.why, req->deadline_ns, on_moved, st);
-    if (rc < 0) {
-        free(st->ks.k);
+    if (kstate_track(&st->ks, rc)) {
         free(st->note);
         free(st->links);
-        api_store_error(req, rc);
-        return;
     }
-    http_req_ref(req);
 }
 
 static mstate *mstate_new(http_req *req)
 {
-    mstate *st = arena_alloc(&req->arena, sizeof *st);
-    if (!st) {
-        api_store_error(req, STORE_BUSY);
-        return NULL;
-    }
-    memset(st, 0, sizeof *st);
-    if (!(st->ks.k = calloc(1, sizeof *st->ks.k))) {
-        api_store_error(req, STORE_BUSY);
-        return NULL;
-    }
-    st->ks.req = req;
-    return st;
+    return kstate_alloc(req, sizeof(mstate));
 }
 
 static const jv_field submit_fields[] = {
@@ -394,12 +391,7 @@ void api_contract_end(http_req *req)
     if (!st) return;
     int rc = STORE_CALL(APP->store, contract_end, http_param_get(req, "id"), req->auth.id, clock_now_s(), st->k,
                         &st->why, req->deadline_ns, on_contract, st);
-    if (rc < 0) {
-        free(st->k);
-        api_store_error(req, rc);
-        return;
-    }
-    http_req_ref(req);
+    kstate_track(st, rc);
 }
 
 /* ---- POST /api/v1/milestones/{id}/dispute --------------------------------------------------------- */
@@ -446,24 +438,16 @@ void api_milestone_dispute(http_req *req)
 {
     json_t *body = http_json_body(req, dispute_fields);
     if (!body) return;
-    dstate *st = arena_alloc(&req->arena, sizeof *st);
-    if (!st || !(st->ks.k = calloc(1, sizeof *st->ks.k))) {
+    dstate *st = kstate_alloc(req, sizeof(dstate));
+    if (!st) {
         json_decref(body);
-        api_store_error(req, STORE_BUSY);
         return;
     }
-    memset(&st->ks.why, 0, sizeof st->ks.why);
-    st->ks.req = req;
     int rc = STORE_CALL(APP->store, dispute_open, http_param_get(req, "id"), req->auth.id,
                         json_string_value(json_object_get(body, "reason")), clock_now_s(), &st->d, st->ks.k,
                         &st->ks.why, req->deadline_ns, on_disputed, st);
     json_decref(body);
-    if (rc < 0) {
-        free(st->ks.k);
-        api_store_error(req, rc);
-        return;
-    }
-    http_req_ref(req);
+    kstate_track(&st->ks, rc);
 }
 
 /* ---- POST /api/v1/contracts/{id}/timesheets ------------------------------------------------------- */
@@ -523,23 +507,15 @@ void api_timesheet_submit(http_req *req)
         http_problem(req, 422, "validation", "Unprocessable Content", "some fields are invalid; see errors", &errs);
         return;
     }
-    tstate *st = arena_alloc(&req->arena, sizeof *st);
-    if (!st || !(st->ks.k = calloc(1, sizeof *st->ks.k))) {
+    tstate *st = kstate_alloc(req, sizeof(tstate));
+    if (!st) {
         json_decref(body);
-        api_store_error(req, STORE_BUSY);
         return;
     }
-    memset(&st->ks.why, 0, sizeof st->ks.why);
-    st->ks.req = req;
     int rc = STORE_CALL(APP->store, timesheet_submit, http_param_get(req, "id"), req->auth.id, week,
                         (int)json_integer_value(json_object_get(body, "hours")),
                         json_string_value(json_object_get(body, "note")), clock_now_s(), &st->t, st->ks.k,
                         &st->ks.why, req->deadline_ns, on_timesheet, st);
     json_decref(body);
-    if (rc < 0) {
-        free(st->ks.k);
-        api_store_error(req, rc);
-        return;
-    }
-    http_req_ref(req);
+    kstate_track(&st->ks, rc);
 }

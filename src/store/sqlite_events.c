@@ -11,17 +11,15 @@
 #include "../core/token.h"
 #include "sqlite_internal.h"
 
-char *sqlite_json_row(sq_conn *c, const char *sql, int *rc, int nparams, ...)
+static char *json_row(sq_conn *c, const char *sql, int *rc, char *col1, size_t col1_cap, int nparams,
+                      va_list ap)
 {
     sqlite3_stmt *st = sq_prep(c, sql);
     if (!st) {
         *rc = STORE_IO;
         return NULL;
     }
-    va_list ap;
-    va_start(ap, nparams);
     for (int i = 1; i <= nparams; i++) sqlite3_bind_text(st, i, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
-    va_end(ap);
     int r = sqlite3_step(st);
     if (r == SQLITE_DONE) {
         *rc = STORE_NOTFOUND;
@@ -33,8 +31,27 @@ char *sqlite_json_row(sq_conn *c, const char *sql, int *rc, int nparams, ...)
     }
     const unsigned char *t = sqlite3_column_text(st, 0);
     char *out = strdup(t ? (const char *)t : "{}");
+    if (col1) sqlite_copy_col(col1, col1_cap, st, 1);
     sqlite3_reset(st);
     *rc = out ? STORE_OK : STORE_BUSY;
+    return out;
+}
+
+char *sqlite_json_row(sq_conn *c, const char *sql, int *rc, int nparams, ...)
+{
+    va_list ap;
+    va_start(ap, nparams);
+    char *out = json_row(c, sql, rc, NULL, 0, nparams, ap);
+    va_end(ap);
+    return out;
+}
+
+char *sqlite_json_row_with(sq_conn *c, const char *sql, int *rc, char *col1, size_t col1_cap, int nparams, ...)
+{
+    va_list ap;
+    va_start(ap, nparams);
+    char *out = json_row(c, sql, rc, col1, col1_cap, nparams, ap);
+    va_end(ap);
     return out;
 }
 

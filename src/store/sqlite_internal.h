@@ -63,6 +63,8 @@ int sqr_sla_board(store *s, store_sla_board *out, uint64_t d, store_done_cb cb, 
 /* runs sql (one row, one text column) with the text parameters given and
  * returns a malloc'd copy of the text; NULL on error (rc says why) */
 char *sqlite_json_row(sq_conn *c, const char *sql, int *rc, int nparams, ...);
+/* the same, also copying the row's second column (e.g. whom it concerns) into col1 */
+char *sqlite_json_row_with(sq_conn *c, const char *sql, int *rc, char *col1, size_t col1_cap, int nparams, ...);
 int sqlite_event(sq_conn *c, const char *user_id, const char *kind, const char *payload, int64_t now);
 /* the same event to both parties of a conversation */
 int sqlite_event_parties(sq_conn *c, const char *conversation_id, const char *kind,

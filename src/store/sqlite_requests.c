@@ -305,14 +305,12 @@ static int request_move(sq_conn *c, const char *id, const char *from, const char
     snprintf(detail, sizeof detail, "{\"from\":\"%s\",\"to\":\"%s\"}", from, to);
     if ((rc = sqlite_audit(c, now, actor, "request.transition", "request", id, detail)) < 0) return rc;
     static const char what[] =
-        "SELECT json_object('request_id', id, 'title', title, 'from', ?2, 'status', status)"
+        "SELECT json_object('request_id', id, 'title', title, 'from', ?2, 'status', status), client_id"
         " FROM requests WHERE id = ?1";
-    char *payload = sqlite_json_row(c, what, &rc, 2, id, from);
+    char client[32];
+    char *payload = sqlite_json_row_with(c, what, &rc, client, sizeof client, 2, id, from);
     if (!payload) return rc;
-    static const char owner[] = "SELECT client_id FROM requests WHERE id = ?";
-    char *client = sqlite_json_row(c, owner, &rc, 1, id);
-    if (client) rc = sqlite_event(c, client, "request.updated", payload, now);
-    free(client);
+    rc = sqlite_event(c, client, "request.updated", payload, now);
     free(payload);
     return rc;
 }
