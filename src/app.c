@@ -19,6 +19,7 @@
 #include "domain/assessment.h"
 #include "domain/contracts.h"
 #include "domain/money_jobs.h"
+#include "domain/money_out.h"
 #include "ext/gateway.h"
 #include "domain/shortlist.h"
 #include "domain/sla.h"
@@ -51,6 +52,8 @@ void app_config_default(app_config *cfg)
     email_config_default(&cfg->email);
     cfg->fee_bps = CONTRACT_FEE_BPS_DEFAULT;
     cfg->gateway = "sandbox";
+    cfg->payout_interval_s = MONEY_OUT_INTERVAL_DEFAULT;
+    cfg->payout_min = MONEY_OUT_MIN_DEFAULT;
     cfg->stripe.api_base = "https://api.stripe.com";
     cfg->stripe.timeout_ms = 5000;
 }
@@ -284,6 +287,8 @@ int app_serve(app_config *cfg)
     }
     if (!x->gateway) log_msgf(LOG_ERROR, "the %s payment gateway did not start", cfg->gateway);
     money_jobs_init(x->store);
+    money_out_config mo = {.payout_interval_s = cfg->payout_interval_s, .payout_min = cfg->payout_min};
+    money_out_init(x->store, x->gateway, &mo);
     /* every job kind is registered before the runner claims its first batch */
     if (email_start(x->loop, x->store, &cfg->email) < 0) log_msgf(LOG_ERROR, "the mail sender did not start");
     jobs_start(x->loop, x->store);

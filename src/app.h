@@ -32,6 +32,7 @@ typedef struct {
     email_config email;
     int fee_bps;                                /* platform fee on releases, basis points */
     const char *gateway;                        /* "sandbox" or "stripe" */
+    int64_t payout_interval_s, payout_min;      /* the recurring payout run (money_out.h) */
     struct {
         const char *api_base, *secret_key, *webhook_secret;
         long timeout_ms;

@@ -75,6 +75,9 @@ static const char usage_serve[] =
     "                         OPX_STRIPE_WEBHOOK_SECRET (whsec_..., for POST /api/v1/webhooks/stripe)\n"
     "  --fee-bps N            platform fee on each release, in basis points (default 1000 =\n"
     "                         10%; applies to contracts offered from then on)\n"
+    "  --payout-interval S    pay engineers' payable balances out this often (default 86400;\n"
+    "                         0: only when an admin runs POST /api/v1/admin/payouts)\n"
+    "  --payout-min N         smallest balance paid out, in minor units (default 100)\n"
     "\n"
     "Email (the outbox; admins see it at GET /api/v1/admin/outbox):\n"
     "  --email-transport T    log (development: mails go to the log) or smtp (env\n"
@@ -177,7 +180,8 @@ static int cmd_serve(int argc, char **argv)
         O_REQTO, O_HDRTO, O_SCACHE, O_TRUSTPROXY, O_BODYTO, O_IDLETO, O_DRAINTO, O_TTL, O_SECURE, O_IPB, O_ACB, O_HELP,
         O_MAXSTREAMS, O_USERSTREAMS, O_SSEHB, O_SSEQ,
         O_ETRANSPORT, O_SMTPURL, O_SMTPTLS, O_SMTPUSER, O_SMTPTO, O_SMTPINSECURE, O_MAILFROM,
-        O_PUBURL, O_EATTEMPTS, O_ERETRY, O_EDIGEST, O_SMTPBREAKER, O_FEE, O_GATEWAY, O_STRIPEBASE, O_STRIPETO
+        O_PUBURL, O_EATTEMPTS, O_ERETRY, O_EDIGEST, O_SMTPBREAKER, O_FEE, O_GATEWAY, O_STRIPEBASE, O_STRIPETO,
+        O_PAYOUTEVERY, O_PAYOUTMIN
     };
     static const struct option opts[] = {
         {"listen", 1, 0, O_LISTEN},           {"db", 1, 0, O_DB},
@@ -200,6 +204,7 @@ static int cmd_serve(int argc, char **argv)
         {"email-max-attempts", 1, 0, O_EATTEMPTS}, {"email-retry-base", 1, 0, O_ERETRY},
         {"email-digest-delay", 1, 0, O_EDIGEST}, {"smtp-breaker", 1, 0, O_SMTPBREAKER},
         {"fee-bps", 1, 0, O_FEE},             {"gateway", 1, 0, O_GATEWAY},
+        {"payout-interval", 1, 0, O_PAYOUTEVERY}, {"payout-min", 1, 0, O_PAYOUTMIN},
         {"stripe-api-base", 1, 0, O_STRIPEBASE}, {"stripe-timeout", 1, 0, O_STRIPETO},
         {"help", 0, 0, O_HELP},               {0, 0, 0, 0},
     };
@@ -328,6 +333,15 @@ static int cmd_serve(int argc, char **argv)
         case O_STRIPETO:
             if (parse_u64(optarg, 100, 60000, &v) < 0) bad = "--stripe-timeout: 100..60000 ms";
             else cfg.stripe.timeout_ms = (long)v;
+            break;
+        case O_PAYOUTEVERY:
+            if (parse_u64(optarg, 0, 31 * 86400, &v) < 0 || (v > 0 && v < 60))
+                bad = "--payout-interval: 0 (off) or 60..2678400 s";
+            else cfg.payout_interval_s = (int64_t)v;
+            break;
+        case O_PAYOUTMIN:
+            if (parse_u64(optarg, 1, 100000000, &v) < 0) bad = "--payout-min: 1..100000000 minor units";
+            else cfg.payout_min = (int64_t)v;
             break;
         case O_FEE:
             if (parse_u64(optarg, 0, 5000, &v) < 0) bad = "--fee-bps: 0..5000 (0% to 50%)";

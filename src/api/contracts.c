@@ -11,6 +11,7 @@
 #include "../domain/contracts.h"
 #include "../domain/ledger.h"
 #include "../domain/requests.h"
+#include "../domain/shortlist.h"
 #include "api.h"
 
 json_t *api_milestone_json(const store_contract *k, const store_milestone *m)
@@ -146,6 +147,14 @@ static void on_contract(void *ctx, int rc)
     kstate_end(st);
 }
 
+/* an engagement started or ended: matching sees whether the engineer is busy */
+static void on_engagement(void *ctx, int rc)
+{
+    kstate *st = ctx;
+    if (rc == STORE_OK) shortlist_set_busy(st->k->engineer_id, st->k->engineer_busy);
+    on_contract(ctx, rc);
+}
+
 /* GET: parties and admins; others 404 */
 static void on_contract_read(void *ctx, int rc)
 {
@@ -247,7 +256,7 @@ static void answer(http_req *req, const char *to)
     kstate *st = kstate_new(req);
     if (!st) return;
     int rc = STORE_CALL(APP->store, contract_answer, http_param_get(req, "id"), req->auth.id, to, clock_now_s(),
-                        st->k, &st->why, req->deadline_ns, on_contract, st);
+                        st->k, &st->why, req->deadline_ns, on_engagement, st);
     kstate_track(st, rc);
 }
 
@@ -390,7 +399,7 @@ void api_contract_end(http_req *req)
     kstate *st = kstate_new(req);
     if (!st) return;
     int rc = STORE_CALL(APP->store, contract_end, http_param_get(req, "id"), req->auth.id, clock_now_s(), st->k,
-                        &st->why, req->deadline_ns, on_contract, st);
+                        &st->why, req->deadline_ns, on_engagement, st);
     kstate_track(st, rc);
 }
 

@@ -20,10 +20,11 @@ static void on_balance(void *ctx, int rc)
         } else {
             json_t *items = json_array();
             for (int i = 0; i < b->n; i++)
-                json_array_append_new(items, json_pack("{s:s,s:I,s:I,s:I}", "currency", b->rows[i].currency,
+                json_array_append_new(items, json_pack("{s:s,s:I,s:I,s:I,s:I}", "currency", b->rows[i].currency,
                                                        "payable", (json_int_t)b->rows[i].payable, "paid_out",
                                                        (json_int_t)b->rows[i].paid_out, "pending",
-                                                       (json_int_t)b->rows[i].pending));
+                                                       (json_int_t)b->rows[i].pending, "in_transit",
+                                                       (json_int_t)b->rows[i].in_transit));
             http_respond_json(req, 200, json_pack("{s:o}", "balances", items));
         }
     }

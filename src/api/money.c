@@ -1,5 +1,6 @@
-/* money: the POSTs that move money — fund and approve a milestone — with
- * Stripe's idempotency semantics. The caller's Idempotency-Key is claimed
+/* money: the POSTs that move money — fund and approve a milestone, resolve
+ * a dispute, approve a timesheet, run a payout batch, send a refused
+ * refund again — with Stripe's idempotency semantics. The caller's Idempotency-Key is claimed
  * in the database before anything happens:
  *   - a key seen with the same route and body replays the first answer
  *     (status and body, byte for byte; Idempotent-Replayed: true);
@@ -21,6 +22,7 @@
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/token.h"
+#include "../domain/money_out.h"
 #include "../ext/gateway.h"
 #include "api.h"
 
@@ -62,12 +64,12 @@ static void inflight_del(const char *k)
         }
 }
 
-typedef enum { OP_FUND, OP_APPROVE, OP_RESOLVE, OP_TIMESHEET } money_op;
+typedef enum { OP_FUND, OP_APPROVE, OP_RESOLVE, OP_TIMESHEET, OP_PAYOUTS, OP_REFUND_RETRY } money_op;
 
 typedef struct {
     http_req *req;
     money_op op;
-    char milestone_id[32]; /* resolve: the dispute's id */
+    char milestone_id[32]; /* resolve: the dispute's id; a refund's id */
     char payment_method[256];
     int64_t release, refund;
     store_dispute dispute;
@@ -81,6 +83,8 @@ typedef struct {
     store_payment pay;
     store_idem_done done;
     char problem[512]; /* a declined charge's answer */
+    store_payout_batch *batch; /* OP_PAYOUTS */
+    store_money_out out;       /* OP_REFUND_RETRY */
 } money_state;
 
 static void finish(money_state *st)
@@ -88,6 +92,7 @@ static void finish(money_state *st)
     if (st->flying) inflight_del(st->flight);
     free(st->claimed.response);
     free(st->done.response);
+    free(st->batch);
     if (st->k) {
         store_contract_free(st->k);
         free(st->k);
@@ -123,6 +128,24 @@ static void respond_saved(money_state *st)
 static char *render_milestone(const store_idem_done *self, const store_contract *k, int *status)
 {
     const money_state *st = self->arg;
+    if (st->op == OP_PAYOUTS) {
+        *status = 201;
+        json_t *items = json_array();
+        for (int i = 0; i < st->batch->payouts.n; i++)
+            json_array_append_new(items, api_money_out_json(&st->batch->payouts.items[i]));
+        json_t *j = json_pack("{s:s,s:o,s:i,s:b}", "batch_id", st->batch->batch_id, "payouts", items, "skipped",
+                              st->batch->skipped, "more", st->batch->more);
+        char *t = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        return t;
+    }
+    if (st->op == OP_REFUND_RETRY) {
+        *status = 202;
+        json_t *j = api_money_out_json(&st->out);
+        char *t = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        return t;
+    }
     if (st->op == OP_FUND && strcmp(st->pay.status, "failed") == 0) {
         *status = 402;
         return strdup(st->problem);
@@ -157,8 +180,23 @@ static void on_effect(void *ctx, int rc)
     if (!http_req_cancelled(req)) {
         if (rc == STORE_NOTFOUND)
             http_problem(req, 404, "not-found", "Not Found",
-                         st->op == OP_RESOLVE ? "no such dispute"
-                         : st->op == OP_TIMESHEET ? "no such timesheet" : "no such milestone", NULL);
+                         st->op == OP_RESOLVE           ? "no such dispute"
+                         : st->op == OP_TIMESHEET       ? "no such timesheet"
+                         : st->op == OP_REFUND_RETRY    ? "no such refund"
+                                                        : "no such milestone",
+                         NULL);
+        else if (rc == STORE_CONFLICT && st->op == OP_REFUND_RETRY) {
+            char detail[160];
+            snprintf(detail, sizeof detail, "only a failed refund is sent again, once; this one is %s%s",
+                     st->out.status, strcmp(st->out.status, "failed") == 0 ? " and was sent again already" : "");
+            json_t *p = json_pack("{s:s,s:s,s:i,s:s,s:s}", "type", "urn:opx:problem:refund-state", "title",
+                                  "Conflict", "status", 409, "detail", detail, "state", st->out.status);
+            char *t = json_dumps(p, JSON_COMPACT);
+            json_decref(p);
+            if (t) http_respond(req, 409, "application/problem+json", t, strlen(t));
+            else api_store_error(req, STORE_BUSY);
+            free(t);
+        }
         else if (rc == STORE_CONFLICT && st->op == OP_RESOLVE && strcmp(st->why.entity, "escrow") == 0) {
             jv_errors errs = {.n = 0};
             jv_add_error(&errs, "release", "release + refund must equal the disputed escrow");
@@ -258,6 +296,13 @@ static void start_effect(money_state *st)
     } else if (st->op == OP_TIMESHEET) {
         rc = STORE_CALL(APP->store, timesheet_approve, st->milestone_id, req->auth.id, clock_now_s(), &st->done,
                         &st->timesheet, st->k, &st->why, req->deadline_ns, on_effect, st);
+    } else if (st->op == OP_PAYOUTS) {
+        store_payout_run run;
+        money_out_run_init(&run, req->auth.id, NULL);
+        rc = STORE_CALL(APP->store, payout_batch, &run, &st->done, st->batch, req->deadline_ns, on_effect, st);
+    } else if (st->op == OP_REFUND_RETRY) {
+        rc = STORE_CALL(APP->store, refund_retry, st->milestone_id, req->auth.id, clock_now_s(), &st->done, &st->out,
+                        req->deadline_ns, on_effect, st);
     } else {
         rc = STORE_CALL(APP->store, dispute_resolve, st->milestone_id, req->auth.id, st->release, st->refund,
                         clock_now_s(), &st->done, &st->dispute, st->k, &st->why, req->deadline_ns, on_effect, st);
@@ -340,12 +385,15 @@ static void money_post(http_req *req, money_op op, const char *payment_method, i
     }
     money_state *st = arena_alloc(&req->arena, sizeof *st);
     store_contract *k = calloc(1, sizeof *k);
-    if (!st || !k) {
+    store_payout_batch *batch = op == OP_PAYOUTS ? calloc(1, sizeof *batch) : NULL;
+    if (!st || !k || (op == OP_PAYOUTS && !batch)) {
         free(k);
+        free(batch);
         api_store_error(req, STORE_BUSY);
         return;
     }
     memset(st, 0, sizeof *st);
+    st->batch = batch;
     st->req = req;
     st->op = op;
     st->k = k;
@@ -358,7 +406,7 @@ static void money_post(http_req *req, money_op op, const char *payment_method, i
     snprintf(c->user_id, sizeof c->user_id, "%s", req->auth.id);
     memcpy(c->key, key, n);
     c->key[n] = '\0';
-    static const char *const names[] = {"fund", "approve", "resolve", "timesheet"};
+    static const char *const names[] = {"fund", "approve", "resolve", "timesheet", "payouts", "refund-retry"};
     snprintf(c->route, sizeof c->route, "%s %s", names[op], st->milestone_id);
     snprintf(c->owner, sizeof c->owner, "%s", boot_id);
     unsigned char h[32];
@@ -372,6 +420,17 @@ static void money_post(http_req *req, money_op op, const char *payment_method, i
         api_store_error(req, rc);
         finish(st);
     }
+}
+
+/* an empty body or {} */
+static int no_fields(http_req *req)
+{
+    if (!req->body.len) return 1;
+    static const jv_field none[] = {{NULL, 0, 0, 0, 0, NULL, NULL}};
+    json_t *b = http_json_body(req, none);
+    if (!b) return 0;
+    json_decref(b);
+    return 1;
 }
 
 /* ---- POST /api/v1/milestones/{id}/fund ------------------------------------------------------------ */
@@ -395,13 +454,7 @@ void api_milestone_fund(http_req *req)
 
 void api_milestone_approve(http_req *req)
 {
-    if (req->body.len) {
-        static const jv_field none[] = {{NULL, 0, 0, 0, 0, NULL, NULL}};
-        json_t *b = http_json_body(req, none);
-        if (!b) return;
-        json_decref(b);
-    }
-    money_post(req, OP_APPROVE, NULL, 0, 0);
+    if (no_fields(req)) money_post(req, OP_APPROVE, NULL, 0, 0);
 }
 
 /* ---- POST /api/v1/disputes/{id}/resolve ------------------------------------------------------------ */
@@ -432,11 +485,17 @@ void api_dispute_resolve(http_req *req)
 
 void api_timesheet_approve(http_req *req)
 {
-    if (req->body.len) {
-        static const jv_field none[] = {{NULL, 0, 0, 0, 0, NULL, NULL}};
-        json_t *b = http_json_body(req, none);
-        if (!b) return;
-        json_decref(b);
-    }
-    money_post(req, OP_TIMESHEET, NULL, 0, 0);
+    if (no_fields(req)) money_post(req, OP_TIMESHEET, NULL, 0, 0);
+}
+
+/* ---- POST /api/v1/admin/payouts, POST /api/v1/admin/refunds/{id}/retry ----------------------------- */
+
+void api_payouts_run(http_req *req)
+{
+    if (no_fields(req)) money_post(req, OP_PAYOUTS, NULL, 0, 0);
+}
+
+void api_refund_retry(http_req *req)
+{
+    if (no_fields(req)) money_post(req, OP_REFUND_RETRY, NULL, 0, 0);
 }

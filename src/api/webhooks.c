@@ -7,7 +7,12 @@
  * charges (metadata.opx_payment_id) records its outcome exactly as the
  * charge call would have (the same store operation, which only moves a
  * payment that is still pending, so a late or repeated event moves nothing
- * twice). Other events are acknowledged and ignored. */
+ * twice). Money going out is told the same way: refund.updated (or
+ * refund.failed, charge.refund.updated) settles one of our card refunds
+ * (metadata.opx_payment_id), transfer.reversed takes a payout back
+ * (metadata.opx_payout_id); both through the store's money_out_result,
+ * which moves only a row whose state allows it. Other events are
+ * acknowledged and ignored. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +119,68 @@ static void on_payment(void *ctx, int rc)
     http_req_unref(req);
 }
 
+/* ---- refunds and payouts ------------------------------------------------------------------- */
+
+typedef struct {
+    http_req *req;
+    store_money_out_result r;
+    store_money_out out;
+} out_state;
+
+static void on_out_recorded(void *ctx, int rc)
+{
+    out_state *st = ctx;
+    http_req *req = st->req;
+    if (!http_req_cancelled(req)) {
+        if (rc < 0 && rc != STORE_NOTFOUND && rc != STORE_CONFLICT) api_store_error(req, rc);
+        else http_respond_json(req, 200, json_pack("{s:b,s:b}", "received", 1, "applied", rc == STORE_OK));
+    }
+    http_req_unref(req);
+}
+
+/* 1 when the event was one of ours and went to the store (it answers) */
+static int money_out_event(http_req *req, const char *type, json_t *obj)
+{
+    json_t *meta = json_object_get(obj, "metadata");
+    const char *status = json_string_value(json_object_get(obj, "status"));
+    const char *id = NULL, *kind = NULL;
+    int outcome = -1;
+    if (strcmp(type, "refund.updated") == 0 || strcmp(type, "refund.failed") == 0 ||
+        strcmp(type, "charge.refund.updated") == 0) {
+        kind = "refund";
+        id = json_string_value(json_object_get(meta, "opx_payment_id"));
+        if (status && strcmp(status, "succeeded") == 0) outcome = STORE_OUT_SUCCEEDED;
+        else if (status && (strcmp(status, "failed") == 0 || strcmp(status, "canceled") == 0)) outcome = STORE_OUT_FAILED;
+    } else if (strcmp(type, "transfer.reversed") == 0) {
+        kind = "payout";
+        id = json_string_value(json_object_get(meta, "opx_payout_id"));
+        outcome = STORE_OUT_REVERSED;
+    }
+    if (!kind || !id || outcome < 0) return 0;
+    out_state *st = arena_alloc(&req->arena, sizeof *st);
+    if (!st) {
+        api_store_error(req, STORE_BUSY);
+        return 1;
+    }
+    memset(st, 0, sizeof *st);
+    st->req = req;
+    snprintf(st->r.kind, sizeof st->r.kind, "%s", kind);
+    snprintf(st->r.id, sizeof st->r.id, "%s", id);
+    st->r.outcome = outcome;
+    const char *ref = json_string_value(json_object_get(obj, "id"));
+    snprintf(st->r.gateway_ref, sizeof st->r.gateway_ref, "%s", ref ? ref : "");
+    const char *reason = json_string_value(json_object_get(obj, "failure_reason"));
+    if (outcome == STORE_OUT_FAILED)
+        snprintf(st->r.error, sizeof st->r.error, "refund_failed: %s", reason ? reason : "refused by the card issuer");
+    else if (outcome == STORE_OUT_REVERSED)
+        snprintf(st->r.error, sizeof st->r.error, "transfer_reversed: the transfer was reversed at Stripe");
+    log_msgf(LOG_INFO, "webhook: %s %s %s", type, kind, id);
+    int rc = STORE_CALL(APP->store, money_out_result, &st->r, clock_now_s(), &st->out, req->deadline_ns,
+                        on_out_recorded, st);
+    api_track(req, rc);
+    return 1;
+}
+
 void api_stripe_webhook(http_req *req)
 {
     const char *secret = APP->cfg.stripe.webhook_secret;
@@ -133,6 +200,10 @@ void api_stripe_webhook(http_req *req)
     const char *type = json_string_value(json_object_get(ev, "type"));
     json_t *obj = json_object_get(json_object_get(ev, "data"), "object");
     const char *pid = json_string_value(json_object_get(json_object_get(obj, "metadata"), "opx_payment_id"));
+    if (type && money_out_event(req, type, obj)) {
+        json_decref(ev);
+        return;
+    }
     int succeeded = type && strcmp(type, "payment_intent.succeeded") == 0;
     int failed = type && strcmp(type, "payment_intent.payment_failed") == 0;
     if ((!succeeded && !failed) || !pid) {

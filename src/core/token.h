@@ -20,7 +20,12 @@ void token_new(char out[TOKEN_STR_LEN + 1]);
 void token_hash_hex(const char *tok, size_t len, char out[TOKEN_HASH_HEX]);
 /* Checks a presented token's shape (length and alphabet) before any lookup. */
 int token_valid_shape(const char *tok, size_t len);
-/* prefix + "_" + 20 random chars of [0-9a-z] (~103 bits), e.g. "usr_k3x...". */
+/* prefix + "_" + 20 chars of [0-9a-z], e.g. "usr_0mpit6a2x3mzwcjcgvk2": the
+ * first ID_TIME_CHARS are the wall clock in milliseconds (base 36, so ids
+ * sort by creation and inserts stay at the end of each index), the other
+ * 11 random (~56 bits: unique within a millisecond). Ids name things; they
+ * are not secrets (tokens are). */
+#define ID_TIME_CHARS 9
 void id_new(const char *prefix, char out[ID_STR_MAX]);
 /* Constant-time equality of two strings of possibly different lengths. */
 int token_equal(const char *a, size_t alen, const char *b, size_t blen);

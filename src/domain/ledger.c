@@ -104,6 +104,30 @@ void ledger_payout(ledger_txn *t, const char *engineer_id, const char *currency,
     add(t, "paid_out", engineer_id, currency, amount, NULL);
 }
 
+void ledger_payout_back(ledger_txn *t, const char *kind, const char *engineer_id, const char *currency,
+                        int64_t amount)
+{
+    begin(t, kind, NULL, NULL);
+    add(t, "paid_out", engineer_id, currency, -amount, NULL);
+    add(t, "payable", engineer_id, currency, amount, NULL);
+}
+
+void ledger_refund_failed(ledger_txn *t, const char *client_id, const char *contract_id,
+                          const char *milestone_id, const char *currency, int64_t amount)
+{
+    begin(t, "refund_failed", contract_id, milestone_id);
+    add(t, "gateway_clearing", NULL, currency, -amount, NULL);
+    add(t, "client_funding", client_id, currency, amount, NULL);
+}
+
+void ledger_refund_again(ledger_txn *t, const char *client_id, const char *contract_id,
+                         const char *milestone_id, const char *currency, int64_t amount)
+{
+    begin(t, "refund", contract_id, milestone_id);
+    add(t, "client_funding", client_id, currency, -amount, NULL);
+    add(t, "gateway_clearing", NULL, currency, amount, NULL);
+}
+
 int ledger_check(const ledger_txn *t, char *err, size_t errlen)
 {
     if (t->n < 2 || t->n > LEDGER_MAX_ENTRIES) {

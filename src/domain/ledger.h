@@ -38,7 +38,8 @@ typedef struct {
 } ledger_entry;
 
 typedef struct {
-    char kind[24];           /* fund, release, refund, resolve, payout */
+    char kind[24];           /* fund, release, refund, resolve, timesheet, payout, payout_failed,
+                                payout_reversed, refund_failed */
     char contract_id[32], milestone_id[32];
     char memo[128];
     int n;
@@ -65,8 +66,19 @@ void ledger_refund(ledger_txn *t, const char *client_id, const char *contract_id
 void ledger_split(ledger_txn *t, const char *client_id, const char *engineer_id,
                   const char *contract_id, const char *milestone_id, const char *currency,
                   int64_t release, int64_t refund, int fee_bps);
-/* payable -> paid out to the engineer */
+/* payable -> paid out to the engineer (a payout row is made with it) */
 void ledger_payout(ledger_txn *t, const char *engineer_id, const char *currency, int64_t amount);
+/* a payout that failed or was reversed: paid out -> payable again (kind
+ * names which: payout_failed, payout_reversed) */
+void ledger_payout_back(ledger_txn *t, const char *kind, const char *engineer_id, const char *currency,
+                        int64_t amount);
+/* a card refund the gateway refused: the cash is still here, held for the
+ * client (gateway_clearing -> client_funding) until an admin sends it again */
+void ledger_refund_failed(ledger_txn *t, const char *client_id, const char *contract_id,
+                          const char *milestone_id, const char *currency, int64_t amount);
+/* ... sent again: client_funding -> gateway_clearing (kind refund) */
+void ledger_refund_again(ledger_txn *t, const char *client_id, const char *contract_id,
+                         const char *milestone_id, const char *currency, int64_t amount);
 
 /* 0 when t is well formed: 1..LEDGER_MAX_ENTRIES entries, no zero amount,
  * amounts within LEDGER_MAX_AMOUNT, known kinds, a 3-letter currency on

@@ -360,6 +360,27 @@ int match_upsert(match_index *ix, const match_engineer *e)
     return 0;
 }
 
+int match_set_busy(match_index *ix, const char *id, bool busy)
+{
+    if (!ix || !id) return MATCH_ENOENT;
+    int found;
+    uint32_t slot = probe(ix, id, hash_id(id), &found);
+    if (!found) return MATCH_ENOENT;
+    rec *x = &ix->recs[ix->slots[slot] - 1];
+    x->status = (uint8_t)((x->status & ~S_BUSY) | (busy ? S_BUSY : 0));
+    int eligible = (x->status & (S_VETTED | S_AVAILABLE | S_BUSY)) == (S_VETTED | S_AVAILABLE);
+    x->hot = (x->hot & ~(uint64_t)F_ELIGIBLE) | (eligible ? F_ELIGIBLE : 0);
+    return 0;
+}
+
+int match_is_busy(const match_index *ix, const char *id)
+{
+    if (!ix || !id) return 0;
+    int found;
+    uint32_t slot = probe(ix, id, hash_id(id), &found);
+    return found && (ix->recs[ix->slots[slot] - 1].status & S_BUSY);
+}
+
 /* empties slot i, moving later entries of its run back (no tombstones) */
 static void slot_delete(match_index *ix, uint32_t i)
 {

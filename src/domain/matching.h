@@ -184,6 +184,11 @@ void match_index_free(match_index *ix);
 int match_upsert(match_index *ix, const match_engineer *e);
 /* 0, or MATCH_ENOENT */
 int match_remove(match_index *ix, const char *id);
+/* an engineer's engagement changed: busy ones are not matched; MATCH_ENOENT
+ * when not indexed */
+int match_set_busy(match_index *ix, const char *id, bool busy);
+/* 1 when indexed and busy */
+int match_is_busy(const match_index *ix, const char *id);
 size_t match_count(const match_index *ix);
 /* every byte the index has allocated (capacity, not just what is used) */
 size_t match_memory_bytes(const match_index *ix);

@@ -4,7 +4,9 @@
  * approval, a request for changes, or a dispute); the release is the same
  * store move as an approval, by "system", ledger and all.
  * `timesheet.autorelease` does the same for an hourly week after 5 days;
- * `reviews.publish` shows a contract's reviews when their window closes. */
+ * `reviews.publish` shows a contract's reviews when their window closes.
+ * `idempotency.prune` (hourly) forgets Idempotency-Keys after
+ * MONEY_IDEM_KEEP_S (48 h; the rule is at least 24 h). */
 #include "money_jobs.h"
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@ typedef struct {
     store_contract k;
     store_money_conflict why;
     store_timesheet t;
+    int64_t pruned;
 } release_op;
 
 static void on_job_done(void *ctx, int rc)
@@ -72,6 +75,13 @@ static void on_autorelease(const store_job *job, jobs_finish_fn finish, void *fi
     if (rc < 0) on_job_done(op, rc);
 }
 
+static void on_pruned(void *ctx, int rc)
+{
+    release_op *op = ctx;
+    if (rc == STORE_OK && op->pruned) log_msgf(LOG_INFO, "forgot %lld idempotency keys", (long long)op->pruned);
+    on_job_done(op, rc);
+}
+
 /* a timesheet nobody approved within 5 days: approved by "system" */
 static void on_timesheet_autorelease(const store_job *job, jobs_finish_fn finish, void *finish_ctx)
 {
@@ -92,14 +102,35 @@ static void on_publish(const store_job *job, jobs_finish_fn finish, void *finish
     if (rc < 0) on_job_done(op, rc);
 }
 
+/* the keys' retention ran out: forget them, hourly */
+static void on_prune(const store_job *job, jobs_finish_fn finish, void *finish_ctx)
+{
+    release_op *op = op_new(job, finish, finish_ctx);
+    if (!op) return;
+    int64_t now = clock_now_s();
+    int rc = STORE_CALL(ST, idem_prune, now - MONEY_IDEM_KEEP_S, op->job.id, now, now + MONEY_IDEM_PRUNE_EVERY_S,
+                        &op->pruned, clock_mono_ns() + 10000000000ull, on_pruned, op);
+    if (rc < 0) on_job_done(op, rc);
+}
+
+static void on_ensured(void *ctx, int rc)
+{
+    (void)ctx;
+    if (rc < 0) log_msgf(LOG_WARN, "scheduling the idempotency key pruning failed: %s", store_strerror(rc));
+}
+
 void money_jobs_init(store *s)
 {
     ST = s;
+    int rc = STORE_CALL(s, job_ensure, "idempotency.prune", "keys", clock_now_s() + MONEY_IDEM_PRUNE_EVERY_S,
+                        clock_mono_ns() + 10000000000ull, on_ensured, NULL);
+    if (rc < 0) on_ensured(NULL, rc);
     static int registered;
     if (!registered) {
         registered = 1;
         jobs_register("milestone.autorelease", on_autorelease);
         jobs_register("timesheet.autorelease", on_timesheet_autorelease);
         jobs_register("reviews.publish", on_publish);
+        jobs_register("idempotency.prune", on_prune);
     }
 }

@@ -3,6 +3,9 @@
 #define OPX_MONEY_JOBS_H
 #include "../store/store.h"
 
-/* registers the handlers; call before jobs_start */
+#define MONEY_IDEM_KEEP_S (48 * 3600)
+#define MONEY_IDEM_PRUNE_EVERY_S 3600
+
+/* registers the handlers and schedules the first key pruning; call before jobs_start */
 void money_jobs_init(store *s);
 #endif

@@ -58,7 +58,7 @@ static void upsert(const char *id, int available, int hours, int64_t rate, const
     m.id = id;
     m.vetted = true;
     m.available = available;
-    m.busy = busy; /* an active contract: known at rebuild (start-up) */
+    m.busy = busy; /* an active contract: read at rebuild, then kept by shortlist_set_busy */
     m.hours_per_week = hours;
     m.rate_amount = rate;
     m.currency = currency;
@@ -79,7 +79,12 @@ void shortlist_update(const store_engineer *e)
         return;
     }
     upsert(e->user_id, e->available, e->hours_per_week, e->rate_amount, e->currency, e->timezone,
-           e->level[0] ? e->level : "mid", e->skills, e->nskills, e->rating_x100, 0);
+           e->level[0] ? e->level : "mid", e->skills, e->nskills, e->rating_x100, match_is_busy(IX, e->user_id));
+}
+
+void shortlist_set_busy(const char *engineer_id, int busy)
+{
+    if (IX) match_set_busy(IX, engineer_id, busy); /* not indexed (not vetted): nothing to keep */
 }
 
 typedef struct {

@@ -16,6 +16,8 @@ void shortlist_free(void);
 /* Blocks on its own loop iterations until the index is loaded (start-up). */
 int shortlist_rebuild(uv_loop_t *loop, store *s, char *err, size_t errlen);
 void shortlist_update(const store_engineer *e);
+/* an engineer's contract started (busy) or ended: the next requests see it */
+void shortlist_set_busy(const char *engineer_id, int busy);
 size_t shortlist_count(void);
 size_t shortlist_memory_bytes(void);
 /* Up to k candidates for spec, best first, skipping engineers already

@@ -1,8 +1,9 @@
 /* gateway_sandbox: the built-in test gateway (see gateway.h). Tokens:
  * tok_visa succeeds, tok_chargeDeclined is declined, tok_slow succeeds
  * after 3 s (a timer on the loop: nothing blocks); any other token is
- * declined as unknown. The charge id is derived from the idempotency key,
- * so the same key names the same charge, as at a real gateway. */
+ * declined as unknown. Refunds and transfers succeed at once. Every id
+ * is derived from the idempotency key, so the same key names the same
+ * movement, as at a real gateway. */
 #include "gateway.h"
 #include <sodium.h>
 #include <stdio.h>
@@ -25,13 +26,13 @@ typedef struct {
     sandbox *sb;
 } slow_op;
 
-static void charge_ref(const char *key, char out[128])
+static void key_ref(const char *prefix, const char *key, char out[128])
 {
     unsigned char h[12];
     crypto_generichash(h, sizeof h, (const unsigned char *)key, strlen(key), NULL, 0);
     char hex[25];
     sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-    snprintf(out, 128, "ch_sandbox_%s", hex);
+    snprintf(out, 128, "%s_sandbox_%s", prefix, hex);
 }
 
 static void on_slow_closed(uv_handle_t *h)
@@ -55,7 +56,7 @@ static int sb_charge(gateway *g, const gateway_charge *c, gateway_done_fn done, 
     int slow = strcmp(pm, "tok_slow") == 0;
     if (strcmp(pm, "tok_visa") == 0 || slow) {
         r.outcome = GATEWAY_OK;
-        charge_ref(c->idempotency_key, r.ref);
+        key_ref("ch", c->idempotency_key, r.ref);
     } else if (strcmp(pm, "tok_chargeDeclined") == 0) {
         r.outcome = GATEWAY_DECLINED;
         snprintf(r.error, sizeof r.error, "card_declined: the card was declined");
@@ -81,6 +82,24 @@ static int sb_charge(gateway *g, const gateway_charge *c, gateway_done_fn done, 
     return 0;
 }
 
+static int sb_refund(gateway *g, const gateway_refund *f, gateway_done_fn done, void *ctx)
+{
+    (void)g;
+    gateway_result r = {.outcome = GATEWAY_OK};
+    key_ref("re", f->idempotency_key, r.ref);
+    done(ctx, &r);
+    return 0;
+}
+
+static int sb_transfer(gateway *g, const gateway_transfer *t, gateway_done_fn done, void *ctx)
+{
+    (void)g;
+    gateway_result r = {.outcome = GATEWAY_OK};
+    key_ref("tr", t->idempotency_key, r.ref);
+    done(ctx, &r);
+    return 0;
+}
+
 static void sb_close(gateway *g)
 {
     free(g); /* slow charges hold their own timers and finish on their own */
@@ -92,6 +111,8 @@ gateway *gateway_sandbox_new(uv_loop_t *loop)
     if (!sb) return NULL;
     sb->base.name = "sandbox";
     sb->base.charge = sb_charge;
+    sb->base.refund = sb_refund;
+    sb->base.transfer = sb_transfer;
     sb->base.close = sb_close;
     sb->loop = loop;
     return &sb->base;

@@ -354,6 +354,39 @@ const migration sqlite_migrations[] = {
      "  PRIMARY KEY (contract_id, author_id)\n"
      ") STRICT;\n"
      "CREATE INDEX reviews_subject ON reviews(subject_id, published_at);\n"},
+    {8, "money out: card refunds through the gateway, payouts to engineers, payout accounts",
+     /* a refund is a payments row (kind 'refund') sent by its own job;
+      * this index finds a milestone's charge and the admins' lists */
+     "CREATE INDEX payments_kind_status ON payments(kind, status, created_at);\n"
+     "ALTER TABLE payments ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;\n"
+     /* where an engineer's payouts go (a Stripe Connect account) */
+     "CREATE TABLE payout_accounts (\n"
+     "  user_id TEXT PRIMARY KEY REFERENCES users(id),\n"
+     "  stripe_account TEXT NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ") STRICT;\n"
+     /* one engineer's payable balance in one currency, sent in a batch; the
+      * ledger moved payable -> paid_out when the row was made, and moves it
+      * back if the transfer fails or is reversed */
+     "CREATE TABLE payouts (\n"
+     "  seq INTEGER PRIMARY KEY,\n"
+     "  id TEXT NOT NULL UNIQUE,\n"
+     "  batch_id TEXT NOT NULL,\n"
+     "  engineer_id TEXT NOT NULL REFERENCES users(id),\n"
+     "  amount INTEGER NOT NULL CHECK (amount > 0),\n"
+     "  currency TEXT NOT NULL CHECK (length(currency) = 3),\n"
+     "  gateway TEXT NOT NULL,\n"
+     "  destination TEXT NOT NULL,\n"
+     "  gateway_ref TEXT,\n"
+     "  status TEXT NOT NULL CHECK (status IN ('pending','succeeded','failed','reversed')),\n"
+     "  error TEXT,\n"
+     "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ") STRICT;\n"
+     "CREATE INDEX payouts_engineer ON payouts(engineer_id, seq);\n"
+     "CREATE INDEX payouts_batch ON payouts(batch_id);\n"
+     "CREATE INDEX payouts_status ON payouts(status, seq);\n"},
 };
 
 const int sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -250,6 +250,7 @@ static int run_answer(sq_conn *c, sq_job *j)
         if ((rc = sqlite_request_fill(c, k->request_id, a->user_id, a->now)) < 0) return rc;
     }
     if ((rc = sqlite_contract_read(c, a->id, k)) < 0) return rc;
+    if ((rc = sqlite_engineer_busy(c, k)) < 0) return rc;
     return sqlite_contract_announce(c, k, active ? "contract.accepted" : "contract.declined", k->client_id,
                     active ? "Your contract was accepted" : "Your contract offer was declined",
                     active ? "The engineer accepted your contract. Fund the first milestone to start."
@@ -266,6 +267,19 @@ int sqk_contract_answer(store *s, const char *id, const char *engineer_id, const
     snprintf(a.user_id, sizeof a.user_id, "%s", engineer_id);
     snprintf(a.to, sizeof a.to, "%s", to);
     return sqlite_submit_args(s, run_answer, 1, d, cb, ctx, &a, sizeof a, out);
+}
+
+int sqlite_engineer_busy(sq_conn *c, store_contract *k)
+{
+    static const char sql[] = "SELECT EXISTS (SELECT 1 FROM contracts WHERE engineer_id = ? AND status = 'active')";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, k->engineer_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) return sq_rc(c, rc);
+    k->engineer_busy = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    return STORE_OK;
 }
 
 /* ---- funding ------------------------------------------------------------------------------------ */

@@ -169,6 +169,7 @@ static int run_dispute_resolve(sq_conn *c, sq_job *j)
     ledger_split(&t, k->client_id, k->engineer_id, k->id, m->id, k->currency, a->release, a->refund, k->fee_bps);
     snprintf(t.memo, sizeof t.memo, "dispute %s resolved", d->id);
     if ((rc = sqlite_ledger_post(c, &t, a->now)) < 0) return rc;
+    if (a->refund > 0 && (rc = sqlite_refund_queue(c, m->id, a->refund, k->currency, a->now)) < 0) return rc;
     static const char upd[] = "UPDATE milestones SET status = 'resolved', settled_at = ? WHERE id = ? AND status = 'disputed'";
     sqlite3_stmt *st = sq_prep(c, upd);
     if (!st) return STORE_IO;
@@ -270,6 +271,7 @@ static int run_end(sq_conn *c, sq_job *j)
             ledger_refund(&t, k->client_id, k->id, m->id, k->currency, m->escrow);
             snprintf(t.memo, sizeof t.memo, "contract ended");
             if ((rc = sqlite_ledger_post(c, &t, a->now)) < 0) return rc;
+            if ((rc = sqlite_refund_queue(c, m->id, m->escrow, k->currency, a->now)) < 0) return rc;
         }
         static const char upd[] = "UPDATE milestones SET status = 'refunded', settled_at = ? WHERE id = ?";
         sqlite3_stmt *st = sq_prep(c, upd);
@@ -293,6 +295,7 @@ static int run_end(sq_conn *c, sq_job *j)
     /* the reviews window: whatever was written shows after 14 days */
     if ((rc = sqlite_job_schedule(c, "reviews.publish", a->id, a->now + 14 * 86400)) < 0) return rc;
     if ((rc = sqlite_contract_read(c, a->id, k)) < 0) return rc;
+    if ((rc = sqlite_engineer_busy(c, k)) < 0) return rc;
     const char *other = strcmp(a->user_id, k->client_id) == 0 ? k->engineer_id : k->client_id;
     return sqlite_contract_announce(c, k, "contract.ended", other, "A contract ended",
                     "A contract ended. Unfunded work was dropped and escrow refunded; you can now review each other.",

@@ -97,7 +97,7 @@ int sq_open_conn(const char *path, sqlite3 **out, int readonly, char *err, size_
     }
     const char *pragmas = readonly ? "PRAGMA foreign_keys=ON; PRAGMA query_only=ON;"
                                    : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                     " PRAGMA foreign_keys=ON;";
+                                     " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
     char *msg = NULL;
     if (sqlite3_exec(db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "cannot configure %s: %s", path, msg ? msg : "?");

@@ -120,3 +120,42 @@ int sqlite_idem_save(sq_conn *c, store_idem_done *idem, const store_contract *k,
     sqlite3_bind_text(st, 5, idem->key, -1, SQLITE_STATIC);
     return sq_rc(c, sqlite3_step(st));
 }
+
+/* ---- pruning ---------------------------------------------------------------------------------------------- */
+
+#define PRUNE_BATCH 5000
+
+typedef struct {
+    int64_t before, now, next_run_at;
+    char job_id[40];
+} prune_args;
+
+/* keys older than before go, PRUNE_BATCH a transaction; the job runs again
+ * at once while more wait, else at next_run_at */
+static int run_prune(sq_conn *c, sq_job *j)
+{
+    const prune_args *a = j->in;
+    int64_t *deleted = j->out;
+    static const char del[] = "DELETE FROM idempotency_keys WHERE (user_id, key) IN (SELECT user_id, key"
+                              " FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)";
+    sqlite3_stmt *st = sq_prep(c, del);
+    if (!st) return STORE_IO;
+    sqlite3_bind_int64(st, 1, a->before);
+    sqlite3_bind_int(st, 2, PRUNE_BATCH);
+    int rc = sq_rc(c, sqlite3_step(st));
+    if (rc < 0) return rc;
+    *deleted = sqlite3_changes(c->db);
+    static const char again[] = "UPDATE jobs SET run_at = ?, lease_until = 0 WHERE id = ? AND done_at IS NULL";
+    if (!(st = sq_prep(c, again))) return STORE_IO;
+    sqlite3_bind_int64(st, 1, *deleted == PRUNE_BATCH ? a->now : a->next_run_at);
+    sqlite3_bind_text(st, 2, a->job_id, -1, SQLITE_STATIC);
+    return sq_rc(c, sqlite3_step(st));
+}
+
+int sqk_idem_prune(store *s, int64_t before, const char *job_id, int64_t now, int64_t next_run_at, int64_t *deleted,
+                   uint64_t d, store_done_cb cb, void *ctx)
+{
+    prune_args a = {.before = before, .now = now, .next_run_at = next_run_at};
+    snprintf(a.job_id, sizeof a.job_id, "%s", job_id);
+    return sqlite_submit_args(s, run_prune, 1, d, cb, ctx, &a, sizeof a, deleted);
+}

@@ -28,6 +28,8 @@ int sqlite_job_cancel(sq_conn *c, const char *kind, const char *ref, int64_t now
 int sqlite_job_mark_done(sq_conn *c, const char *id, int64_t now, const char *error);
 int sqj_jobs_claim(store *s, int64_t now, int lease_s, store_job_batch *out, uint64_t d,
                    store_done_cb cb, void *ctx);
+int sqj_job_ensure(store *s, const char *kind, const char *ref, int64_t run_at, uint64_t d, store_done_cb cb,
+                   void *ctx);
 int sqj_job_done(store *s, const char *id, int64_t now, const char *error, uint64_t d,
                  store_done_cb cb, void *ctx);
 
@@ -100,6 +102,8 @@ int sqlite_request_fill(sq_conn *c, const char *request_id, const char *actor, i
 
 /* sqlite_contracts.c: shared with the other money files */
 int sqlite_contract_read(sq_conn *c, const char *id, store_contract *k);
+/* sets k->engineer_busy: whether k's engineer holds an active contract now */
+int sqlite_engineer_busy(sq_conn *c, store_contract *k);
 /* the contract holding milestone_id */
 int sqlite_contract_of(sq_conn *c, const char *milestone_id, store_contract *k);
 const store_milestone *sqlite_milestone_find(const store_contract *k, const char *id);
@@ -119,6 +123,8 @@ int sqk_contract_answer(store *s, const char *id, const char *engineer_id, const
                         void *ctx);
 int sqk_idem_claim(store *s, const store_idem *in, int64_t now, store_idem_result *out, uint64_t d,
                    store_done_cb cb, void *ctx);
+int sqk_idem_prune(store *s, int64_t before, const char *job_id, int64_t now, int64_t next_run_at, int64_t *deleted,
+                   uint64_t d, store_done_cb cb, void *ctx);
 int sqk_idem_release(store *s, const char *user_id, const char *key, uint64_t d, store_done_cb cb, void *ctx);
 int sqk_fund_begin(store *s, const char *milestone_id, const char *client_id, store_payment *p, int64_t now,
                    store_contract *out, store_money_conflict *why, uint64_t d, store_done_cb cb, void *ctx);
@@ -137,6 +143,24 @@ int sqk_dispute_resolve(store *s, const char *dispute_id, const char *admin_id, 
                         store_money_conflict *why, uint64_t d, store_done_cb cb, void *ctx);
 int sqk_contract_end(store *s, const char *id, const char *user_id, int64_t now, store_contract *out,
                      store_money_conflict *why, uint64_t d, store_done_cb cb, void *ctx);
+
+/* sqlite_money_out.c: the card refund of amount (escrow just moved back
+ * in the ledger) queued against the milestone's charge, with its job */
+int sqlite_refund_queue(sq_conn *c, const char *milestone_id, int64_t amount, const char *currency, int64_t now);
+int sqo_money_out_get(store *s, const char *kind, const char *id, store_money_out *out, uint64_t d,
+                      store_done_cb cb, void *ctx);
+int sqo_money_out_result(store *s, const store_money_out_result *r, int64_t now, store_money_out *out, uint64_t d,
+                         store_done_cb cb, void *ctx);
+int sqo_money_out_list(store *s, const char *kind, const char *status, const char *owner_id, int64_t before_seq,
+                       int limit, store_money_out_list *out, uint64_t d, store_done_cb cb, void *ctx);
+int sqo_refund_retry(store *s, const char *id, const char *admin_id, int64_t now, store_idem_done *idem,
+                     store_money_out *out, uint64_t d, store_done_cb cb, void *ctx);
+int sqo_payout_batch(store *s, const store_payout_run *run, store_idem_done *idem, store_payout_batch *out,
+                     uint64_t d, store_done_cb cb, void *ctx);
+int sqo_payout_account_set(store *s, const char *user_id, const char *stripe_account, int64_t now, uint64_t d,
+                           store_done_cb cb, void *ctx);
+int sqo_payout_account_get(store *s, const char *user_id, char out[STORE_PAYOUT_ACCOUNT_MAX], int64_t *updated_at, uint64_t d,
+                           store_done_cb cb, void *ctx);
 
 /* sqlite_timesheets.c */
 int sqlite_open_next_week(sq_conn *c, const store_contract *k, const char *week, int position, int64_t now);

@@ -10,7 +10,10 @@
  *   5. each milestone's escrow is its amount while funded, submitted or
  *      disputed, and zero otherwise;
  *   6. each contract's escrow account equals the sum of its milestones' escrow;
- *   7. no milestone was funded twice.
+ *   7. no milestone was funded twice;
+ *   8. each milestone's card refunds (not failed) equal what the ledger
+ *      gave back through the gateway for it;
+ *   9. each engineer's paid_out equals their payouts not failed or reversed.
  * Runs on any connection (read-only is enough); the report is text. */
 #include <stdio.h>
 #include <string.h>
@@ -115,6 +118,21 @@ static const check checks[] = {
     {"milestone funded more than once",
      "SELECT milestone_id || ' funded ' || count(*) || ' times' FROM ledger_txns WHERE kind = 'fund'"
      " GROUP BY milestone_id HAVING count(*) > 1"},
+    {"card refunds differ from the ledger",
+     "SELECT m.id || ' ledger refunded ' || coalesce(l.led, 0) || ', card refunds ' || coalesce(p.total, 0)"
+     " FROM milestones m LEFT JOIN (SELECT t.milestone_id AS mid, sum(e.amount) AS led FROM ledger_txns t"
+     "   JOIN ledger_entries e ON e.txn_id = t.id JOIN ledger_accounts a ON a.id = e.account_id"
+     "   WHERE a.kind = 'gateway_clearing' AND t.kind <> 'fund' AND t.milestone_id IS NOT NULL"
+     "   GROUP BY t.milestone_id) l ON l.mid = m.id"
+     " LEFT JOIN (SELECT milestone_id, sum(amount) AS total FROM payments WHERE kind = 'refund'"
+     "   AND status <> 'failed' GROUP BY milestone_id) p ON p.milestone_id = m.id"
+     " WHERE coalesce(l.led, 0) <> coalesce(p.total, 0)"},
+    {"payouts differ from the ledger",
+     "SELECT a.id || ' = ' || a.balance || ', payouts ' || coalesce(p.total, 0) FROM ledger_accounts a"
+     " LEFT JOIN (SELECT engineer_id, currency, sum(amount) AS total FROM payouts"
+     "   WHERE status IN ('pending', 'succeeded') GROUP BY engineer_id, currency) p"
+     "   ON p.engineer_id = a.owner AND p.currency = a.currency"
+     " WHERE a.kind = 'paid_out' AND a.balance <> coalesce(p.total, 0)"},
 };
 
 static int scalar(sqlite3 *db, const char *sql, int64_t *out)
@@ -199,10 +217,12 @@ static int run_balance(sq_conn *c, sq_job *j)
     memset(out, 0, sizeof *out);
     static const char sql[] =
         "SELECT currency, sum(CASE WHEN kind = 'payable' THEN balance ELSE 0 END),"
-        " sum(CASE WHEN kind = 'paid_out' THEN balance ELSE 0 END), 0 FROM ledger_accounts"
+        " sum(CASE WHEN kind = 'paid_out' THEN balance ELSE 0 END), 0, 0 FROM ledger_accounts"
         " WHERE owner = ?1 AND kind IN ('payable', 'paid_out') GROUP BY currency"
-        " UNION ALL SELECT k.currency, 0, 0, sum(m.amount) FROM milestones m JOIN contracts k ON k.id = m.contract_id"
-        " WHERE k.engineer_id = ?1 AND m.status IN ('funded', 'submitted', 'disputed') GROUP BY k.currency";
+        " UNION ALL SELECT k.currency, 0, 0, sum(m.amount), 0 FROM milestones m JOIN contracts k ON k.id = m.contract_id"
+        " WHERE k.engineer_id = ?1 AND m.status IN ('funded', 'submitted', 'disputed') GROUP BY k.currency"
+        " UNION ALL SELECT currency, 0, 0, 0, sum(amount) FROM payouts WHERE engineer_id = ?1 AND status = 'pending'"
+        " GROUP BY currency";
     sqlite3_stmt *st = sq_prep(c, sql);
     if (!st) return STORE_IO;
     sqlite3_bind_text(st, 1, j->s1, -1, SQLITE_STATIC);
@@ -218,6 +238,7 @@ static int run_balance(sq_conn *c, sq_job *j)
         out->rows[i].payable += sqlite3_column_int64(st, 1);
         out->rows[i].paid_out += sqlite3_column_int64(st, 2);
         out->rows[i].pending += sqlite3_column_int64(st, 3);
+        out->rows[i].in_transit += sqlite3_column_int64(st, 4);
     }
     return rc == SQLITE_DONE ? STORE_OK : sq_rc(c, rc);
 }

@@ -379,151 +379,8 @@ typedef struct {
     int deferred;              /* not tried at all (breaker open): only retry_at changes */
 } store_mail_result;
 
-/* ---- contracts and money --------------------------------------------------- */
-
-#define STORE_MILESTONES_MAX 20
-typedef struct {
-    char id[32], contract_id[32];
-    int position;
-    char title[804];           /* 200 characters */
-    int64_t amount;
-    char due[11], week_start[11]; /* YYYY-MM-DD or "" */
-    char status[12];
-    char *note;                /* malloc'd by the store (may be NULL) */
-    char links[1100];          /* JSON array text */
-    char changes_note[2004];
-    char dispute_id[32];
-    int64_t escrow;            /* this milestone's money in escrow now */
-    int64_t created_at, funded_at, submitted_at, settled_at;
-} store_milestone;
-
-typedef struct {
-    char id[32], request_id[32], candidate_id[32], client_id[32], engineer_id[32];
-    char client_name[404], engineer_name[404], request_title[484];
-    char type[8], status[12], currency[4];
-    int64_t hourly_rate;
-    int weekly_cap_hours, fee_bps;
-    int64_t created_at, accepted_at, ended_at;
-    int64_t escrow;            /* the contract's escrow balance */
-    int nmilestones;
-    store_milestone milestones[STORE_MILESTONES_MAX];
-} store_contract;
-
-static inline void store_contract_free(store_contract *k)
-{
-    for (int i = 0; i < k->nmilestones; i++) {
-        free(k->milestones[i].note);
-        k->milestones[i].note = NULL;
-    }
-}
-
-/* an Idempotency-Key as a money POST claims it */
-typedef struct {
-    char user_id[32];
-    char key[256];
-    char route[64];
-    char body_hash[65];
-    char owner[33];            /* this process's boot id */
-} store_idem;
-
-enum { STORE_IDEM_NEW, STORE_IDEM_REPLAY, STORE_IDEM_MISMATCH, STORE_IDEM_TAKEN_OVER, STORE_IDEM_OURS };
-typedef struct {
-    int state;                 /* STORE_IDEM_* */
-    int status;                /* REPLAY: the first answer's status */
-    char *response;            /* REPLAY: its body (malloc'd by the store) */
-} store_idem_result;
-
-/* The answer a money POST gives, made and saved inside the transaction
- * of its effect (so a replay returns exactly what the first call got).
- * render runs on the store's thread with the contract as it is after the
- * change, and returns a malloc'd body and its status; the store keeps the
- * result in response/status for the caller, who frees response. Without
- * a key nothing is saved, but render still runs. */
-typedef struct store_idem_done {
-    const char *user_id, *key;
-    char *(*render)(const struct store_idem_done *self, const store_contract *k, int *status);
-    const void *arg;
-    char milestone_id[32];
-    int status;
-    char *response;
-} store_idem_done;
-
-/* why a contract or milestone write was refused (with STORE_CONFLICT) */
-typedef struct {
-    char entity[16];           /* "contract", "milestone", "candidate", "escrow" */
-    char state[16];            /* its current state */
-    char detail[160];
-} store_money_conflict;
-
-/* a card payment through the gateway */
-typedef struct {
-    char id[32], milestone_id[32], kind[8], gateway[16], gateway_key[128], gateway_ref[128];
-    int64_t amount;
-    char currency[4];
-    char status[12];
-    char error[256];
-} store_payment;
-
-typedef struct {
-    char id[32], milestone_id[32], contract_id[32], opened_by[32];
-    char reason[8004];         /* 2000 characters */
-    char from_status[12], status[12]; /* open | resolved */
-    int64_t release, refund;   /* the admin's split */
-    char resolved_by[32];
-    int64_t created_at, resolved_at;
-    int64_t amount;            /* the milestone's */
-    char currency[4];
-} store_dispute;
-
-typedef struct {
-    char id[32], contract_id[32], milestone_id[32], week_start[11];
-    int hours;
-    char note[8004];           /* 2000 characters */
-    char status[12];           /* submitted | approved | disputed */
-    int64_t amount;            /* hours * the contract's rate */
-    int64_t submitted_at, approved_at;
-} store_timesheet;
-
-typedef struct {
-    char author_id[32], author_name[404], author_role[12], subject_id[32];
-    int rating;                /* 1..5 */
-    char comment[8004];        /* 2000 characters */
-    int64_t created_at, published_at; /* 0: not published yet */
-} store_review;
-
-typedef struct {
-    int n;
-    store_review items[2];
-    int64_t ended_at;          /* the contract's; the window closes 14 days later */
-    char client_id[32], engineer_id[32];
-    char contract_status[12];
-} store_reviews;
-
-/* an engineer's money per currency */
-typedef struct {
-    int n;
-    struct {
-        char currency[4];
-        int64_t payable, paid_out, pending;
-    } rows[16];
-} store_balance;
-
-/* the ledger as admins see it */
-#define STORE_LEDGER_ACCOUNTS_MAX 200
-typedef struct {
-    int ntotals;
-    struct {
-        char currency[4], kind[20];
-        int64_t balance;
-    } totals[96];
-    int naccounts;
-    struct {
-        char id[80], kind[20], owner[32], currency[4];
-        int64_t balance;
-    } accounts[STORE_LEDGER_ACCOUNTS_MAX];
-    int64_t violations;
-    char *report;              /* malloc'd by the store */
-} store_ledger_report;
+/* ---- contracts and money (types in store_money.h) ---------------------------- */
+#include "store_money.h"
 
 typedef void (*store_done_cb)(void *ctx, int rc);
 typedef struct store store;
@@ -637,6 +494,10 @@ typedef struct store_vtbl {
      * transaction instead, so effect and completion commit together). */
     int (*job_done)(store *s, const char *id, int64_t now, const char *error, uint64_t deadline_ns,
                     store_done_cb cb, void *ctx);
+    /* schedules kind/ref at run_at unless it is pending already (a
+     * recurring job's first run; it reschedules itself afterwards) */
+    int (*job_ensure)(store *s, const char *kind, const char *ref, int64_t run_at, uint64_t deadline_ns,
+                      store_done_cb cb, void *ctx);
     /* ---- live events ---- */
     /* fn(data, max_id) runs on the loop after each commit that added
      * events; max_id is the highest id committed so far */
@@ -707,6 +568,11 @@ typedef struct store_vtbl {
     int (*idem_claim)(store *s, const store_idem *in, int64_t now, store_idem_result *out,
                       uint64_t deadline_ns, store_done_cb cb, void *ctx);
     /* forgets a claimed key whose request ended without a final answer */
+    /* forgets keys created before `before` (a batch at a time), for the
+     * recurring job job_id, which it reschedules: at once while more wait,
+     * else at next_run_at; deleted: how many went */
+    int (*idem_prune)(store *s, int64_t before, const char *job_id, int64_t now, int64_t next_run_at,
+                      int64_t *deleted, uint64_t deadline_ns, store_done_cb cb, void *ctx);
     int (*idem_release)(store *s, const char *user_id, const char *key, uint64_t deadline_ns,
                         store_done_cb cb, void *ctx);
     /* funding, step 1: the milestone must be pending in an active contract
@@ -775,6 +641,38 @@ typedef struct store_vtbl {
      * verification (sqlite_ledger.c) in one snapshot */
     int (*ledger_report)(store *s, store_ledger_report *out, uint64_t deadline_ns, store_done_cb cb,
                          void *ctx);
+    /* ---- money out: refunds and payouts (sqlite_money_out.c) ---- */
+    /* a refund or payout by kind and id, with what its send needs */
+    int (*money_out_get)(store *s, const char *kind, const char *id, store_money_out *out,
+                         uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* records what the gateway said: succeeded, pending (awaits a
+     * webhook), failed (the ledger moves the money back: a refund's to the
+     * client's funding balance, a payout's to the engineer's payable),
+     * retry (the job runs again at retry_at), or reversed (a payout taken
+     * back). Moves only a row whose state allows it (CONFLICT otherwise,
+     * nothing moved, the job completed); out is the row after. */
+    int (*money_out_result)(store *s, const store_money_out_result *r, int64_t now, store_money_out *out,
+                            uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* newest first; kind refund|payout; status and owner (an engineer's
+     * payouts) may be NULL; before_seq 0: from the newest */
+    int (*money_out_list)(store *s, const char *kind, const char *status, const char *owner_id,
+                          int64_t before_seq, int limit, store_money_out_list *out, uint64_t deadline_ns,
+                          store_done_cb cb, void *ctx);
+    /* a failed refund sent again: the client's funding balance moves back
+     * out and a new refund row is queued (out); CONFLICT when not failed
+     * or sent again already (out: the old row); idem saved when given
+     * (its render reads out) */
+    int (*refund_retry)(store *s, const char *id, const char *admin_id, int64_t now, store_idem_done *idem,
+                        store_money_out *out, uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* a payout run (see store_payout_run); idem saved when given (its
+     * render reads out) */
+    int (*payout_batch)(store *s, const store_payout_run *run, store_idem_done *idem, store_payout_batch *out,
+                        uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* an engineer's payout account ("" when unset: get answers NOTFOUND) */
+    int (*payout_account_set)(store *s, const char *user_id, const char *stripe_account, int64_t now,
+                              uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    int (*payout_account_get)(store *s, const char *user_id, char out[STORE_PAYOUT_ACCOUNT_MAX], int64_t *updated_at,
+                              uint64_t deadline_ns, store_done_cb cb, void *ctx);
     /* pending operations, for metrics and /readyz */
     int (*queue_depth)(store *s);
     /* Stops accepting work, finishes what is queued, delivers every

@@ -8,7 +8,7 @@ import datetime
 import subprocess
 import uuid
 
-from opxtest import (advance_clock, assert_problem, bearer, demo_server, create_request, days_from_today, demo_login, engineer_email, opx_bin,
+from opxtest import (advance_clock, seeded_workdir, assert_problem, bearer, demo_server, create_request, days_from_today, demo_login, engineer_email, opx_bin,
                      parse_time, talk_pair)
 
 CONTRACTS = "/api/v1/contracts"
@@ -31,8 +31,10 @@ def replayed(r):
 
 
 def money_env(spawn, tmp_path_factory):
-    """A demo server: dict(srv, c, admin, client) (the money tests' fixture)."""
-    srv = demo_server(spawn, tmp_path_factory)
+    """A demo server: dict(srv, c, admin, client) (the money tests' fixture). Its payout
+    schedule is off (--payout-interval 0), so balances stay where the tests' clock moves
+    leave them; test_payouts.py runs payouts itself."""
+    srv = spawn("--login-ip-burst", "1000", "--payout-interval", "0", workdir=seeded_workdir(tmp_path_factory))
     c = srv.client()
     return {"srv": srv, "c": c, "admin": demo_login(c, "admin@demo.opx"),
             "client": demo_login(c, "client@demo.opx")}

@@ -102,7 +102,7 @@ def test_the_fixed_price_walk_from_offer_to_release(money):
         assert "idempotent-replayed" not in f1.headers
         assert f1.json() == milestone(0, status="funded", escrow=a1, funded_at=f1.json()["funded_at"])
         assert state(c, cl["token"], kid) == (a1, [("funded", a1), ("pending", 0)])
-        assert balances(c, en["token"]) == {"USD": {"currency": "USD", "payable": 0, "paid_out": 0, "pending": a1}}
+        assert balances(c, en["token"]) == {"USD": {"currency": "USD", "payable": 0, "paid_out": 0, "in_transit": 0, "pending": a1}}
         fund(c, cl["token"], m2)
         assert state(c, en["token"], kid) == (a1 + a2, [("funded", a1), ("funded", a2)])
         assert nonzero(totals(c, admin["token"])) == {"gateway_clearing": -(a1 + a2), "escrow": a1 + a2}
@@ -124,7 +124,7 @@ def test_the_fixed_price_walk_from_offer_to_release(money):
         ap = approve(c, cl["token"], m1).json()
         assert (ap["status"], ap["escrow"], ap["amount"]) == ("released", 0, a1) and ap["settled_at"] is not None
         assert state(c, cl["token"], kid) == (a2, [("released", 0), ("funded", a2)])
-        assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": a1 - fee(a1), "paid_out": 0,
+        assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": a1 - fee(a1), "paid_out": 0, "in_transit": 0,
                                                     "pending": a2}
 
         submit(c, en["token"], m2)
@@ -134,7 +134,7 @@ def test_the_fixed_price_walk_from_offer_to_release(money):
         assert [(m["status"], m["escrow"]) for m in final["milestones"]] == [("released", 0), ("released", 0)]
         payable = a1 - fee(a1) + a2 - fee(a2)
         assert payable == 180005
-        assert balances(c, en["token"]) == {"USD": {"currency": "USD", "payable": payable, "paid_out": 0,
+        assert balances(c, en["token"]) == {"USD": {"currency": "USD", "payable": payable, "paid_out": 0, "in_transit": 0,
                                                     "pending": 0}}
 
         # the ledger: double entry, every balance re-derived, the fee to revenue
@@ -439,7 +439,7 @@ def test_ending_refunds_funded_milestones_drops_pending_ones_and_waits_for_submi
     # the funded money went back through client funding to the gateway; the released part stayed
     assert totals(c, admin["token"]) == {"gateway_clearing": -40000, "client_funding": 0, "escrow": 0,
                                          "payable": 40000 - fee(40000), "revenue": fee(40000)}
-    assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 36000, "paid_out": 0, "pending": 0}
+    assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 36000, "paid_out": 0, "in_transit": 0, "pending": 0}
     refunds = db_rows(srv, "SELECT milestone_id FROM ledger_txns WHERE kind = 'refund' ORDER BY seq")
     assert sorted(r[0] for r in refunds) == sorted([m2, m4])  # the pending m3 moved no money
 
@@ -485,7 +485,7 @@ def test_fourteen_silent_days_release_a_submission_unless_changes_were_requested
     m = wait_for(lambda: next((x for x in get_contract(c, cl["token"], kid)["milestones"]
                                if x["id"] == m1 and x["status"] == "released"), None), 10, "the auto-release")
     assert m["escrow"] == 0 and seconds_between(submitted_at, m["settled_at"]) >= AUTO_RELEASE_S
-    assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 90000, "paid_out": 0, "pending": 60000}
+    assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 90000, "paid_out": 0, "in_transit": 0, "pending": 60000}
     released_by = db_rows(srv, "SELECT actor_id, detail FROM audit_log WHERE entity = 'milestone' AND entity_id = ?"
                                " AND detail LIKE '%\"to\":\"released\"%'", m1)
     assert released_by == [("system", '{"from":"submitted","to":"released"}')], released_by

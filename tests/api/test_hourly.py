@@ -94,7 +94,7 @@ def test_the_hourly_walk_a_week_funded_its_hours_approved_the_rest_refunded_the_
         m = get_contract(c, cl["token"], kid)["milestones"][0]
         assert (m["status"], m["escrow"], m["note"], m["submitted_at"]) == ("submitted", 100000, note,
                                                                             t["submitted_at"])
-        assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 0, "paid_out": 0, "pending": 100000}
+        assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 0, "paid_out": 0, "in_transit": 0, "pending": 100000}
 
         # the client approves: 70000 released (63000 to the engineer, 7000 fee), 30000 back to the client
         key = new_key()
@@ -103,7 +103,7 @@ def test_the_hourly_walk_a_week_funded_its_hours_approved_the_rest_refunded_the_
         ok = r.json()
         assert ok == {**t, "status": "approved", "approved_at": ok["approved_at"]}
         assert ok["approved_at"] is not None and 0 <= seconds_between(t["submitted_at"], ok["approved_at"]) <= 2
-        assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 63000, "paid_out": 0, "pending": 0}
+        assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 63000, "paid_out": 0, "in_transit": 0, "pending": 0}
         after = totals(c, admin["token"])
         assert after == {"gateway_clearing": -70000, "client_funding": 0, "escrow": 0, "payable": 63000,
                          "revenue": 7000}
@@ -159,7 +159,7 @@ def test_the_hourly_walk_a_week_funded_its_hours_approved_the_rest_refunded_the_
             ({"escrow": -100000, "payable": 90000, "revenue": 10000}, f"10 hours, week of {nxt}")]
         assert totals(c, admin["token"]) == {"gateway_clearing": -170000, "client_funding": 0, "escrow": 0,
                                              "payable": 153000, "revenue": 17000}
-        assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 153000, "paid_out": 0,
+        assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 153000, "paid_out": 0, "in_transit": 0,
                                                    "pending": 0}
         k3 = get_contract(c, en["token"], kid)
         assert [(m["position"], m["week_start"], m["status"]) for m in k3["milestones"]] == [
@@ -295,7 +295,7 @@ def test_an_hourly_week_never_moves_through_the_milestone_routes_but_may_be_disp
     # and an admin settles it as any other; the contract goes on with the next week
     resolve(c, admin["token"], d["id"], 45000, 135000)
     assert state(c, cl["token"], kid) == (0, [("resolved", 0), ("pending", 0)])
-    assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 40500, "paid_out": 0, "pending": 0}
+    assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 40500, "paid_out": 0, "in_transit": 0, "pending": 0}
     assert nonzero(totals(c, admin["token"])) == {"gateway_clearing": -45000, "payable": 40500, "revenue": 4500}
     conflict(approve_timesheet(c, cl["token"], t["id"], expect=409), "timesheet", "resolved")
     assert db_rows(srv, "SELECT count(*) FROM ledger_txns WHERE kind = 'timesheet'")[0][0] == 0
@@ -324,7 +324,7 @@ def test_five_silent_days_approve_a_timesheet_as_system(money):
     assert timesheet_kinds(events) == [("timesheet.submitted", "timesheet.submitted", "active"),
                                        ("timesheet.approved", "timesheet.approved", "active")]
     # 27000 released: 24300 to the engineer, 2700 fee; 153000 back to the client
-    assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 24300, "paid_out": 0, "pending": 0}
+    assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 24300, "paid_out": 0, "in_transit": 0, "pending": 0}
     assert totals(c, admin["token"]) == {"gateway_clearing": -27000, "client_funding": 0, "escrow": 0,
                                          "payable": 24300, "revenue": 2700}
     assert txn_moves(srv, "timesheet", mid) == [

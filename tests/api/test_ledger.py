@@ -18,7 +18,7 @@ import pytest
 from moneytest import (conflict, money_env, replayed, MILESTONES, account, active_contract, approve, balances, contract_move, dispute, fee,
                        fixed_offer, fund, get_contract, ledger, ledger_verify, money_pair, new_key, nonzero, offer,
                        request_changes, resolve, state, submit, totals)
-from opxtest import (Event, accept, assert_problem, bearer, create_request, db_rows, demo_login, demo_server,
+from opxtest import (Event, accept, advance_clock, assert_problem, bearer, create_request, db_rows, demo_login, demo_server,
                      open_events, seeded_workdir, signed_in, stop_checked, wait_for)
 
 
@@ -103,7 +103,7 @@ def test_a_dispute_is_resolved_by_a_split_with_the_fee_on_the_released_part_only
     m = get_contract(c, cl["token"], kid)["milestones"][0]
     assert (m["status"], m["escrow"], m["dispute_id"]) == ("resolved", 0, d["id"]) and m["settled_at"] is not None
     # the fee is on the released 100000 only; the refund went back to the card
-    assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 90000, "paid_out": 0, "pending": 50000}
+    assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 90000, "paid_out": 0, "in_transit": 0, "pending": 50000}
     assert totals(c, admin["token"]) == {"gateway_clearing": -150000, "client_funding": 0, "escrow": 50000,
                                          "payable": 90000, "revenue": 10000}
 
@@ -112,7 +112,7 @@ def test_a_dispute_is_resolved_by_a_split_with_the_fee_on_the_released_part_only
     assert [(x["status"], x["escrow"]) for x in ended["milestones"]] == [("resolved", 0), ("refunded", 0)]
     assert totals(c, admin["token"]) == {"gateway_clearing": -100000, "client_funding": 0, "escrow": 0,
                                          "payable": 90000, "revenue": 10000}
-    assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 90000, "paid_out": 0, "pending": 0}
+    assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 90000, "paid_out": 0, "in_transit": 0, "pending": 0}
     rc, out = ledger_verify(srv.dir / "opx.db")
     assert rc == 0 and out.endswith("OK: 0 violations\n"), out
 
@@ -135,7 +135,7 @@ def test_splits_round_the_fee_down_and_a_full_refund_pays_no_fee(money):
     assert balances(c, en["token"])["USD"]["payable"] == 30000
     assert account(c, admin["token"], "revenue:USD") == 3333
     resolve(c, admin["token"], d3["id"], 30000, 0)
-    assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 57000, "paid_out": 0, "pending": 0}
+    assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 57000, "paid_out": 0, "in_transit": 0, "pending": 0}
     assert totals(c, admin["token"]) == {"gateway_clearing": -63333, "client_funding": 0, "escrow": 0,
                                          "payable": 57000, "revenue": 6333}
     assert state(c, cl["token"], k["id"]) == (0, [("resolved", 0)] * 3)
@@ -398,6 +398,35 @@ def test_a_charge_in_flight_when_the_contract_ends_is_not_lost(money):
     assert ledger_verify(srv.dir / "opx.db")[0] == 0
 
 
+def test_keys_are_kept_48_hours_then_forgotten(spawn, tmp_path_factory):
+    """The rule is "kept at least 24 h": a replay a day later still gets the first answer;
+    after 48 h the hourly job forgets the key, and the same key is a new request, not a
+    replay. For funding, the charge it names is still on record (its gateway key comes from
+    the client's key), so the new request finds it settled and moves nothing."""
+    env = money_env(spawn, tmp_path_factory)
+    srv, c, admin, cl = env["srv"], env["c"], env["admin"], env["client"]
+    k, _ = active_contract(c, admin, cl, amounts=(10000,))
+    mid = k["milestones"][0]["id"]
+    key = new_key()
+    first = fund(c, cl["token"], mid, key=key)
+    advance_clock(c, 25 * 3600)
+    again = fund(c, cl["token"], mid, key=key)
+    assert (again.status_code, again.content, replayed(again)) == (200, first.content, True)
+    keys = "SELECT count(*) FROM idempotency_keys WHERE key = ?"
+    assert db_rows(srv, keys, key)[0][0] == 1
+    advance_clock(c, 24 * 3600)  # 49 h after the first use; the pruning job is due
+    deadline = time.monotonic() + 10
+    while db_rows(srv, keys, key)[0][0] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert db_rows(srv, keys, key)[0][0] == 0, "the key outlived 48 h"
+    late = fund(c, cl["token"], mid, key=key)
+    assert not replayed(late) and late.json()["status"] == "funded"
+    other = fund(c, cl["token"], mid, expect=409)  # a new key for the funded milestone: refused
+    conflict(other, "milestone", "funded")
+    assert fund_txns(srv, mid) == 1 and payments(srv, mid) == ["succeeded"]
+    assert ledger_verify(srv.dir / "opx.db")[0] == 0
+
+
 # ---- balances and the ledger's view ------------------------------------------------------------------------------
 
 
@@ -405,11 +434,12 @@ def test_balances_and_totals_are_per_currency(money):
     c, admin, cl = money["c"], money["admin"], money["client"]
     p = money_pair(c, admin, cl)
     en = p["engineer"]
-    usd, _ = active_contract(c, admin, cl, amounts=(40000, 5000), pair=p)
-    # a second request of the same client, the same engineer accepting: a contract in EUR
+    # a second request of the same client, made while the engineer is still free (an engineer with an
+    # active contract is busy: matching leaves them out), the same engineer accepting: a contract in EUR
     req2 = create_request(c, cl["token"], title="Second project")
     mine = [x for x in req2["candidates"] if x["engineer_id"] == en["id"]]
     assert len(mine) == 1, "the demo matching ranks the same engineer first for the same request"
+    usd, _ = active_contract(c, admin, cl, amounts=(40000, 5000), pair=p)
     accept(c, en["token"], mine[0]["id"])
     eur = offer(c, cl["token"], fixed_offer(mine[0]["id"], (30000,), currency="EUR"))
     contract_move(c, en["token"], eur["id"], "accept")
@@ -420,8 +450,8 @@ def test_balances_and_totals_are_per_currency(money):
         submit(c, en["token"], m["id"])
         approve(c, cl["token"], m["id"])
     assert balances(c, en["token"]) == {
-        "EUR": {"currency": "EUR", "payable": 27000, "paid_out": 0, "pending": 0},
-        "USD": {"currency": "USD", "payable": 36000, "paid_out": 0, "pending": 5000}}
+        "EUR": {"currency": "EUR", "payable": 27000, "paid_out": 0, "in_transit": 0, "pending": 0},
+        "USD": {"currency": "USD", "payable": 36000, "paid_out": 0, "in_transit": 0, "pending": 5000}}
     assert totals(c, admin["token"], "USD") == {"gateway_clearing": -45000, "client_funding": 0, "escrow": 5000,
                                                 "payable": 36000, "revenue": 4000}
     assert totals(c, admin["token"], "EUR") == {"gateway_clearing": -30000, "client_funding": 0, "escrow": 0,

@@ -11,32 +11,54 @@ What it owns:
         pm_card_chargeDeclined  402 card_error / card_declined
         pm_card_slow            like pm_card_visa, but answers after `slow_s`
         anything else           400 invalid_request_error (resource_missing)
+  * POST /v1/refunds (form-encoded: payment_intent, amount, metadata[..],
+    reason): refunds part or all of a payment intent this fake charged
+    successfully. 200 refund with status `refund_status` ("succeeded";
+    tests may set "pending" or "failed"); 400 resource_missing for an
+    intent it did not charge; 400 amount_too_large for more than
+    amount_received minus the earlier refunds that are not "failed"
+    (refund_set_status() changes a recorded refund's status, e.g. before
+    a test sends its webhook);
+  * POST /v1/transfers (Connect; form-encoded: amount, currency,
+    destination, transfer_group, description, metadata[..]) answering by
+    destination:
+        acct_insufficient       400 invalid_request_error (balance_insufficient)
+        acct_missing, not acct_ 400 invalid_request_error (resource_missing)
+        any other acct_...      200 transfer
+  * Stripe's idempotency, the auth check and the failure injection below
+    on all three paths alike; an Idempotency-Key is global across paths,
+    so reusing one on another path is an idempotency_error;
   * failure injection for the next requests (fail_next, hang_next) and a
     delay for every request (delay);
   * counters and logs for assertions (requests, by_key, charges,
-    charge_list, log);
+    charge_list, refunds, refund_list, transfers, transfer_list, log);
   * Stripe-signed webhook events (webhook), which tests POST to opx
     themselves.
 
 It does NOT own opx: tests start opx with server_args() and env().
 
-Timing model: a request's outcome is decided, and any charge made (and its
-idempotent result stored), the moment the request arrives; only the answer
-is held back (delay(), pm_card_slow). So a client that times out and retries
-with the same key gets the stored answer straight away and is charged once.
+Timing model: a request's outcome is decided, and any charge, refund or
+transfer made (and its idempotent result stored), the moment the request
+arrives; only the answer is held back (delay(), pm_card_slow). So a client
+that times out and retries with the same key gets the stored answer straight
+away and is charged (refunded, paid out) once.
 (Real Stripe answers 409 idempotency_error to a retry that overlaps the
 original; inject that with fail_next(1, 409) when a test needs it.)
 
 Order of handling one POST: count it (requests, by_key, log) -> an injected
 failure or hang, if one is queued (before auth: it stands for the network or
-Stripe's edge) -> auth -> route -> idempotency -> validation -> payment method.
+Stripe's edge) -> auth -> route -> idempotency -> validation -> payment
+method, payment intent or destination.
 
-Stored and replayed under an Idempotency-Key: 200 charges, 402 declines, 400
-unknown payment method. Not stored: 401, unknown paths, idempotency errors and
-parameter validation errors (missing or non-integer amount, currency not
-/^[a-z]{3}$/, no payment_method) -- Stripe does not save those either -- and
-injected failures and hangs, so that a retry after one goes through (real
-Stripe would replay a 500 it had really given).
+Stored and replayed under an Idempotency-Key: 200 charges, refunds and
+transfers, 402 declines, and the 400s decided after validation (unknown
+payment method, unknown payment intent, amount_too_large, unknown
+destination, balance_insufficient). Not stored: 401, unknown paths,
+idempotency errors and parameter validation errors (a missing required
+param, an amount that is not an integer >= 1, currency not /^[a-z]{3}$/)
+-- Stripe does not save those either -- and injected failures and hangs,
+so that a retry after one goes through (real Stripe would replay a 500 it
+had really given).
 
 In-process use:
     fake = StripeFake(secret="sk_test_x", webhook_secret="whsec_x").start()
@@ -65,6 +87,8 @@ import urllib.parse
 
 API_VERSION = "2024-06-20"
 PAYMENT_INTENTS = "/v1/payment_intents"
+REFUNDS = "/v1/refunds"
+TRANSFERS = "/v1/transfers"
 
 # payment_method -> behaviour
 BEHAVIOURS = {
@@ -75,10 +99,48 @@ BEHAVIOURS = {
 
 _CURRENCY = re.compile(r"^[a-z]{3}$")
 _AMOUNT = re.compile(r"^[0-9]+$")
+_METADATA = re.compile(r"^metadata\[(.+)\]$")
+_ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd",
+                 "vuv", "xaf", "xof", "xpf"}
 
 
 def _id(prefix):
     return prefix + "_" + secrets.token_hex(12)
+
+
+def _invalid(message, param=None, code=None):
+    err = {"type": "invalid_request_error", "message": message}
+    if param:
+        err["param"] = param
+    if code:
+        err["code"] = code
+    return {"error": err}
+
+
+def _amount_error(amount):
+    """The validation error for a required positive integer amount, or None."""
+    if amount is None:
+        return _invalid("Missing required param: amount.", "amount", "parameter_missing")
+    if not _AMOUNT.match(amount) or int(amount) < 1:
+        return _invalid("Invalid integer: " + amount, "amount", "parameter_invalid_integer")
+    return None
+
+
+def _metadata(form):
+    """{k: v} of the metadata[k]=v pairs of a parsed form."""
+    metadata = {}
+    for k, v in form:
+        m = _METADATA.match(k)
+        if m:
+            metadata[m.group(1)] = v
+    return metadata
+
+
+def _money(amount, currency):
+    """An amount in the smallest unit as Stripe words it in messages: $50.00."""
+    if currency in _ZERO_DECIMAL:
+        return f"${amount}"
+    return f"${amount // 100}.{amount % 100:02d}"
 
 
 def sign(payload, secret, t):
@@ -306,20 +368,48 @@ class StripeFake:
     # ---- knobs and state -------------------------------------------------------------
 
     def reset(self):
-        """Forgets every request, charge, stored key, injected failure and the delay."""
+        """Forgets every request, charge, refund, transfer, stored key,
+        injected failure and the delay; refund_status is "succeeded" again."""
         with self._lock:
             self.requests = 0
             self.by_key = {}
             self.charge_list = []
+            self.refund_list = []
+            self.transfer_list = []
+            self.refund_status = "succeeded"  # the status of the refunds made from now on
             self.log = []
             self.delay_s = 0.0
             self._injected = collections.deque()
-            self._stored = {}  # key -> (params, status, body bytes)
+            self._stored = {}  # key -> (path, params, status, body bytes)
+            self._intents = {}  # id of a charged payment intent -> its amount_received, currency, latest_charge
 
     @property
     def charges(self):
         """Successful charges actually made (a replay is not a charge)."""
         return len(self.charge_list)
+
+    @property
+    def refunds(self):
+        """Refunds actually made (answered 200, whatever their status; a replay is not a refund)."""
+        return len(self.refund_list)
+
+    @property
+    def transfers(self):
+        """Transfers actually made (a replay is not a transfer)."""
+        return len(self.transfer_list)
+
+    def refund_set_status(self, refund_id, status):
+        """Sets the status of the recorded refund refund_id (in refund_list;
+        KeyError if there is none), as Stripe does when a pending refund
+        settles or fails. A "failed" refund no longer counts against the
+        intent's refundable amount. Answers already stored for replay keep
+        the status they were given."""
+        with self._lock:
+            for r in self.refund_list:
+                if r["id"] == refund_id:
+                    r["status"] = status
+                    return
+        raise KeyError(refund_id)
 
     def fail_next(self, n, status=500, body=None):
         """The next n POSTs answer `status` (with `body`, a dict, or a Stripe
@@ -415,14 +505,6 @@ class StripeFake:
             raw = body if isinstance(body, bytes) else json.dumps(body).encode()
             return status, raw, list(extra), wait
 
-        def invalid(message, param=None, code=None):
-            err = {"type": "invalid_request_error", "message": message}
-            if param:
-                err["param"] = param
-            if code:
-                err["code"] = code
-            return {"error": err}
-
         if injected is not None:
             kind, status, raw = injected
             if kind == "hang":
@@ -435,12 +517,20 @@ class StripeFake:
                 "type": "invalid_request_error",
                 "message": "Invalid API Key provided."}}, [("WWW-Authenticate", 'Bearer realm="Stripe"')])
 
-        if urllib.parse.urlsplit(path).path != PAYMENT_INTENTS:
-            return out("not_found", 404, invalid(f"Unrecognized request URL (POST: {path})."))
+        route = urllib.parse.urlsplit(path).path
+        endpoints = {PAYMENT_INTENTS: self._payment_intent, REFUNDS: self._refund, TRANSFERS: self._transfer}
+        if route not in endpoints:
+            return out("not_found", 404, _invalid(f"Unrecognized request URL (POST: {path})."))
 
         params = sorted(form)
         if key is not None and key in self._stored:
-            first_params, status, raw = self._stored[key]
+            first_route, first_params, status, raw = self._stored[key]
+            if first_route != route:
+                return out("idempotency_error", 400, {"error": {
+                    "type": "idempotency_error",
+                    "message": "Keys for idempotent requests can only be used for the same endpoint they "
+                               f"were first used for ('POST {route}' vs 'POST {first_route}'). Try using "
+                               f"a key other than '{key}' if you meant to execute a different request."}})
             if first_params != params:
                 return out("idempotency_error", 400, {"error": {
                     "type": "idempotency_error",
@@ -449,25 +539,32 @@ class StripeFake:
                                f"'{key}' if you meant to execute a different request."}})
             return out("replayed", status, raw, [("Idempotent-Replayed", "true")])
 
-        f = dict(form)
-        amount, currency, pm = f.get("amount"), f.get("currency"), f.get("payment_method")
-        if amount is None:
-            return out("invalid", 400, invalid("Missing required param: amount.", "amount", "parameter_missing"))
-        if not _AMOUNT.match(amount) or int(amount) < 1:
-            return out("invalid", 400, invalid("Invalid integer: " + amount, "amount", "parameter_invalid_integer"))
-        if currency is None:
-            return out("invalid", 400, invalid("Missing required param: currency.", "currency", "parameter_missing"))
-        if not _CURRENCY.match(currency):
-            return out("invalid", 400, invalid(f"Invalid currency: {currency}.", "currency", "parameter_invalid"))
-        if not pm:
-            return out("invalid", 400, invalid("Missing required param: payment_method.", "payment_method",
-                                               "parameter_missing"))
+        outcome, status, body, wait = endpoints[route](dict(form), form, key)
+        raw = json.dumps(body).encode()
+        if key is not None and outcome != "invalid_params":
+            self._stored[key] = (route, params, status, raw)
+        return out("invalid" if outcome == "invalid_params" else outcome, status, raw, wait=wait)
 
-        metadata = {}
-        for k, v in form:
-            m = re.match(r"^metadata\[(.+)\]$", k)
-            if m:
-                metadata[m.group(1)] = v
+    # Each endpoint: (form as a dict, form as pairs, Idempotency-Key) ->
+    # (outcome, status, body dict, seconds to wait). Outcome "invalid_params"
+    # (logged as "invalid") is a validation error: not stored under the key.
+
+    def _payment_intent(self, f, form, key):
+        amount, currency, pm = f.get("amount"), f.get("currency"), f.get("payment_method")
+        err = _amount_error(amount)
+        if err is not None:
+            return "invalid_params", 400, err, 0.0
+        if currency is None:
+            return "invalid_params", 400, _invalid("Missing required param: currency.", "currency",
+                                                   "parameter_missing"), 0.0
+        if not _CURRENCY.match(currency):
+            return "invalid_params", 400, _invalid(f"Invalid currency: {currency}.", "currency",
+                                                   "parameter_invalid"), 0.0
+        if not pm:
+            return "invalid_params", 400, _invalid("Missing required param: payment_method.", "payment_method",
+                                                   "parameter_missing"), 0.0
+
+        metadata = _metadata(form)
         behaviour = BEHAVIOURS.get(pm)
         pi_id = _id("pi")
         wait = 0.0
@@ -482,6 +579,8 @@ class StripeFake:
             self.charge_list.append({"id": pi_id, "amount": int(amount), "currency": currency,
                                      "payment_method": pm, "metadata": metadata,
                                      "description": f.get("description"), "idempotency_key": key})
+            self._intents[pi_id] = {"amount_received": int(amount), "currency": currency,
+                                    "latest_charge": charge_id}
             if behaviour == "slow":
                 wait = self.slow_s
         elif behaviour == "decline":
@@ -494,11 +593,72 @@ class StripeFake:
                                    "currency": currency, "metadata": metadata}}}
         else:
             status, outcome = 400, "invalid"
-            body = invalid(f"No such PaymentMethod: '{pm}'", "payment_method", "resource_missing")
-        raw = json.dumps(body).encode()
-        if key is not None:
-            self._stored[key] = (params, status, raw)
-        return out(outcome, status, raw, wait=wait)
+            body = _invalid(f"No such PaymentMethod: '{pm}'", "payment_method", "resource_missing")
+        return outcome, status, body, wait
+
+    def _refund(self, f, form, key):
+        amount, pi = f.get("amount"), f.get("payment_intent")
+        if not pi:
+            return "invalid_params", 400, _invalid("Missing required param: payment_intent.", "payment_intent",
+                                                   "parameter_missing"), 0.0
+        err = _amount_error(amount)
+        if err is not None:
+            return "invalid_params", 400, err, 0.0
+
+        intent = self._intents.get(pi)
+        if intent is None:
+            return "invalid", 400, _invalid(f"No such payment_intent: '{pi}'", "payment_intent",
+                                            "resource_missing"), 0.0
+        amount = int(amount)
+        left = intent["amount_received"] - sum(r["amount"] for r in self.refund_list
+                                               if r["payment_intent"] == pi and r["status"] != "failed")
+        if amount > left:
+            return "invalid", 400, _invalid(
+                f"Refund amount ({_money(amount, intent['currency'])}) is greater than unrefunded amount "
+                f"on charge ({_money(left, intent['currency'])})", "amount", "amount_too_large"), 0.0
+
+        metadata = _metadata(form)
+        re_id, status = _id("re"), self.refund_status
+        body = {"id": re_id, "object": "refund", "amount": amount, "currency": intent["currency"],
+                "payment_intent": pi, "charge": intent["latest_charge"], "status": status,
+                "metadata": metadata, "created": int(time.time()), "reason": f.get("reason")}
+        self.refund_list.append({"id": re_id, "payment_intent": pi, "amount": amount,
+                                 "currency": intent["currency"], "status": status, "metadata": metadata,
+                                 "idempotency_key": key})
+        return "refunded", 200, body, 0.0
+
+    def _transfer(self, f, form, key):
+        amount, currency, dest = f.get("amount"), f.get("currency"), f.get("destination")
+        err = _amount_error(amount)
+        if err is not None:
+            return "invalid_params", 400, err, 0.0
+        if currency is None:
+            return "invalid_params", 400, _invalid("Missing required param: currency.", "currency",
+                                                   "parameter_missing"), 0.0
+        if not _CURRENCY.match(currency):
+            return "invalid_params", 400, _invalid(f"Invalid currency: {currency}.", "currency",
+                                                   "parameter_invalid"), 0.0
+        if not dest:
+            return "invalid_params", 400, _invalid("Missing required param: destination.", "destination",
+                                                   "parameter_missing"), 0.0
+
+        if dest == "acct_missing" or not dest.startswith("acct_"):
+            return "invalid", 400, _invalid(f"No such destination: '{dest}'", "destination",
+                                            "resource_missing"), 0.0
+        if dest == "acct_insufficient":
+            return "invalid", 400, _invalid("You have insufficient available funds in your Stripe account.",
+                                            code="balance_insufficient"), 0.0
+
+        metadata = _metadata(form)
+        tr_id, group = _id("tr"), f.get("transfer_group")
+        body = {"id": tr_id, "object": "transfer", "amount": int(amount), "currency": currency,
+                "destination": dest, "transfer_group": group, "description": f.get("description"),
+                "metadata": metadata, "reversed": False, "amount_reversed": 0,
+                "created": int(time.time()), "livemode": False}
+        self.transfer_list.append({"id": tr_id, "amount": int(amount), "currency": currency,
+                                   "destination": dest, "transfer_group": group, "metadata": metadata,
+                                   "idempotency_key": key})
+        return "transferred", 200, body, 0.0
 
 
 def main(argv=None):
@@ -506,7 +666,7 @@ def main(argv=None):
     import os
     import signal
 
-    p = argparse.ArgumentParser(description="A fake Stripe (PaymentIntents) for opx tests.")
+    p = argparse.ArgumentParser(description="A fake Stripe (PaymentIntents, Refunds, Transfers) for opx tests.")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=12111)
     p.add_argument("--secret", default=os.environ.get("OPX_STRIPE_SECRET_KEY", "sk_test_opx_fake"))
@@ -524,7 +684,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         pass
     fake.stop()
-    print(f"stripe-fake: {fake.requests} requests, {fake.charges} charges", flush=True)
+    print(f"stripe-fake: {fake.requests} requests, {fake.charges} charges, {fake.refunds} refunds, "
+          f"{fake.transfers} transfers", flush=True)
 
 
 if __name__ == "__main__":

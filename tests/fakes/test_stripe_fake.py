@@ -340,6 +340,337 @@ def test_reset_forgets_everything(fake, client):
     assert fake.charges == 1
 
 
+# ---- refunds ------------------------------------------------------------------------------
+
+
+def post(client, path, data, key, secret=SECRET, timeout=None):
+    headers = {"Authorization": f"Bearer {secret}", "Stripe-Version": "2024-06-20"}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    extra = {} if timeout is None else {"timeout": timeout}
+    return client.post(path, data=data, headers=headers, **extra)
+
+
+def refund(client, pi, amount=5000, key="r1", **kw):
+    data = {"payment_intent": pi, "amount": str(amount), "metadata[opx_refund_id]": "ref_1"}
+    data.update(kw.pop("extra", {}))
+    return post(client, "/v1/refunds", data, key, **kw)
+
+
+def charged(client, key="c1", amount=5000, currency="usd"):
+    r = charge(client, key=key, amount=amount, currency=currency)
+    assert r.status_code == 200
+    return r.json()
+
+
+def test_full_refund_succeeds_and_is_recorded(fake, client):
+    pi = charged(client)
+    r = refund(client, pi["id"], extra={"reason": "requested_by_customer"})
+    assert r.status_code == 200 and "Idempotent-Replayed" not in r.headers
+    b = r.json()
+    assert b["id"].startswith("re_") and abs(b["created"] - time.time()) < 5
+    assert b == {"id": b["id"], "object": "refund", "amount": 5000, "currency": "usd",
+                 "payment_intent": pi["id"], "charge": pi["latest_charge"], "status": "succeeded",
+                 "metadata": {"opx_refund_id": "ref_1"}, "created": b["created"],
+                 "reason": "requested_by_customer"}
+    assert fake.refunds == 1 and fake.charges == 1 and fake.transfers == 0
+    assert fake.refund_list == [{"id": b["id"], "payment_intent": pi["id"], "amount": 5000, "currency": "usd",
+                                 "status": "succeeded", "metadata": {"opx_refund_id": "ref_1"},
+                                 "idempotency_key": "r1"}]
+    assert fake.log[-1]["status"] == 200 and fake.log[-1]["outcome"] == "refunded"
+
+
+def test_partial_refund_takes_the_intents_currency_and_reason_defaults_to_null(fake, client):
+    pi = charged(client, amount=700, currency="eur")
+    r = refund(client, pi["id"], amount=300)
+    assert r.status_code == 200
+    b = r.json()
+    assert (b["amount"], b["currency"], b["reason"], b["status"]) == (300, "eur", None, "succeeded")
+    assert fake.refunds == 1 and fake.refund_list[0]["amount"] == 300
+
+
+def test_partial_refunds_up_to_the_amount_then_amount_too_large(fake, client):
+    pi = charged(client)["id"]
+    assert refund(client, pi, amount=2000, key="p1").status_code == 200
+    r = refund(client, pi, amount=4000, key="p2")
+    assert r.status_code == 400
+    assert r.json() == {"error": {"type": "invalid_request_error", "code": "amount_too_large", "param": "amount",
+                                  "message": "Refund amount ($40.00) is greater than unrefunded amount "
+                                             "on charge ($30.00)"}}
+    assert refund(client, pi, amount=3000, key="p3").status_code == 200
+    r = refund(client, pi, amount=1, key="p4")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "amount_too_large"
+    assert r.json()["error"]["message"] == ("Refund amount ($0.01) is greater than unrefunded amount "
+                                            "on charge ($0.00)")
+    assert fake.refunds == 2 and sum(x["amount"] for x in fake.refund_list) == 5000
+    # decided after validation, so stored: the same key replays it
+    again = refund(client, pi, amount=1, key="p4")
+    assert again.content == r.content and again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_refund_amount_too_large_in_a_zero_decimal_currency(fake, client):
+    pi = charged(client, amount=500, currency="jpy")["id"]
+    r = refund(client, pi, amount=501)
+    assert r.json()["error"]["message"] == "Refund amount ($501) is greater than unrefunded amount on charge ($500)"
+
+
+@pytest.mark.parametrize("status", ["pending", "failed"])
+def test_refund_status_is_echoed(fake, client, status):
+    pi = charged(client)["id"]
+    fake.refund_status = status
+    r = refund(client, pi, amount=1000)
+    assert r.status_code == 200 and r.json()["status"] == status
+    assert fake.refund_list[0]["status"] == status and fake.refunds == 1
+
+
+def test_failed_refunds_do_not_count_against_the_refundable_amount(fake, client):
+    pi = charged(client)["id"]
+    fake.refund_status = "failed"
+    assert refund(client, pi, amount=5000, key="f1").status_code == 200
+    fake.refund_status = "pending"
+    assert refund(client, pi, amount=5000, key="f2").status_code == 200
+    assert refund(client, pi, amount=1, key="f3").json()["error"]["code"] == "amount_too_large"
+    assert fake.refunds == 2
+
+
+def test_refund_set_status_changes_the_record_not_the_replay(fake, client):
+    pi = charged(client)["id"]
+    fake.refund_status = "pending"
+    first = refund(client, pi, amount=5000, key="s")
+    rid = first.json()["id"]
+    fake.refund_set_status(rid, "failed")
+    assert fake.refund_list[0]["status"] == "failed"
+    again = refund(client, pi, amount=5000, key="s")
+    assert again.content == first.content and again.json()["status"] == "pending"
+    # the failed refund no longer holds the amount
+    assert refund(client, pi, amount=5000, key="s2").status_code == 200
+    assert fake.refunds == 2
+    with pytest.raises(KeyError):
+        fake.refund_set_status("re_nope", "succeeded")
+
+
+def test_refund_of_an_intent_not_charged_is_resource_missing(fake, client):
+    declined = charge(client, key="d", pm="pm_card_chargeDeclined").json()["error"]["payment_intent"]["id"]
+    for pi in ("pi_x", declined):
+        r = refund(client, pi, key="u" + pi)
+        assert r.status_code == 400
+        assert r.json() == {"error": {"type": "invalid_request_error", "code": "resource_missing",
+                                      "param": "payment_intent", "message": f"No such payment_intent: '{pi}'"}}
+    again = refund(client, "pi_x", key="upi_x")  # stored, like an unknown payment method
+    assert again.status_code == 400 and again.headers["Idempotent-Replayed"] == "true"
+    assert fake.refunds == 0
+
+
+def test_refund_replay_is_counted_once(fake, client):
+    pi = charged(client)["id"]
+    first = refund(client, pi, amount=1500, key="rr")
+    again = refund(client, pi, amount=1500, key="rr")
+    assert first.status_code == again.status_code == 200 and again.content == first.content
+    assert "Idempotent-Replayed" not in first.headers and again.headers["Idempotent-Replayed"] == "true"
+    assert fake.refunds == 1 and fake.by_key == {"c1": 1, "rr": 2}
+    assert [e["outcome"] for e in fake.log] == ["charged", "refunded", "replayed"]
+
+
+def test_refund_same_key_other_amount_is_idempotency_error(fake, client):
+    pi = charged(client)["id"]
+    assert refund(client, pi, amount=1500, key="ra").status_code == 200
+    r = refund(client, pi, amount=1600, key="ra")
+    assert r.status_code == 400 and r.json()["error"]["type"] == "idempotency_error"
+    assert fake.refunds == 1
+
+
+def test_keys_are_global_across_paths(fake, client):
+    pi = charged(client, key="g")["id"]
+    r = refund(client, pi, key="g")
+    assert r.status_code == 400 and r.json()["error"]["type"] == "idempotency_error"
+    assert "/v1/refunds" in r.json()["error"]["message"] and "/v1/payment_intents" in r.json()["error"]["message"]
+    r = transfer(client, key="g")
+    assert r.status_code == 400 and r.json()["error"]["type"] == "idempotency_error"
+    assert refund(client, pi, key="g2").status_code == 200
+    r = transfer(client, key="g2")
+    assert r.status_code == 400 and r.json()["error"]["type"] == "idempotency_error"
+    assert charge(client, key="g").headers["Idempotent-Replayed"] == "true"
+    assert (fake.charges, fake.refunds, fake.transfers) == (1, 1, 0)
+
+
+@pytest.mark.parametrize("data,param,code", [
+    ({"amount": "5000"}, "payment_intent", "parameter_missing"),
+    ({"payment_intent": None}, "amount", "parameter_missing"),
+    ({"payment_intent": None, "amount": "0"}, "amount", "parameter_invalid_integer"),
+    ({"payment_intent": None, "amount": "12.5"}, "amount", "parameter_invalid_integer"),
+])
+def test_refund_validation_errors_are_not_stored(fake, client, data, param, code):
+    pi = charged(client)["id"]
+    data = {k: (pi if v is None else v) for k, v in data.items()}
+    r = post(client, "/v1/refunds", data, "v")
+    assert r.status_code == 400
+    err = r.json()["error"]
+    assert (err["type"], err["param"], err["code"]) == ("invalid_request_error", param, code)
+    r = refund(client, pi, key="v")  # nothing stored for "v": the fixed request refunds
+    assert r.status_code == 200 and "Idempotent-Replayed" not in r.headers
+    assert fake.refunds == 1 and fake.by_key == {"c1": 1, "v": 2}
+
+
+def test_refund_delay_timeout_then_retry_refunds_once(fake, client):
+    pi = charged(client)["id"]
+    fake.delay(0.5)
+    with pytest.raises(httpx.ReadTimeout):
+        refund(client, pi, key="dl", timeout=0.1)
+    fake.delay(0)
+    r = refund(client, pi, key="dl")
+    assert r.status_code == 200 and r.headers["Idempotent-Replayed"] == "true"
+    assert fake.refunds == 1
+
+
+# ---- transfers -----------------------------------------------------------------------------
+
+
+def transfer(client, key="t1", amount=2500, currency="usd", destination="acct_1Dev", extra=None, **kw):
+    data = {"amount": str(amount), "currency": currency, "transfer_group": "mst_1",
+            "metadata[opx_payout_id]": "po_1"}
+    if destination is not None:
+        data["destination"] = destination
+    data.update(extra or {})
+    return post(client, "/v1/transfers", data, key, **kw)
+
+
+def test_transfer_succeeds_and_is_recorded(fake, client):
+    r = transfer(client, extra={"description": "Payout 1"})
+    assert r.status_code == 200
+    b = r.json()
+    assert b["id"].startswith("tr_") and abs(b["created"] - time.time()) < 5
+    assert b == {"id": b["id"], "object": "transfer", "amount": 2500, "currency": "usd", "destination": "acct_1Dev",
+                 "transfer_group": "mst_1", "description": "Payout 1", "metadata": {"opx_payout_id": "po_1"},
+                 "reversed": False, "amount_reversed": 0, "created": b["created"], "livemode": False}
+    assert fake.transfers == 1 and fake.charges == 0 and fake.refunds == 0
+    assert fake.transfer_list == [{"id": b["id"], "amount": 2500, "currency": "usd", "destination": "acct_1Dev",
+                                   "transfer_group": "mst_1", "metadata": {"opx_payout_id": "po_1"},
+                                   "idempotency_key": "t1"}]
+    assert fake.log[0]["outcome"] == "transferred"
+
+
+def test_transfer_without_group_or_description_has_nulls(fake, client):
+    r = post(client, "/v1/transfers", {"amount": "1", "currency": "gbp", "destination": "acct_2"}, "t")
+    b = r.json()
+    assert r.status_code == 200 and (b["transfer_group"], b["description"], b["metadata"]) == (None, None, {})
+    assert fake.transfer_list[0]["transfer_group"] is None
+
+
+def test_transfer_replay_is_counted_once(fake, client):
+    first = transfer(client, key="tr")
+    again = transfer(client, key="tr")
+    assert first.status_code == again.status_code == 200 and again.content == first.content
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    assert fake.transfers == 1 and fake.by_key == {"tr": 2}
+    r = transfer(client, key="tr", amount=2600)
+    assert r.status_code == 400 and r.json()["error"]["type"] == "idempotency_error"
+    assert fake.transfers == 1
+
+
+@pytest.mark.parametrize("dest", ["acct_missing", "ba_123", "x"])
+def test_transfer_to_a_missing_destination(fake, client, dest):
+    r = transfer(client, key="m", destination=dest)
+    assert r.status_code == 400
+    assert r.json() == {"error": {"type": "invalid_request_error", "code": "resource_missing",
+                                  "param": "destination", "message": f"No such destination: '{dest}'"}}
+    again = transfer(client, key="m", destination=dest)  # stored like a decline
+    assert again.content == r.content and again.headers["Idempotent-Replayed"] == "true"
+    assert fake.transfers == 0
+
+
+def test_transfer_with_insufficient_balance(fake, client):
+    r = transfer(client, key="i", destination="acct_insufficient")
+    assert r.status_code == 400
+    assert r.json() == {"error": {"type": "invalid_request_error", "code": "balance_insufficient",
+                                  "message": "You have insufficient available funds in your Stripe account."}}
+    again = transfer(client, key="i", destination="acct_insufficient")
+    assert again.content == r.content and again.headers["Idempotent-Replayed"] == "true"
+    # another key to a good destination goes through
+    assert transfer(client, key="i2").status_code == 200
+    assert fake.transfers == 1
+
+
+@pytest.mark.parametrize("kw,param,code", [
+    ({"destination": None}, "destination", "parameter_missing"),
+    ({"destination": ""}, "destination", "parameter_missing"),
+    ({"currency": "USD"}, "currency", "parameter_invalid"),
+    ({"currency": "usdx"}, "currency", "parameter_invalid"),
+    ({"amount": "-5"}, "amount", "parameter_invalid_integer"),
+])
+def test_transfer_validation_errors_are_not_stored(fake, client, kw, param, code):
+    r = transfer(client, key="tv", **kw)
+    assert r.status_code == 400
+    err = r.json()["error"]
+    assert (err["type"], err["param"], err["code"]) == ("invalid_request_error", param, code)
+    r = transfer(client, key="tv")
+    assert r.status_code == 200 and "Idempotent-Replayed" not in r.headers
+    assert fake.transfers == 1
+
+
+def test_transfer_missing_currency(fake, client):
+    r = post(client, "/v1/transfers", {"amount": "10", "destination": "acct_1"}, "tc")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "parameter_missing"
+    assert r.json()["error"]["param"] == "currency" and fake.transfers == 0
+
+
+def test_transfer_fail_next_then_retry_transfers_once(fake, client):
+    fake.fail_next(1, 503)
+    r = transfer(client, key="tf")
+    assert r.status_code == 503 and r.json()["error"]["type"] == "api_error"
+    assert fake.transfers == 0
+    r = transfer(client, key="tf")
+    assert r.status_code == 200 and "Idempotent-Replayed" not in r.headers
+    assert transfer(client, key="tf").headers["Idempotent-Replayed"] == "true"
+    assert fake.transfers == 1 and fake.by_key == {"tf": 3}
+
+
+def test_transfer_hang_next_then_retry_transfers_once(fake, client):
+    fake.hang_next(1)
+    with pytest.raises(httpx.ReadTimeout):
+        transfer(client, key="th", timeout=0.2)
+    assert fake.transfers == 0
+    r = transfer(client, key="th")
+    assert r.status_code == 200 and "Idempotent-Replayed" not in r.headers
+    assert fake.transfers == 1 and fake.by_key == {"th": 2}
+    assert [e["outcome"] for e in fake.log] == ["hang", "transferred"]
+
+
+@pytest.mark.parametrize("path", ["/v1/refunds", "/v1/transfers"])
+@pytest.mark.parametrize("secret", ["sk_test_wrong", None])
+def test_auth_is_checked_on_refunds_and_transfers(fake, client, path, secret):
+    pi = charged(client)["id"]
+    data = ({"payment_intent": pi, "amount": "100"} if path == "/v1/refunds"
+            else {"amount": "100", "currency": "usd", "destination": "acct_1"})
+    headers = {"Idempotency-Key": "a"}
+    if secret:
+        headers["Authorization"] = f"Bearer {secret}"
+    r = client.post(path, data=data, headers=headers)
+    assert r.status_code == 401 and r.json()["error"]["type"] == "invalid_request_error"
+    assert (fake.refunds, fake.transfers) == (0, 0)
+    assert post(client, path, data, "a").status_code == 200  # a 401 is not stored
+    assert fake.refunds + fake.transfers == 1
+
+
+def test_subpaths_stay_unknown(fake, client):
+    for path in ("/v1/refunds/re_1", "/v1/transfers/tr_1/reversals", "/v1/payouts"):
+        r = post(client, path, {"amount": "1"}, None)
+        assert r.status_code == 404 and r.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_reset_forgets_refunds_and_transfers(fake, client):
+    pi = charged(client)["id"]
+    fake.refund_status = "pending"
+    assert refund(client, pi, key="rz").status_code == 200
+    assert transfer(client, key="tz").status_code == 200
+    fake.reset()
+    assert (fake.refunds, fake.transfers, fake.refund_list, fake.transfer_list) == (0, 0, [], [])
+    assert fake.refund_status == "succeeded"
+    r = refund(client, pi, key="rz")  # the intent is forgotten too
+    assert r.status_code == 400 and r.json()["error"]["code"] == "resource_missing"
+    r = transfer(client, key="tz")
+    assert r.status_code == 200 and "Idempotent-Replayed" not in r.headers
+
+
 # ---- webhooks ------------------------------------------------------------------------------
 
 

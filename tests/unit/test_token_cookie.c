@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static void init_sodium(void)
 {
@@ -121,6 +122,25 @@ Test(token, ids, .init = init_sodium)
     /* a long prefix never overflows */
     id_new("averyveryverylongprefix", a);
     cr_assert_lt(strlen(a), ID_STR_MAX);
+}
+
+/* ids begin with the time: later ids sort after earlier ones, and ids of
+ * one millisecond still differ in their random part */
+Test(token, ids_sort_by_time, .init = init_sodium)
+{
+    char a[ID_STR_MAX], b[ID_STR_MAX];
+    id_new("ltx", a);
+    struct timespec pause = {0, 3000000};
+    nanosleep(&pause, NULL);
+    id_new("ltx", b);
+    cr_assert_lt(strncmp(a, b, 4 + ID_TIME_CHARS), 0, "%s then %s", a, b);
+    cr_assert_eq(strlen(a), 4 + 20);
+    char seen[64][ID_STR_MAX];
+    for (int i = 0; i < 64; i++) {
+        id_new("ltx", seen[i]);
+        for (int j = 0; j < i; j++) cr_assert_str_neq(seen[i], seen[j]);
+        if (i) cr_assert_leq(strncmp(seen[i - 1], seen[i], 4 + ID_TIME_CHARS), 0);
+    }
 }
 
 Test(token, hex, .init = init_sodium)
