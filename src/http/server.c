@@ -14,6 +14,7 @@
  * write side and reads (discarding) until EOF or a short linger timeout, so
  * the client is not reset before it has read the answer. */
 #include "server.h"
+#include "server_internal.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,29 +30,6 @@
 #define WRITE_HIGH_WATER (1u << 20)
 #define LINGER_MS 2000
 
-enum phase { PH_IDLE, PH_HEADERS, PH_BODY, PH_HANDLING, PH_LINGER, PH_STREAM };
-
-struct http_conn {
-    uv_tcp_t tcp;
-    uv_timer_t timer;
-    uv_shutdown_t shutdown_req;
-    http_server *srv;
-    http_parse hp;
-    http_req *cur; /* dispatched, not yet answered */
-    char *inbuf;
-    size_t in_len;
-    enum phase phase;
-    int closing, handles_open, reading, in_process, close_after_write, write_blocked;
-    http_conn *prev, *next;
-    char ip[48];
-    /* PH_STREAM: see http_stream_open */
-    int stream_chunked;
-    size_t stream_max_queued;
-    const char *stream_goodbye;
-    void (*stream_on_close)(void *owner);
-    void *stream_owner;
-};
-
 typedef struct {
     uv_write_t w;
     http_conn *c;
@@ -59,9 +37,7 @@ typedef struct {
     char data[];
 } write_req;
 
-static void conn_close(http_conn *c);
 static void conn_process(http_conn *c);
-static void conn_read_start(http_conn *c);
 
 void http_limits_default(http_limits *lim)
 {
@@ -110,7 +86,7 @@ static http_req *new_req(http_parse *hp)
 static char date_hdr[40];
 static time_t date_sec;
 
-static const char *http_date(void)
+const char *http_date_header(void)
 {
     time_t now = time(NULL);
     if (now != date_sec) {
@@ -124,14 +100,14 @@ static const char *http_date(void)
 
 
 
-static void write_raw(http_conn *c, const char *data, size_t len);
+void http_conn_write(http_conn *c, const char *data, size_t len);
 
 static void on_timer(uv_timer_t *t)
 {
     http_conn *c = t->data;
     switch (c->phase) {
     case PH_IDLE:
-    case PH_LINGER: conn_close(c); break;
+    case PH_LINGER: http_conn_close(c); break;
     case PH_HEADERS:
     case PH_BODY: {
         c->srv->timeouts++;
@@ -143,9 +119,9 @@ static void on_timer(uv_timer_t *t)
         int n = snprintf(resp, sizeof resp,
                          "HTTP/1.1 408 Request Timeout\r\nDate: %s\r\nConnection: close\r\n"
                          "Content-Type: application/problem+json\r\nContent-Length: %zu\r\n\r\n%s",
-                         http_date(), sizeof body - 1, body);
+                         http_date_header(), sizeof body - 1, body);
         c->close_after_write = 1;
-        write_raw(c, resp, (size_t)n);
+        http_conn_write(c, resp, (size_t)n);
         break;
     }
     case PH_HANDLING:
@@ -161,7 +137,6 @@ static void arm(http_conn *c, uint64_t ms)
 
 /* ---- writing ----------------------------------------------------------- */
 
-static void after_last_write(http_conn *c);
 
 static void on_write(uv_write_t *w, int status)
 {
@@ -169,12 +144,12 @@ static void on_write(uv_write_t *w, int status)
     http_conn *c = wr->c;
     free(wr);
     if (status < 0) {
-        conn_close(c);
+        http_conn_close(c);
         return;
     }
     if (c->closing) return;
     if (c->close_after_write && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0) {
-        after_last_write(c);
+        http_conn_after_last_write(c);
         return;
     }
     if (c->write_blocked &&
@@ -184,7 +159,7 @@ static void on_write(uv_write_t *w, int status)
     }
 }
 
-static void write_raw(http_conn *c, const char *data, size_t len)
+void http_conn_write(http_conn *c, const char *data, size_t len)
 {
     if (c->closing) return;
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
@@ -192,18 +167,18 @@ static void write_raw(http_conn *c, const char *data, size_t len)
     if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0) {
         n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
         if (n < 0 && n != UV_EAGAIN) {
-            conn_close(c);
+            http_conn_close(c);
             return;
         }
         if (n < 0) n = 0;
     }
     if ((size_t)n == len) {
-        if (c->close_after_write) after_last_write(c);
+        if (c->close_after_write) http_conn_after_last_write(c);
         return;
     }
     write_req *wr = malloc(sizeof *wr + len - (size_t)n);
     if (!wr) {
-        conn_close(c);
+        http_conn_close(c);
         return;
     }
     wr->c = c;
@@ -212,7 +187,7 @@ static void write_raw(http_conn *c, const char *data, size_t len)
     uv_buf_t rest = uv_buf_init(wr->data, (unsigned)wr->len);
     if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, &rest, 1, on_write) < 0) {
         free(wr);
-        conn_close(c);
+        http_conn_close(c);
     }
 }
 
@@ -235,7 +210,7 @@ static void on_handle_closed(uv_handle_t *h)
     }
 }
 
-static void conn_close(http_conn *c)
+void http_conn_close(http_conn *c)
 {
     if (c->closing == 2) return;
     c->closing = 2;
@@ -262,27 +237,27 @@ static void conn_close(http_conn *c)
 static void on_shutdown(uv_shutdown_t *s, int status)
 {
     http_conn *c = s->data;
-    if (status < 0) conn_close(c);
+    if (status < 0) http_conn_close(c);
 }
 
 /* The last response is out: half-close, then linger reading until EOF. */
-static void after_last_write(http_conn *c)
+void http_conn_after_last_write(http_conn *c)
 {
     if (c->closing) return;
     c->closing = 1;
     c->phase = PH_LINGER;
     c->shutdown_req.data = c;
     if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
-        conn_close(c);
+        http_conn_close(c);
         return;
     }
     arm(c, LINGER_MS);
-    conn_read_start(c);
+    http_conn_read_start(c);
 }
 
 /* ---- responses --------------------------------------------------------- */
 
-static void access_log(http_req *req, int status, double secs)
+void http_access_log(http_req *req, int status, double secs)
 {
     http_server *srv = req->server;
     if (!srv->access_log || !log_enabled(LOG_INFO)) return;
@@ -312,7 +287,7 @@ void http_respond(http_req *req, int status, const char *content_type, const cha
     double secs = (double)(clock_mono_ns() - req->start_ns) / 1e9;
     int metric = req->route_index >= 0 ? req->route_index : srv->route_unmatched;
     metrics_observe_request(metric, status, secs);
-    access_log(req, status, secs);
+    http_access_log(req, status, secs);
 
     http_conn *c = req->conn;
     if (!c) return; /* cancelled: nobody to answer */
@@ -323,7 +298,7 @@ void http_respond(http_req *req, int status, const char *content_type, const cha
     buf out;
     buf_init(&out, (size_t)-1);
     int rc = buf_printf(&out, "HTTP/1.1 %d %s\r\nDate: %s\r\nX-Request-Id: %s\r\ntraceparent: %s\r\n",
-                        status, http_status_text(status), http_date(), req->request_id, tp);
+                        status, http_status_text(status), http_date_header(), req->request_id, tp);
     if (status == 204 || status == 304) len = 0; /* these carry no body nor its length */
     else if (!req->open_ended) rc |= buf_printf(&out, "Content-Length: %zu\r\n", len);
     if (content_type) rc |= buf_printf(&out, "Content-Type: %s\r\n", content_type);
@@ -334,7 +309,7 @@ void http_respond(http_req *req, int status, const char *content_type, const cha
     if (!head && len) rc |= buf_append(&out, body, len);
     if (rc) {
         buf_free(&out);
-        conn_close(c);
+        http_conn_close(c);
         return;
     }
     /* the connection's reference is handed back here */
@@ -344,7 +319,7 @@ void http_respond(http_req *req, int status, const char *content_type, const cha
     }
     c->phase = PH_IDLE;
     if (!req->keep_alive) c->close_after_write = 1;
-    write_raw(c, out.data, out.len);
+    http_conn_write(c, out.data, out.len);
     buf_free(&out);
     http_req_unref(req);
     if (c->closing) return;
@@ -365,123 +340,6 @@ void http_add_header(http_req *req, const char *fmt, ...)
     if (n < 0 || (size_t)n >= sizeof line) return;
     buf_append(&req->resp_headers, line, (size_t)n);
     buf_append(&req->resp_headers, "\r\n", 2);
-}
-
-/* ---- streams ------------------------------------------------------------ */
-
-http_stream *http_stream_open(http_req *req, const char *content_type, size_t max_queued,
-                              const char *goodbye, void (*on_close)(void *owner), void *owner)
-{
-    http_conn *c = req->conn;
-    if (!c || req->responded || c->closing || c->srv->draining) {
-        if (c && !req->responded) {
-            http_add_header(req, "Retry-After: 1");
-            http_problem(req, 503, "unavailable", "Service Unavailable",
-                         "the server is shutting down; reconnect shortly", NULL);
-        }
-        return NULL;
-    }
-    http_server *srv = req->server;
-    req->responded = 1;
-    req->status = 200;
-    double secs = (double)(clock_mono_ns() - req->start_ns) / 1e9;
-    metrics_observe_request(req->route_index, 200, secs);
-    access_log(req, 200, secs);
-    char tp[64];
-    trace_format(req, tp);
-    int chunked = req->http_minor >= 1;
-    buf out;
-    buf_init(&out, (size_t)-1);
-    int rc = buf_printf(&out,
-                        "HTTP/1.1 200 OK\r\nDate: %s\r\nX-Request-Id: %s\r\ntraceparent: %s\r\n"
-                        "Content-Type: %s\r\nCache-Control: no-store\r\nX-Accel-Buffering: no\r\n%s",
-                        http_date(), req->request_id, tp, content_type,
-                        chunked ? "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n");
-    if (req->resp_headers.len) rc |= buf_append(&out, req->resp_headers.data, req->resp_headers.len);
-    rc |= buf_puts(&out, "\r\n");
-    if (rc) {
-        buf_free(&out);
-        conn_close(c);
-        return NULL;
-    }
-    if (c->cur == req) {
-        c->cur = NULL;
-        srv->inflight--;
-    }
-    c->phase = PH_STREAM;
-    c->stream_chunked = chunked;
-    c->stream_max_queued = max_queued;
-    c->stream_goodbye = goodbye;
-    uv_timer_stop(&c->timer);
-    free(c->inbuf); /* whatever was pipelined behind this request is dropped */
-    c->inbuf = NULL;
-    c->in_len = 0;
-    write_raw(c, out.data, out.len);
-    buf_free(&out);
-    http_req_unref(req);
-    if (c->closing) return NULL; /* the write failed: nothing was opened */
-    c->stream_on_close = on_close;
-    c->stream_owner = owner;
-    conn_read_start(c);
-    return c;
-}
-
-size_t http_stream_queued(const http_stream *c)
-{
-    return uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp);
-}
-
-static void stream_chunk(http_conn *c, const char *data, size_t len)
-{
-    if (!c->stream_chunked) {
-        write_raw(c, data, len);
-        return;
-    }
-    /* size line, data and CRLF in one write */
-    char head[24];
-    int hn = snprintf(head, sizeof head, "%zx\r\n", len);
-    char small[4096];
-    char *b = hn + len + 2 <= sizeof small ? small : malloc((size_t)hn + len + 2);
-    if (!b) {
-        conn_close(c);
-        return;
-    }
-    memcpy(b, head, (size_t)hn);
-    memcpy(b + hn, data, len);
-    memcpy(b + hn + len, "\r\n", 2);
-    write_raw(c, b, (size_t)hn + len + 2);
-    if (b != small) free(b);
-}
-
-int http_stream_write(http_stream *c, const char *data, size_t len)
-{
-    if (c->closing || c->phase != PH_STREAM) return -1;
-    if (len == 0) return 0;
-    stream_chunk(c, data, len);
-    if (c->closing) return -1;
-    if (http_stream_queued(c) > c->stream_max_queued) {
-        metrics_count("opx_http_streams_dropped_total", "reason", "slow");
-        log_msgf(LOG_WARN, "stream to %s cut off: %zu bytes queued", c->ip, http_stream_queued(c));
-        conn_close(c);
-        return -1;
-    }
-    return 0;
-}
-
-static void stream_finish(http_conn *c, const char *last, size_t len)
-{
-    if (last && len) stream_chunk(c, last, len);
-    if (c->closing) return;
-    c->close_after_write = 1;
-    if (c->stream_chunked) write_raw(c, "0\r\n\r\n", 5);
-    else if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0) after_last_write(c);
-}
-
-void http_stream_end(http_stream *c, const char *last, size_t len)
-{
-    if (c->closing || c->phase != PH_STREAM) return;
-    c->stream_on_close = NULL;
-    stream_finish(c, last, len);
 }
 
 /* ---- parsing and dispatch ----------------------------------------------- */
@@ -509,7 +367,7 @@ static int on_headers(http_parse *hp, http_req *req)
         if ((hp->p.flags & F_CONTENTLENGTH) && hp->p.content_length > hp->body_max)
             return 413; /* refused before the client sends the body */
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        write_raw(c, cont, sizeof cont - 1);
+        http_conn_write(c, cont, sizeof cont - 1);
     }
     return 0;
 }
@@ -578,7 +436,7 @@ static void respond_parse_error(http_conn *c, int status, const char *detail)
     if (!req) {
         req = http_req_new(0);
         if (!req) {
-            conn_close(c);
+            http_conn_close(c);
             return;
         }
         req->conn = c;
@@ -628,7 +486,7 @@ static void conn_process(http_conn *c)
         dispatch(c, req);
     }
     c->in_process = 0;
-    if (!c->closing && c->in_len < INBUF_SIZE) conn_read_start(c);
+    if (!c->closing && c->in_len < INBUF_SIZE) http_conn_read_start(c);
 }
 
 /* ---- reading ----------------------------------------------------------- */
@@ -657,7 +515,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     (void)b;
     http_conn *c = s->data;
     if (n < 0) { /* EOF or error: a pending request is cancelled */
-        conn_close(c);
+        http_conn_close(c);
         return;
     }
     if (n == 0) return;
@@ -676,7 +534,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     conn_process(c);
 }
 
-static void conn_read_start(http_conn *c)
+void http_conn_read_start(http_conn *c)
 {
     if (c->reading || c->closing == 2) return;
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = 1;
@@ -746,7 +604,7 @@ static void on_connection(uv_stream_t *ls, int status)
     if (srv->conns) srv->conns->prev = c;
     srv->conns = c;
     if (uv_accept(ls, (uv_stream_t *)&c->tcp) < 0) {
-        conn_close(c);
+        http_conn_close(c);
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
@@ -764,7 +622,7 @@ static void on_connection(uv_stream_t *ls, int status)
     http_parse_init(&c->hp, srv->lim.max_url, srv->lim.max_header_bytes);
     c->phase = PH_IDLE;
     arm(c, srv->lim.header_timeout_ms);
-    conn_read_start(c);
+    http_conn_read_start(c);
 }
 
 int http_server_init(http_server *srv, uv_loop_t *loop, const http_limits *lim)
@@ -824,7 +682,7 @@ static void on_drain_deadline(uv_timer_t *t)
     http_conn *c = srv->conns;
     while (c) {
         http_conn *n = c->next;
-        conn_close(c);
+        http_conn_close(c);
         c = n;
     }
 }
@@ -848,12 +706,12 @@ void http_server_drain(http_server *srv)
     while (c) {
         http_conn *n = c->next;
         if (c->phase == PH_IDLE && !c->cur && c->in_len == 0) {
-            conn_close(c);
+            http_conn_close(c);
         } else if (c->phase == PH_STREAM && !c->closing) {
             void (*cb)(void *) = c->stream_on_close;
             c->stream_on_close = NULL;
             if (cb) cb(c->stream_owner);
-            stream_finish(c, c->stream_goodbye, c->stream_goodbye ? strlen(c->stream_goodbye) : 0);
+            http_stream_finish(c, c->stream_goodbye, c->stream_goodbye ? strlen(c->stream_goodbye) : 0);
         }
         c = n;
     }
