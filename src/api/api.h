@@ -30,6 +30,11 @@ json_t *api_request_json(const store_request *r);
 void api_vetting_conflict(http_req *req, const store_vet_result *res);
 /* problem for a failed store call: 503 with Retry-After for busy/timeout */
 void api_store_error(http_req *req, int rc);
+/* a list's query: ?limit (1..max, dflt when absent) and the cursor
+ * parameter `name` ("<prefix><digits>" as this server gave it out, 0 when
+ * absent); what is wrong goes to errs */
+void api_page_params(http_req *req, jv_errors *errs, long dflt, long max, const char *name, char prefix, long *limit,
+                     long long *cursor);
 
 /* After starting a store call for req: on failure answers it (503/500);
  * on success takes the reference that the callback drops. */

@@ -31,6 +31,26 @@ json_t *api_time_json(int64_t t)
     return json_string(b);
 }
 
+void api_page_params(http_req *req, jv_errors *errs, long dflt, long max, const char *name, char prefix, long *limit,
+                     long long *cursor)
+{
+    *limit = dflt;
+    const char *lim = http_query_get(req, "limit");
+    if (lim) {
+        char *end = NULL;
+        *limit = strtol(lim, &end, 10);
+        if (*lim < '0' || *lim > '9' || *end || *limit < 1 || *limit > max)
+            jv_add_error(errs, "limit", "must be 1 to %ld", max);
+    }
+    *cursor = 0;
+    const char *cur = http_query_get(req, name);
+    if (cur) {
+        char *end = NULL;
+        *cursor = cur[0] == prefix && cur[1] >= '1' && cur[1] <= '9' ? strtoll(cur + 1, &end, 10) : 0;
+        if (*cursor <= 0 || !end || *end) jv_add_error(errs, name, "is not a cursor this server gave out");
+    }
+}
+
 void api_store_error(http_req *req, int rc)
 {
     if (rc == STORE_BUSY || rc == STORE_TIMEOUT || rc == STORE_CLOSED) {

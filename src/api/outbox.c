@@ -69,21 +69,9 @@ void api_outbox_list(http_req *req)
         for (int i = 0; statuses[i]; i++) known |= strcmp(status, statuses[i]) == 0;
         if (!known) jv_add_error(&errs, "status", "must be queued, sent or failed");
     }
-    long limit = 50;
-    const char *lim = http_query_get(req, "limit");
-    if (lim) {
-        char *end = NULL;
-        limit = strtol(lim, &end, 10);
-        if (*lim < '0' || *lim > '9' || *end || limit < 1 || limit > STORE_OUTBOX_MAX)
-            jv_add_error(&errs, "limit", "must be 1 to %d", STORE_OUTBOX_MAX);
-    }
-    long long before = 0;
-    const char *cur = http_query_get(req, "before");
-    if (cur) {
-        char *end = NULL;
-        before = cur[0] == 'o' && cur[1] >= '1' && cur[1] <= '9' ? strtoll(cur + 1, &end, 10) : 0;
-        if (before <= 0 || !end || *end) jv_add_error(&errs, "before", "is not a cursor this server gave out");
-    }
+    long limit;
+    long long before;
+    api_page_params(req, &errs, 50, STORE_OUTBOX_MAX, "before", 'o', &limit, &before);
     if (errs.n) {
         http_problem(req, 400, "bad-query", "Bad Request", "some query parameters are invalid; see errors", &errs);
         return;

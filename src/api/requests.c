@@ -236,28 +236,16 @@ static void on_list(void *ctx, int rc)
 void api_requests_list(http_req *req)
 {
     jv_errors errs = {.n = 0};
-    int limit = 20;
-    const char *lim = http_query_get(req, "limit");
-    if (lim) {
-        char *end = NULL;
-        long v = strtol(lim, &end, 10);
-        if (!*lim || *end || v < 1 || v > STORE_LIST_MAX) jv_add_error(&errs, "limit", "must be 1 to %d", STORE_LIST_MAX);
-        else limit = (int)v;
-    }
-    long long before = 0;
-    const char *cur = http_query_get(req, "cursor");
-    if (cur) {
-        char *end = NULL;
-        before = cur[0] == 'r' ? strtoll(cur + 1, &end, 10) : 0;
-        if (before <= 0 || !end || *end) jv_add_error(&errs, "cursor", "is not a cursor this server gave out");
-    }
+    long limit;
+    long long before;
+    api_page_params(req, &errs, 20, STORE_LIST_MAX, "cursor", 'r', &limit, &before);
     if (errs.n) {
         http_problem(req, 400, "bad-query", "Bad Request", "some query parameters are invalid; see errors", &errs);
         return;
     }
     api_call *c = api_call_new(req, sizeof(store_request_list));
     if (!c) return;
-    c->limit = limit;
+    c->limit = (int)limit;
     const char *client = (req->auth.role_bit & ROLE_ADMIN) ? NULL : req->auth.id;
     api_call_track(c, STORE_CALL(APP->store, requests_list, client, (int64_t)before, limit, c->out,
                                  req->deadline_ns, on_list, c));

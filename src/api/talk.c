@@ -226,21 +226,9 @@ static void conv_lookup(conv_state *st)
 void api_messages_list(http_req *req)
 {
     jv_errors errs = {.n = 0};
-    long limit = 50;
-    const char *lim = http_query_get(req, "limit");
-    if (lim) {
-        char *end = NULL;
-        limit = strtol(lim, &end, 10);
-        if (*lim < '0' || *lim > '9' || *end || limit < 1 || limit > STORE_MESSAGES_MAX)
-            jv_add_error(&errs, "limit", "must be 1 to %d", STORE_MESSAGES_MAX);
-    }
-    long long after = 0;
-    const char *cur = http_query_get(req, "after");
-    if (cur) {
-        char *end = NULL;
-        after = cur[0] == 'm' && cur[1] >= '1' && cur[1] <= '9' ? strtoll(cur + 1, &end, 10) : 0;
-        if (after <= 0 || !end || *end) jv_add_error(&errs, "after", "is not a cursor this server gave out");
-    }
+    long limit;
+    long long after;
+    api_page_params(req, &errs, 50, STORE_MESSAGES_MAX, "after", 'm', &limit, &after);
     if (errs.n) {
         http_problem(req, 400, "bad-query", "Bad Request", "some query parameters are invalid; see errors", &errs);
         return;
