@@ -9,6 +9,11 @@ const char *const ledger_currencies[] = {"USD", "EUR", "GBP", "CAD", "AUD", "CHF
 static const char *const kinds[] = {"gateway_clearing", "client_funding", "escrow",
                                     "payable",          "paid_out",       "revenue", NULL};
 
+/* what a transaction may be (ledger.h names who makes each) */
+static const char *const txn_kinds[] = {"fund",          "release",         "refund",       "resolve", "timesheet",
+                                        "payout",        "payout_failed",   "payout_reversed",
+                                        "refund_failed", NULL};
+
 int ledger_kind_nonnegative(const char *kind)
 {
     return strcmp(kind, "gateway_clearing") != 0 && strcmp(kind, "paid_out") != 0;
@@ -130,6 +135,12 @@ void ledger_refund_again(ledger_txn *t, const char *client_id, const char *contr
 
 int ledger_check(const ledger_txn *t, char *err, size_t errlen)
 {
+    int kind_known = 0;
+    for (int k = 0; txn_kinds[k]; k++) kind_known |= strcmp(txn_kinds[k], t->kind) == 0;
+    if (!kind_known) {
+        snprintf(err, errlen, "unknown transaction kind \"%s\"", t->kind);
+        return -1;
+    }
     if (t->n < 2 || t->n > LEDGER_MAX_ENTRIES) {
         snprintf(err, errlen, "a transaction has 2 to %d entries, not %d", LEDGER_MAX_ENTRIES, t->n);
         return -1;

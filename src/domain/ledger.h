@@ -80,7 +80,7 @@ void ledger_refund_failed(ledger_txn *t, const char *client_id, const char *cont
 void ledger_refund_again(ledger_txn *t, const char *client_id, const char *contract_id,
                          const char *milestone_id, const char *currency, int64_t amount);
 
-/* 0 when t is well formed: 1..LEDGER_MAX_ENTRIES entries, no zero amount,
+/* 0 when t is well formed: a known transaction kind, 2..LEDGER_MAX_ENTRIES entries, no zero amount,
  * amounts within LEDGER_MAX_AMOUNT, known kinds, a 3-letter currency on
  * each, one currency per account, and a zero sum per currency. Else -1
  * and why in err. */

@@ -86,8 +86,9 @@ static void record(send_op *op, int outcome, const char *ref, const char *error)
     r->outcome = outcome;
     snprintf(r->gateway_ref, sizeof r->gateway_ref, "%s", ref ? ref : "");
     snprintf(r->error, sizeof r->error, "%s", error ? error : "");
+    /* backoff by the row's count of unavailable answers (the job's claims also count crashes) */
     if (outcome == STORE_OUT_RETRY)
-        r->retry_at = clock_now_s() + money_out_retry_after(op->job.attempts, randombytes_random());
+        r->retry_at = clock_now_s() + money_out_retry_after(op->row.attempts + 1, randombytes_random());
     const char *what = outcome == STORE_OUT_SUCCEEDED ? "succeeded"
                        : outcome == STORE_OUT_PENDING ? "pending"
                        : outcome == STORE_OUT_FAILED  ? "failed"
