@@ -12,7 +12,10 @@
  * movement), and records the answer in one store transaction that also
  * completes or reschedules the job: refused is final (the ledger moves
  * the money back), unavailable is retried with exponential backoff and
- * jitter (capped at an hour, never given up: the money is owed). */
+ * jitter (capped at an hour, never given up: the money is owed). A
+ * refund the gateway answers "pending" keeps its job: every hour it asks
+ * the gateway where the refund stands, until it settles (or a webhook
+ * settles it first). */
 #include "money_out.h"
 #include <sodium.h>
 #include <stdio.h>
@@ -26,6 +29,7 @@
 #define STORE_DEADLINE_NS 10000000000ull
 #define RETRY_BASE_S 30
 #define RETRY_MAX_S 3600
+#define PENDING_CHECK_S 3600
 
 static store *ST;
 static gateway *GW;
@@ -89,6 +93,8 @@ static void record(send_op *op, int outcome, const char *ref, const char *error)
     /* backoff by the row's count of unavailable answers (the job's claims also count crashes) */
     if (outcome == STORE_OUT_RETRY)
         r->retry_at = clock_now_s() + money_out_retry_after(op->row.attempts + 1, randombytes_random());
+    else if (outcome == STORE_OUT_PENDING)
+        r->retry_at = clock_now_s() + PENDING_CHECK_S; /* ask again then, unless a webhook settles it */
     const char *what = outcome == STORE_OUT_SUCCEEDED ? "succeeded"
                        : outcome == STORE_OUT_PENDING ? "pending"
                        : outcome == STORE_OUT_FAILED  ? "failed"
@@ -125,13 +131,18 @@ static void on_row(void *ctx, int rc)
         return;
     }
     store_money_out *o = &op->row;
-    /* settled, or sent and awaiting the gateway's webhook */
-    if (strcmp(o->status, "pending") != 0 || o->gateway_ref[0]) {
+    int sent = o->gateway_ref[0] != '\0';
+    if (strcmp(o->status, "pending") != 0 || (sent && strcmp(o->kind, "refund") != 0)) { /* settled */
         complete(op);
         return;
     }
     if (!GW) {
         record(op, STORE_OUT_RETRY, NULL, "the payment gateway did not start");
+        return;
+    }
+    if (sent) { /* a refund the gateway took but had not settled: where does it stand? */
+        if (strcmp(o->gateway, GW->name) != 0 || GW->refund_status(GW, o->gateway_ref, on_gateway, op) < 0)
+            record(op, STORE_OUT_PENDING, o->gateway_ref, NULL);
         return;
     }
     if (strcmp(o->gateway, GW->name) != 0) {

@@ -6,7 +6,8 @@
  * documents; refunds and transfers succeed. `stripe` speaks Stripe's REST
  * API (PaymentIntents, Refunds, Connect Transfers) over curl_loop with a
  * deadline per attempt, retries with backoff and jitter for what may be
- * retried, and one circuit breaker for all three. Every call carries an
+ * retried, and one circuit breaker for all of them. A refund that stays
+ * pending can be asked about again (refund_status). Every call carries an
  * idempotency key: the same key always names the same movement, so a
  * retry after a crash never moves money twice. Calls run on the loop and
  * answer through a callback, once. */
@@ -61,6 +62,9 @@ struct gateway {
     int (*charge)(gateway *g, const gateway_charge *c, gateway_done_fn done, void *ctx);
     int (*refund)(gateway *g, const gateway_refund *r, gateway_done_fn done, void *ctx);
     int (*transfer)(gateway *g, const gateway_transfer *t, gateway_done_fn done, void *ctx);
+    /* where a refund answered PENDING stands now (ref: its gateway_ref):
+     * OK succeeded, DECLINED failed, PENDING still pending */
+    int (*refund_status)(gateway *g, const char *ref, gateway_done_fn done, void *ctx);
     void (*close)(gateway *g);
 };
 

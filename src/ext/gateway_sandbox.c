@@ -100,6 +100,15 @@ static int sb_transfer(gateway *g, const gateway_transfer *t, gateway_done_fn do
     return 0;
 }
 
+static int sb_refund_status(gateway *g, const char *ref, gateway_done_fn done, void *ctx)
+{
+    (void)g;
+    gateway_result r = {.outcome = GATEWAY_OK}; /* sandbox refunds never wait */
+    snprintf(r.ref, sizeof r.ref, "%s", ref);
+    done(ctx, &r);
+    return 0;
+}
+
 static void sb_close(gateway *g)
 {
     free(g); /* slow charges hold their own timers and finish on their own */
@@ -113,6 +122,7 @@ gateway *gateway_sandbox_new(uv_loop_t *loop)
     sb->base.charge = sb_charge;
     sb->base.refund = sb_refund;
     sb->base.transfer = sb_transfer;
+    sb->base.refund_status = sb_refund_status;
     sb->base.close = sb_close;
     sb->loop = loop;
     return &sb->base;

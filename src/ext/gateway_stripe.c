@@ -4,7 +4,8 @@
  * /v1/transfers` to the engineer's connected account (Connect); each with
  * the gateway key as Stripe's Idempotency-Key, so every retry (ours after
  * a timeout, or a job's after a crash) names the same movement and Stripe
- * makes it once. Each attempt runs on the loop (curl_loop) with its
+ * makes it once. A refund left pending is read back with `GET
+ * /v1/refunds/{id}`. Each attempt runs on the loop (curl_loop) with its
  * own deadline; connection errors, timeouts, 429 and 5xx are retried with
  * exponential backoff and jitter up to max_attempts; a declined card is
  * final. A circuit breaker stops calling a Stripe that keeps failing: while
@@ -39,10 +40,10 @@ typedef void (*parse_fn)(long code, json_t *j, gateway_result *r);
 
 typedef struct {
     stripe *sg;
-    const char *path;          /* /v1/... */
+    char path[192];            /* /v1/... */
     const char *metric;        /* opx_gateway_<call>s_total */
     parse_fn parse;
-    char *form;                /* the request body */
+    char *form;                /* the request body; NULL: a GET */
     char key[160];
     int attempt;
     gateway_done_fn done;
@@ -234,12 +235,15 @@ static void attempt(call_op *op)
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", sg->secret);
     snprintf(idem, sizeof idem, "Idempotency-Key: %s", op->key);
     struct curl_slist *h = curl_slist_append(NULL, auth);
-    h = curl_slist_append(h, idem);
     h = curl_slist_append(h, "Stripe-Version: 2024-06-20");
-    h = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded");
+    if (op->form) {
+        h = curl_slist_append(h, idem);
+        h = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded");
+    }
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, op->form);
+    if (op->form) curl_easy_setopt(e, CURLOPT_POSTFIELDS, op->form);
+    else curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, op);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, sg->cfg.timeout_ms);
@@ -274,24 +278,26 @@ static int circuit_open(stripe *sg, const char *metric, gateway_done_fn done, vo
     return 1;
 }
 
-/* starts a call whose form is complete: takes form's text either way */
+/* starts a call whose form is complete (NULL: a GET): takes form's text either way */
 static int start(stripe *sg, const char *path, const char *metric, parse_fn parse, buf *form, const char *key,
                  gateway_done_fn done, void *ctx)
 {
     call_op *op = calloc(1, sizeof *op);
-    if (!op || !form->data) {
+    if (!op || (form && !form->data)) {
         free(op);
-        buf_free(form);
+        if (form) buf_free(form);
         return -1;
     }
-    op->form = strdup(form->data);
-    buf_free(form);
-    if (!op->form) {
-        free(op);
-        return -1;
+    if (form) {
+        op->form = strdup(form->data);
+        buf_free(form);
+        if (!op->form) {
+            free(op);
+            return -1;
+        }
     }
     op->sg = sg;
-    op->path = path;
+    snprintf(op->path, sizeof op->path, "%s", path);
     op->metric = metric;
     op->parse = parse;
     snprintf(op->key, sizeof op->key, "%s", key);
@@ -380,6 +386,23 @@ static int sg_transfer(gateway *g, const gateway_transfer *t, gateway_done_fn do
     return start(sg, "/v1/transfers", metric, parse_transfer, &form, t->idempotency_key, done, ctx);
 }
 
+static int sg_refund_status(gateway *g, const char *ref, gateway_done_fn done, void *ctx)
+{
+    stripe *sg = (stripe *)g;
+    static const char metric[] = "opx_gateway_refund_checks_total";
+    if (circuit_open(sg, metric, done, ctx)) return 0;
+    CURL *esc = curl_easy_init();
+    if (!esc) return -1;
+    char *id = curl_easy_escape(esc, ref, 0);
+    curl_easy_cleanup(esc);
+    if (!id) return -1;
+    char path[192];
+    int n = snprintf(path, sizeof path, "/v1/refunds/%s", id);
+    curl_free(id);
+    if (n < 0 || (size_t)n >= sizeof path) return -1;
+    return start(sg, path, metric, parse_refund, NULL, ref, done, ctx);
+}
+
 static void sg_close(gateway *g)
 {
     stripe *sg = (stripe *)g;
@@ -398,6 +421,7 @@ gateway *gateway_stripe_new(uv_loop_t *loop, const stripe_config *cfg)
     sg->base.charge = sg_charge;
     sg->base.refund = sg_refund;
     sg->base.transfer = sg_transfer;
+    sg->base.refund_status = sg_refund_status;
     sg->base.close = sg_close;
     sg->loop = loop;
     sg->cfg = *cfg;

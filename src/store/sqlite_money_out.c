@@ -240,6 +240,19 @@ static int move_back(sq_conn *c, const store_money_out *o, int reversed, int64_t
     return sqlite_ledger_post(c, &t, now);
 }
 
+static int reschedule(sq_conn *c, const char *job_id, int64_t run_at, const char *error)
+{
+    static const char again[] = "UPDATE jobs SET run_at = ?, lease_until = 0, last_error = ?"
+                                " WHERE id = ? AND done_at IS NULL";
+    sqlite3_stmt *st = sq_prep(c, again);
+    if (!st) return STORE_IO;
+    sqlite3_bind_int64(st, 1, run_at);
+    if (error) sqlite3_bind_text(st, 2, error, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 2);
+    sqlite3_bind_text(st, 3, job_id, -1, SQLITE_STATIC);
+    return sq_rc(c, sqlite3_step(st));
+}
+
 typedef struct {
     store_money_out_result r;
     int64_t now;
@@ -263,8 +276,11 @@ static int run_result(sq_conn *c, sq_job *j)
     case STORE_OUT_REVERSED: to = !refund && (pending || succeeded) ? "reversed" : NULL; break;
     }
     if (!to) return STORE_CONFLICT; /* late, repeated, or out of order: nothing moves */
-    if (r->outcome == STORE_OUT_PENDING && o->gateway_ref[0] && strcmp(o->gateway_ref, r->gateway_ref) == 0)
-        return STORE_CONFLICT; /* told already */
+    if (r->outcome == STORE_OUT_PENDING && o->gateway_ref[0] && strcmp(o->gateway_ref, r->gateway_ref) == 0) {
+        /* still pending: nothing changes but when the job asks again */
+        if (!r->job_id[0]) return STORE_CONFLICT;
+        return reschedule(c, r->job_id, r->retry_at, NULL);
+    }
     const char *error = r->outcome == STORE_OUT_SUCCEEDED || r->outcome == STORE_OUT_PENDING ? "" : r->error;
     if ((rc = set_status(c, o, to, r->gateway_ref, error, r->outcome == STORE_OUT_RETRY, a->now)) < 0) return rc;
     if (r->outcome == STORE_OUT_FAILED || r->outcome == STORE_OUT_REVERSED) {
@@ -276,19 +292,12 @@ static int run_result(sq_conn *c, sq_job *j)
                                                                                   : "payout.transition",
                            refund ? "payment" : "payout", o->id, detail)) < 0)
         return rc;
-    if (r->job_id[0]) {
-        if (r->outcome == STORE_OUT_RETRY) {
-            static const char again[] = "UPDATE jobs SET run_at = ?, lease_until = 0, last_error = ?"
-                                        " WHERE id = ? AND done_at IS NULL";
-            sqlite3_stmt *st = sq_prep(c, again);
-            if (!st) return STORE_IO;
-            sqlite3_bind_int64(st, 1, r->retry_at);
-            sqlite3_bind_text(st, 2, r->error, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, r->job_id, -1, SQLITE_STATIC);
-            if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
-        } else if ((rc = sqlite_job_mark_done(c, r->job_id, a->now, NULL)) < 0 && rc != STORE_CONFLICT) {
-            return rc;
-        }
+    if (r->job_id[0]) { /* the job runs again (unavailable; a refund still pending), or is done */
+        if (r->outcome == STORE_OUT_RETRY || (r->outcome == STORE_OUT_PENDING && r->retry_at > 0))
+            rc = reschedule(c, r->job_id, r->retry_at, r->outcome == STORE_OUT_RETRY ? r->error : NULL);
+        else if ((rc = sqlite_job_mark_done(c, r->job_id, a->now, NULL)) == STORE_CONFLICT)
+            rc = STORE_OK;
+        if (rc < 0) return rc;
     }
     if ((rc = read_one(c, r->kind, r->id, o)) < 0) return rc;
     switch (r->outcome) {
@@ -466,13 +475,9 @@ static int run_batch(sq_conn *c, sq_job *j)
     if (out->payouts.n > 0 &&
         (rc = sqlite_audit(c, run->now, run->actor, "payout.batch", "payout_batch", out->batch_id, detail)) < 0)
         return rc;
-    if (run->job_id[0]) { /* the recurring run: again at its next time, or soon when more wait */
-        static const char again[] = "UPDATE jobs SET run_at = ?, lease_until = 0 WHERE id = ? AND done_at IS NULL";
-        if (!(st = sq_prep(c, again))) return STORE_IO;
-        sqlite3_bind_int64(st, 1, out->more ? run->now : run->next_run_at);
-        sqlite3_bind_text(st, 2, run->job_id, -1, SQLITE_STATIC);
-        if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
-    }
+    /* the recurring run: again at its next time, or at once when more wait */
+    if (run->job_id[0] && (rc = reschedule(c, run->job_id, out->more ? run->now : run->next_run_at, NULL)) < 0)
+        return rc;
     return a->idem ? sqlite_idem_save(c, a->idem, NULL, run->now) : STORE_OK; /* its render reads out */
 }
 

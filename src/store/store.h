@@ -645,11 +645,12 @@ typedef struct store_vtbl {
     /* a refund or payout by kind and id, with what its send needs */
     int (*money_out_get)(store *s, const char *kind, const char *id, store_money_out *out,
                          uint64_t deadline_ns, store_done_cb cb, void *ctx);
-    /* records what the gateway said: succeeded, pending (awaits a
-     * webhook), failed (the ledger moves the money back: a refund's to the
-     * client's funding balance, a payout's to the engineer's payable),
-     * retry (the job runs again at retry_at), or reversed (a payout taken
-     * back). Moves only a row whose state allows it (CONFLICT otherwise,
+    /* records what the gateway said: succeeded, pending (a refund the
+     * gateway has not settled: its job asks again at retry_at, unless a
+     * webhook settles it first), failed (the ledger moves the money back:
+     * a refund's to the client's funding balance, a payout's to the
+     * engineer's payable), retry (the job runs again at retry_at), or
+     * reversed (a payout taken back). Moves only a row whose state allows it (CONFLICT otherwise,
      * nothing moved, the job completed); out is the row after. */
     int (*money_out_result)(store *s, const store_money_out_result *r, int64_t now, store_money_out *out,
                             uint64_t deadline_ns, store_done_cb cb, void *ctx);

@@ -570,6 +570,40 @@ def test_a_stripe_refund_is_one_refund_of_the_charges_intent_settled_by_webhook(
     verify_ok(stripe["srv"])
 
 
+@pytest.mark.parametrize("outcome", ["succeeded", "failed"])
+def test_a_pending_refund_without_a_webhook_is_asked_about_every_hour_until_it_settles(stripe, outcome):
+    """No webhook comes (none configured, or lost): the refund's job asks Stripe
+    (GET /v1/refunds/{id}) an hour later, and every hour while it stays pending."""
+    fake, c, admin, cl = stripe["fake"], stripe["c"], stripe["admin"], stripe["client"]
+    fake.refund_status = "pending"
+    k, en, [mid] = _funded_then_ended(stripe)
+    [row] = wait_for(lambda: [r for r in items(c, admin["token"], REFUNDS) if r["gateway_ref"]], SETTLE_S,
+                     "the refund sent to Stripe")
+    [sent] = fake.refund_list
+    reads = lambda: [x for x in fake.log if x["method"] == "GET" and x["path"] == f"/v1/refunds/{sent['id']}"]
+    time.sleep(1.5)
+    assert reads() == [], "asked before the hour"
+
+    advance_clock(c, 3601)  # still pending at Stripe: asked once, asked again an hour later
+    wait_for(lambda: len(reads()) == 1, SETTLE_S, "the first status check")
+    time.sleep(1.5)
+    refund_row(items(c, admin["token"], REFUNDS)[0], id=row["id"], status="pending", gateway_ref=sent["id"])
+    assert len(reads()) == 1 and reads()[0]["headers"]["authorization"] == f"Bearer {fake.secret}"
+
+    fake.refund_set_status(sent["id"], outcome)
+    advance_clock(c, 3601)
+    wait_for(lambda: items(c, admin["token"], REFUNDS)[0]["status"] == outcome, SETTLE_S, "the refund settled")
+    assert len(reads()) == 2 and fake.refunds == 1
+    if outcome == "succeeded":
+        assert nonzero(totals(c, admin["token"])) == {}
+    else:
+        assert nonzero(totals(c, admin["token"])) == {"gateway_clearing": -150000, "client_funding": 150000}
+    advance_clock(c, 3 * 3601)  # settled: nobody asks again
+    time.sleep(1.5)
+    assert len(reads()) == 2
+    verify_ok(stripe["srv"])
+
+
 @pytest.mark.parametrize("how", ["status-failed", "http-400"])
 def test_a_refused_refund_is_held_for_the_client_and_an_admin_sends_it_again_once(stripe, how):
     fake, srv, c, admin, cl = stripe["fake"], stripe["srv"], stripe["c"], stripe["admin"], stripe["client"]

@@ -19,6 +19,9 @@ What it owns:
     amount_received minus the earlier refunds that are not "failed"
     (refund_set_status() changes a recorded refund's status, e.g. before
     a test sends its webhook);
+  * GET /v1/refunds/{id}: a recorded refund with its current status
+    (auth, failure injection and counting as for POSTs; 404 resource_missing
+    for an unknown id);
   * POST /v1/transfers (Connect; form-encoded: amount, currency,
     destination, transfer_group, description, metadata[..]) answering by
     destination:
@@ -291,7 +294,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             "type": "invalid_request_error",
             "message": f"Unrecognized request URL ({self.command}: {self.path})."}}).encode())
 
-    do_GET = do_PUT = do_DELETE = do_PATCH = _not_found
+    def do_GET(self):
+        self._body()
+        status, payload = self.server.fake._get(self)
+        if status is None:  # a hang
+            fake = self.server.fake
+            fake._wait(fake.hang_max_s, self.connection)
+            self.close_connection = True
+            return
+        self._send(status, payload)
+
+    do_PUT = do_DELETE = do_PATCH = _not_found
 
 
 class StripeFake:
@@ -498,6 +511,41 @@ class StripeFake:
             status, raw, extra, wait = self._answer(entry, handler.path, headers, form, key, injected)
             entry["status"] = status
         return status, raw, extra, wait + (self.delay_s if status is not None else 0.0)
+
+    def _get(self, handler):
+        """GET /v1/refunds/{id}: the recorded refund with its current status
+        (refund_set_status() moves it), counted and logged like a POST, after
+        any injected failure and the auth check; (status or None for a hang,
+        body bytes)."""
+        headers = {k.lower(): v for k, v in handler.headers.items()}
+        entry = {"method": "GET", "path": handler.path, "headers": headers, "form": {}, "key": None,
+                 "status": None, "outcome": None}
+        with self._lock:
+            self.requests += 1
+            self.log.append(entry)
+            injected = self._injected.popleft() if self._injected else None
+            if injected is not None:
+                kind, status, raw = injected
+                entry["outcome"] = "hang" if kind == "hang" else "injected"
+                return (None, b"") if kind == "hang" else (status, raw)
+            if headers.get("authorization") != f"Bearer {self.secret}":
+                entry.update(outcome="unauthorized", status=401)
+                return 401, json.dumps({"error": {"type": "invalid_request_error",
+                                                  "message": "Invalid API Key provided."}}).encode()
+            route = urllib.parse.urlsplit(handler.path).path
+            m = re.match(r"^/v1/refunds/([A-Za-z0-9_]+)$", route)
+            if not m:
+                entry.update(outcome="not_found", status=404)
+                return 404, json.dumps(_invalid(f"Unrecognized request URL (GET: {handler.path}).")).encode()
+            found = [r for r in self.refund_list if r["id"] == m.group(1)]
+            if not found:
+                entry.update(outcome="invalid", status=404)
+                return 404, json.dumps(_invalid(f"No such refund: '{m.group(1)}'", "id", "resource_missing")).encode()
+            r = found[0]
+            entry.update(outcome="read", status=200)
+            return 200, json.dumps({"id": r["id"], "object": "refund", "amount": r["amount"],
+                                    "currency": r["currency"], "payment_intent": r["payment_intent"],
+                                    "status": r["status"], "metadata": r["metadata"]}).encode()
 
     def _answer(self, entry, path, headers, form, key, injected):
         def out(outcome, status, body, extra=(), wait=0.0):

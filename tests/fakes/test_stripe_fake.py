@@ -449,6 +449,33 @@ def test_refund_set_status_changes_the_record_not_the_replay(fake, client):
         fake.refund_set_status("re_nope", "succeeded")
 
 
+def test_get_refund_reads_its_current_status(fake, client):
+    pi = charged(client)["id"]
+    fake.refund_status = "pending"
+    rid = refund(client, pi, amount=3000, key="g").json()["id"]
+    auth = {"Authorization": f"Bearer {SECRET}"}
+    r = client.get(f"/v1/refunds/{rid}", headers=auth)
+    assert r.status_code == 200
+    assert r.json() == {"id": rid, "object": "refund", "amount": 3000, "currency": "usd", "payment_intent": pi,
+                        "status": "pending", "metadata": {"opx_refund_id": "ref_1"}}
+    fake.refund_set_status(rid, "succeeded")
+    assert client.get(f"/v1/refunds/{rid}", headers=auth).json()["status"] == "succeeded"
+    assert fake.refunds == 1 and [x["method"] for x in fake.log].count("GET") == 2
+
+
+def test_get_refund_checks_auth_knows_only_its_refunds_and_takes_injected_failures(fake, client):
+    pi = charged(client)["id"]
+    rid = refund(client, pi, key="g2").json()["id"]
+    assert client.get(f"/v1/refunds/{rid}").status_code == 401
+    auth = {"Authorization": f"Bearer {SECRET}"}
+    r = client.get("/v1/refunds/re_nope", headers=auth)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "resource_missing"
+    assert client.get("/v1/refunds", headers=auth).status_code == 404
+    fake.fail_next(1, 503)
+    assert client.get(f"/v1/refunds/{rid}", headers=auth).status_code == 503
+    assert client.get(f"/v1/refunds/{rid}", headers=auth).status_code == 200
+
+
 def test_refund_of_an_intent_not_charged_is_resource_missing(fake, client):
     declined = charge(client, key="d", pm="pm_card_chargeDeclined").json()["error"]["payment_intent"]["id"]
     for pi in ("pi_x", declined):
