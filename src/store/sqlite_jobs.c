@@ -127,18 +127,7 @@ int sqj_job_done(store *s, const char *id, int64_t now, const char *error, uint6
 
 static int run_ensure(sq_conn *c, sq_job *j)
 {
-    static const char sql[] = "INSERT INTO jobs(id, kind, ref, run_at) VALUES (?,?,?,?)"
-                              " ON CONFLICT(kind, ref) DO UPDATE SET run_at = excluded.run_at, done_at = NULL,"
-                              " lease_until = 0, attempts = 0, last_error = NULL WHERE jobs.done_at IS NOT NULL";
-    char id[ID_STR_MAX];
-    id_new("job", id);
-    sqlite3_stmt *st = sq_prep(c, sql);
-    if (!st) return STORE_IO;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, j->s1, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, j->s2, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, j->n1);
-    return sq_rc(c, sqlite3_step(st));
+    return sqlite_job_schedule_once(c, j->s1, j->s2, j->n1);
 }
 
 int sqj_job_ensure(store *s, const char *kind, const char *ref, int64_t run_at, uint64_t d, store_done_cb cb,

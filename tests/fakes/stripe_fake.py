@@ -111,6 +111,15 @@ def _id(prefix):
     return prefix + "_" + secrets.token_hex(12)
 
 
+def _currency_error(currency):
+    """The error body for a missing or malformed currency, or None."""
+    if currency is None:
+        return _invalid("Missing required param: currency.", "currency", "parameter_missing")
+    if not _CURRENCY.match(currency):
+        return _invalid(f"Invalid currency: {currency}.", "currency", "parameter_invalid")
+    return None
+
+
 def _invalid(message, param=None, code=None):
     err = {"type": "invalid_request_error", "message": message}
     if param:
@@ -599,15 +608,9 @@ class StripeFake:
 
     def _payment_intent(self, f, form, key):
         amount, currency, pm = f.get("amount"), f.get("currency"), f.get("payment_method")
-        err = _amount_error(amount)
+        err = _amount_error(amount) or _currency_error(currency)
         if err is not None:
             return "invalid_params", 400, err, 0.0
-        if currency is None:
-            return "invalid_params", 400, _invalid("Missing required param: currency.", "currency",
-                                                   "parameter_missing"), 0.0
-        if not _CURRENCY.match(currency):
-            return "invalid_params", 400, _invalid(f"Invalid currency: {currency}.", "currency",
-                                                   "parameter_invalid"), 0.0
         if not pm:
             return "invalid_params", 400, _invalid("Missing required param: payment_method.", "payment_method",
                                                    "parameter_missing"), 0.0
@@ -677,15 +680,9 @@ class StripeFake:
 
     def _transfer(self, f, form, key):
         amount, currency, dest = f.get("amount"), f.get("currency"), f.get("destination")
-        err = _amount_error(amount)
+        err = _amount_error(amount) or _currency_error(currency)
         if err is not None:
             return "invalid_params", 400, err, 0.0
-        if currency is None:
-            return "invalid_params", 400, _invalid("Missing required param: currency.", "currency",
-                                                   "parameter_missing"), 0.0
-        if not _CURRENCY.match(currency):
-            return "invalid_params", 400, _invalid(f"Invalid currency: {currency}.", "currency",
-                                                   "parameter_invalid"), 0.0
         if not dest:
             return "invalid_params", 400, _invalid("Missing required param: destination.", "destination",
                                                    "parameter_missing"), 0.0
