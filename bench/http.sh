@@ -38,13 +38,10 @@ PY=/usr/bin/python3
 BARE=$ROOT/build/bench_bare
 RESULTS=$ROOT/build/bench-results.txt
 
-die() {
-    echo "bench/http.sh: error: $*" >&2
-    exit 1
-}
-warn() {
-    echo "bench/http.sh: warning: $*" >&2
-}
+BENCH_NAME=http.sh
+STOP_WAIT_S=5
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 # ---------------------------------------------------------------- preflight
 if [[ ! -e $OPX ]]; then
@@ -67,72 +64,7 @@ if others=$(pgrep -x wrk 2>/dev/null); then
 fi
 
 # ------------------------------------------------------- process management
-BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/opx-bench.XXXXXX")
-PIDS=()
-
-stop_pid() { # stop_pid PID: SIGTERM, wait up to 5 s, then SIGKILL; always reaps
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || {
-        wait "$pid" 2>/dev/null || true
-        return 0
-    }
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        warn "pid $pid ignored SIGTERM for 5 s; sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-# shellcheck disable=SC2317  # invoked via trap
-cleanup() {
-    local rc=$? pid
-    set +e
-    trap - EXIT INT TERM HUP
-    for pid in "${PIDS[@]}"; do
-        stop_pid "$pid"
-    done
-    rm -rf -- "$BENCH_TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-forget_pid() { # drop a stopped pid from PIDS
-    local p keep=()
-    for p in "${PIDS[@]}"; do
-        [[ $p == "$1" ]] || keep+=("$p")
-    done
-    PIDS=("${keep[@]}")
-}
-
-free_port() {
-    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_ready() { # wait_ready PID PORT LOG NAME: bounded (20 s) wait for /healthz
-    local pid=$1 port=$2 log=$3 name=$4 i
-    for ((i = 0; i < 200; i++)); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            echo "---- $name log ($log) ----" >&2
-            tail -n 30 "$log" >&2 || true
-            die "$name exited before answering on port $port"
-        fi
-        if curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz"; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    echo "---- $name log ($log) ----" >&2
-    tail -n 30 "$log" >&2 || true
-    die "$name did not answer http://127.0.0.1:$port/healthz within 20 s"
-}
+bench_tmp "${TMPDIR:-/tmp}/opx-bench.XXXXXX"
 
 # ------------------------------------------------------------------ wrk runs
 # run_wrk KEY URL [wrk args...] -- sets R_RPS R_P50 R_P99 (as printed by wrk),

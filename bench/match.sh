@@ -31,10 +31,9 @@ BIN=$ROOT/build/bench_match
 RESULTS=$ROOT/build/bench-results.txt
 SRCS=(bench/match_bench.c src/domain/matching.c src/domain/tzinfo.c src/domain/skills.c)
 
-die() {
-    echo "bench/match.sh: error: $*" >&2
-    exit 1
-}
+BENCH_NAME=match.sh
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 # ---------------------------------------------------------------- preflight
 for tool in cc pkg-config taskset awk; do
@@ -79,9 +78,6 @@ if [[ $GIT_REV != none ]] && ! git diff --quiet HEAD -- 2>/dev/null; then
     GIT_REV=$GIT_REV-dirty
 fi
 
-field() { # field LINE KEY -> value of KEY=value in LINE
-    awk -v k="$2" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' <<<"$1"
-}
 
 ROWS=()
 FAILED=0

@@ -76,13 +76,9 @@ BIN=$ROOT/build/bench_money
 RESULTS=$ROOT/build/bench-results.txt
 LIBS=(libuv jansson sqlite3 libsodium libcurl)
 
-die() {
-    echo "bench/money.sh: error: $*" >&2
-    exit 1
-}
-warn() {
-    echo "bench/money.sh: warning: $*" >&2
-}
+BENCH_NAME=money.sh
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 # ---------------------------------------------------------------- preflight
 if [[ ! -e $OPX ]]; then
@@ -120,60 +116,7 @@ fi
 # ------------------------------------------------------- process management
 mkdir -p "$ROOT/build"
 # under build/: the databases live on the disk the results are about
-BENCH_TMP=$(mktemp -d "$ROOT/build/.bench-money.XXXXXX")
-PIDS=()
-
-# shellcheck disable=SC2317  # invoked via cleanup (trap)
-stop_pid() { # stop_pid PID: SIGTERM, wait up to 15 s, then SIGKILL; always reaps
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || {
-        wait "$pid" 2>/dev/null || true
-        return 0
-    }
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 150; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        warn "pid $pid ignored SIGTERM for 15 s; sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-# shellcheck disable=SC2317  # invoked via trap
-cleanup() {
-    local rc=$? pid
-    set +e
-    trap - EXIT INT TERM HUP
-    for pid in "${PIDS[@]}"; do
-        stop_pid "$pid"
-    done
-    rm -rf -- "$BENCH_TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-forget_pid() {
-    local p keep=()
-    for p in "${PIDS[@]}"; do
-        [[ $p == "$1" ]] || keep+=("$p")
-    done
-    PIDS=("${keep[@]}")
-}
-
-server_log_tail() {
-    echo "---- opx log ($BENCH_TMP/opx.log, last 30 lines) ----" >&2
-    tail -n 30 "$BENCH_TMP/opx.log" >&2 || true
-}
-
-field() { # field LINE KEY -> value of KEY=value in LINE
-    awk -v k="$2" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' <<<"$1"
-}
+bench_tmp "$ROOT/build/.bench-money.XXXXXX"
 
 # -------------------------------------------------------------------- build
 if [[ ! -x $BIN || bench/money_bench.c -nt $BIN || $LIB -nt $BIN ]]; then
@@ -220,24 +163,13 @@ echo "== seeding a demo database" >&2
     cat "$BENCH_TMP/seed.log" >&2
     die "opx seed --demo failed"
 }
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 BASE=http://127.0.0.1:$PORT
 taskset -c "$SERVER_CPU" "$OPX" serve --listen "127.0.0.1:$PORT" --db "$BENCH_TMP/opx.db" \
     --access-log off --login-ip-burst 100000 >"$BENCH_TMP/opx.log" 2>&1 &
 SRV=$!
 PIDS+=("$SRV")
-for ((i = 0; ; i++)); do
-    if ! kill -0 "$SRV" 2>/dev/null; then
-        server_log_tail
-        die "opx exited before answering on port $PORT"
-    fi
-    curl -sf -o /dev/null --max-time 1 "$BASE/healthz" && break
-    ((i < 200)) || {
-        server_log_tail
-        die "opx did not answer $BASE/healthz within 20 s"
-    }
-    sleep 0.1
-done
+wait_ready "$SRV" "$PORT" "$BENCH_TMP/opx.log" opx
 echo "== opx pid $SRV on 127.0.0.1:$PORT (cpu $SERVER_CPU); money_flows: $CONTRACTS contracts x" \
     "$MILESTONES milestones, $CONC in flight, cpu $CLIENT_CPU" >&2
 FLOWS_OUT=$BENCH_TMP/flows.out
@@ -249,7 +181,7 @@ if ! wait "$DRV"; then
     forget_pid "$DRV"
     cat "$FLOWS_OUT" "$BENCH_TMP/flows.err" >&2
     kill -0 "$SRV" 2>/dev/null || warn "the server is not running any more"
-    server_log_tail
+    log_tail "$BENCH_TMP/opx.log" opx
     die "money_flows failed"
 fi
 forget_pid "$DRV"
@@ -262,7 +194,7 @@ FLOWS=$(grep '^RESULT ' "$FLOWS_OUT" || true)
 
 # stop the server: it must drain and exit 0
 kill -0 "$SRV" 2>/dev/null || {
-    server_log_tail
+    log_tail "$BENCH_TMP/opx.log" opx
     die "the server died during the run"
 }
 kill -TERM "$SRV"

@@ -64,13 +64,9 @@ PY=/usr/bin/python3
 DRIVER=$ROOT/build/bench_sse
 RESULTS=$ROOT/build/bench-results.txt
 
-die() {
-    echo "bench/sse.sh: error: $*" >&2
-    exit 1
-}
-warn() {
-    echo "bench/sse.sh: warning: $*" >&2
-}
+BENCH_NAME=sse.sh
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 # ---------------------------------------------------------------- preflight
 if [[ ! -e $OPX ]]; then
@@ -117,56 +113,7 @@ fi
 MAX_CONN=$((STREAMS + 1000 > 30000 ? STREAMS + 1000 : 30000))
 
 # ------------------------------------------------------- process management
-BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/opx-bench-sse.XXXXXX")
-PIDS=()
-
-# shellcheck disable=SC2317  # invoked via cleanup (trap)
-stop_pid() { # stop_pid PID: SIGTERM, wait up to 15 s, then SIGKILL; always reaps
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || {
-        wait "$pid" 2>/dev/null || true
-        return 0
-    }
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 150; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        warn "pid $pid ignored SIGTERM for 15 s; sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-# shellcheck disable=SC2317  # invoked via trap
-cleanup() {
-    local rc=$? pid
-    set +e
-    trap - EXIT INT TERM HUP
-    for pid in "${PIDS[@]}"; do
-        stop_pid "$pid"
-    done
-    rm -rf -- "$BENCH_TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-forget_pid() {
-    local p keep=()
-    for p in "${PIDS[@]}"; do
-        [[ $p == "$1" ]] || keep+=("$p")
-    done
-    PIDS=("${keep[@]}")
-}
-
-server_log_tail() {
-    echo "---- opx log ($BENCH_TMP/opx.log, last 30 lines) ----" >&2
-    tail -n 30 "$BENCH_TMP/opx.log" >&2 || true
-}
+bench_tmp "${TMPDIR:-/tmp}/opx-bench-sse.XXXXXX"
 
 # -------------------------------------------------------------------- build
 mkdir -p "$ROOT/build"
@@ -185,25 +132,14 @@ echo "== seeding a demo database" >&2
     die "opx seed --demo failed"
 }
 
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 BASE=http://127.0.0.1:$PORT
 taskset -c "$SERVER_CPU" "$OPX" serve --listen "127.0.0.1:$PORT" --db "$BENCH_TMP/opx.db" \
     --access-log off --login-ip-burst 100000 --max-connections "$MAX_CONN" \
     --max-streams "$MAX_CONN" --streams-per-user 1000 >"$BENCH_TMP/opx.log" 2>&1 &
 SRV=$!
 PIDS+=("$SRV")
-for ((i = 0; ; i++)); do
-    if ! kill -0 "$SRV" 2>/dev/null; then
-        server_log_tail
-        die "opx exited before answering on port $PORT"
-    fi
-    curl -sf -o /dev/null --max-time 1 "$BASE/healthz" && break
-    ((i < 200)) || {
-        server_log_tail
-        die "opx did not answer $BASE/healthz within 20 s"
-    }
-    sleep 0.1
-done
+wait_ready "$SRV" "$PORT" "$BENCH_TMP/opx.log" opx
 echo "== opx pid $SRV on 127.0.0.1:$PORT (cpu $SERVER_CPU, open files $NOFILE)" >&2
 
 # ---------------------------------------------- conversation and stream owners
@@ -279,7 +215,7 @@ with open(f"{tmp}/setup.env", "w") as f:
 print(f"conversation {conv[0]['id']}: client@demo.opx and {eng_email}; {k} bystander engineers")
 PYEOF
     cat "$BENCH_TMP/setup.log" >&2
-    server_log_tail
+    log_tail "$BENCH_TMP/opx.log" opx
     die "setting up the conversation and logins failed"
 fi
 sed 's/^/   /' "$BENCH_TMP/setup.log" >&2
@@ -300,7 +236,7 @@ if ! wait "$DRV"; then
     forget_pid "$DRV"
     cat "$OUT" >&2
     kill -0 "$SRV" 2>/dev/null || warn "the server is not running any more"
-    server_log_tail
+    log_tail "$BENCH_TMP/opx.log" opx
     die "bench_sse failed"
 fi
 forget_pid "$DRV"
@@ -313,7 +249,7 @@ RESULT=$(grep '^RESULT ' "$OUT" || true)
 
 # ------------------------------------------------------------- stop the server
 kill -0 "$SRV" 2>/dev/null || {
-    server_log_tail
+    log_tail "$BENCH_TMP/opx.log" opx
     die "the server died during the run"
 }
 kill -TERM "$SRV"
@@ -331,24 +267,21 @@ forget_pid "$SRV"
 LOG_WARNINGS=$(grep -c '"level":"\(warn\|error\)"' "$BENCH_TMP/opx.log" || true)
 
 # ------------------------------------------------------------------ report
-field() { # field KEY -> value of KEY=value in the RESULT line
-    awk -v k="$1" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' <<<"$RESULT"
-}
-N=$(field streams)
-PARTY=$(field party_streams)
-EXPECTED=$(field expected)
-DELIVERIES=$(field deliveries)
-RECEIVING=$(field streams_receiving)
-COMPLETE=$(field streams_complete)
-P50=$(field p50_ms)
-P99=$(field p99_ms)
-MAX=$(field max_ms)
-BPS=$(field bytes_per_stream)
-STRAY=$(field stray)
-ORDER=$(field order_errors)
-LOST=$(field lost_streams)
-BAD=$(field bad_payload)
-LEFT_OPEN=$(field sse_streams_after_close)
+N=$(field "$RESULT" streams)
+PARTY=$(field "$RESULT" party_streams)
+EXPECTED=$(field "$RESULT" expected)
+DELIVERIES=$(field "$RESULT" deliveries)
+RECEIVING=$(field "$RESULT" streams_receiving)
+COMPLETE=$(field "$RESULT" streams_complete)
+P50=$(field "$RESULT" p50_ms)
+P99=$(field "$RESULT" p99_ms)
+MAX=$(field "$RESULT" max_ms)
+BPS=$(field "$RESULT" bytes_per_stream)
+STRAY=$(field "$RESULT" stray)
+ORDER=$(field "$RESULT" order_errors)
+LOST=$(field "$RESULT" lost_streams)
+BAD=$(field "$RESULT" bad_payload)
+LEFT_OPEN=$(field "$RESULT" sse_streams_after_close)
 
 FAILED=0
 note="(targets: p99 < $TARGET_P99_MS ms, < $TARGET_BYTES B/stream)"
@@ -377,7 +310,7 @@ if [[ $GIT_REV != none ]] && ! git diff --quiet HEAD -- 2>/dev/null; then
 fi
 printf '%s bench=sse streams=%s party_streams=%s messages=%s rate=%s deliveries=%s expected=%s streams_receiving=%s p50_ms=%s p99_ms=%s max_ms=%s bytes_per_stream=%s rss_before_kb=%s rss_open_kb=%s open_s=%s post_p99_ms=%s lost_streams=%s stray=%s server_exit=%s server_cpu=%s client_cpu=%s git=%s\n' \
     "$STAMP" "$N" "$PARTY" "$MESSAGES" "$RATE" "$DELIVERIES" "$EXPECTED" "$RECEIVING" "$P50" "$P99" \
-    "$MAX" "$BPS" "$(field rss_before_kb)" "$(field rss_open_kb)" "$(field open_s)" "$(field post_p99_ms)" \
+    "$MAX" "$BPS" "$(field "$RESULT" rss_before_kb)" "$(field "$RESULT" rss_open_kb)" "$(field "$RESULT" open_s)" "$(field "$RESULT" post_p99_ms)" \
     "$LOST" "$STRAY" "$SRV_RC" "$SERVER_CPU" "$CLIENT_CPU" "$GIT_REV" >>"$RESULTS"
 
 echo
@@ -385,11 +318,11 @@ printf '%-8s %-11s %-15s %9s %9s %9s %9s\n' streams receiving deliveries p50_ms 
 printf '%-8s %-11s %-15s %9s %9s %9s %9s   %s\n' "$N" "$RECEIVING/$PARTY" "$DELIVERIES/$EXPECTED" \
     "$P50" "$P99" "$MAX" "$BPS" "$note"
 echo
-echo "server VmRSS: $(field rss_before_kb) KiB before the streams, $(field rss_open_kb) KiB with $N idle," \
-    "$(field rss_msgs_kb) KiB after the messages, $(field rss_closed_kb) KiB after closing them all"
-echo "streams opened in $(field open_s) s; $MESSAGES messages posted in $(field send_s) s" \
-    "(POST p50 $(field post_p50_ms) ms, p99 $(field post_p99_ms) ms); $COMPLETE of $PARTY party streams got every message"
-echo "heartbeats received: $(field heartbeats); opx_sse_streams after the driver closed all: $LEFT_OPEN;" \
+echo "server VmRSS: $(field "$RESULT" rss_before_kb) KiB before the streams, $(field "$RESULT" rss_open_kb) KiB with $N idle," \
+    "$(field "$RESULT" rss_msgs_kb) KiB after the messages, $(field "$RESULT" rss_closed_kb) KiB after closing them all"
+echo "streams opened in $(field "$RESULT" open_s) s; $MESSAGES messages posted in $(field "$RESULT" send_s) s" \
+    "(POST p50 $(field "$RESULT" post_p50_ms) ms, p99 $(field "$RESULT" post_p99_ms) ms); $COMPLETE of $PARTY party streams got every message"
+echo "heartbeats received: $(field "$RESULT" heartbeats); opx_sse_streams after the driver closed all: $LEFT_OPEN;" \
     "server exit status $SRV_RC; warn/error lines in the server log: ${LOG_WARNINGS:-0}"
 echo "server metrics with the streams open:"
 grep '^METRIC ' "$OUT" | sed 's/^METRIC /  /'
