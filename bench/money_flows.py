@@ -40,13 +40,15 @@ import multiprocessing
 import os
 import queue
 import random
-import socket
 import sys
 import threading
 import time
 import uuid
 
 import httpx
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "api"))
+from nodelay import nodelay_transport  # noqa: E402
 
 PASSWORD = "demo-pass-123"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -58,38 +60,12 @@ def die(msg):
     sys.exit(1)
 
 
-class _NoDelayBackend:
-    """Wraps httpcore's network backend: TCP_NODELAY on every connection."""
-
-    def __init__(self, inner):
-        self._inner = inner
-
-    def connect_tcp(self, *a, **kw):
-        stream = self._inner.connect_tcp(*a, **kw)
-        stream.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return stream
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-
 def new_client(base):
-    """A keep-alive httpx.Client whose sockets have TCP_NODELAY, as browsers,
-    curl and most HTTP clients set it. httpx 0.23 / httpcore 0.16 (Debian 12)
-    do not, and write a request's head and body with two send() calls: with
-    Nagle's algorithm the body then waits for the ACK of the head, which the
-    server delays (~40 ms), so every POST with a body would take 40+ ms.
-    BENCH_MONEY_NODELAY=0 keeps httpx's default, to see that."""
+    """A keep-alive httpx.Client whose sockets have TCP_NODELAY (tests/api/nodelay.py
+    says why). BENCH_MONEY_NODELAY=0 keeps httpx's default, to see the difference."""
     if not NODELAY:
         return httpx.Client(base_url=base, timeout=30)
-    opt = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-    try:
-        transport = httpx.HTTPTransport(socket_options=opt)  # httpx >= 0.24
-    except TypeError:
-        transport = httpx.HTTPTransport()
-        pool = transport._pool  # httpcore.ConnectionPool
-        pool._network_backend = _NoDelayBackend(pool._network_backend)
-    return httpx.Client(base_url=base, timeout=30, transport=transport)
+    return httpx.Client(base_url=base, timeout=30, transport=nodelay_transport())
 
 
 def bearer(token):

@@ -23,6 +23,8 @@ import uuid
 import httpx
 from jsonschema import Draft202012Validator, FormatChecker, RefResolver
 
+from nodelay import nodelay_transport
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OPENAPI_FILE = ROOT / "src" / "api" / "openapi.json"
 SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
@@ -264,37 +266,6 @@ class NoCookies(http.cookiejar.DefaultCookiePolicy):
 
     def set_ok(self, cookie, request):
         return False
-
-
-class _NoDelayBackend:
-    """Wraps httpcore's network backend: TCP_NODELAY on every connection."""
-
-    def __init__(self, inner):
-        self._inner = inner
-
-    def connect_tcp(self, *a, **kw):
-        stream = self._inner.connect_tcp(*a, **kw)
-        stream.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return stream
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-
-def nodelay_transport():
-    """An httpx transport whose sockets have TCP_NODELAY, as browsers and curl
-    set it. Debian's httpx 0.23 / httpcore 0.16 do not, and send a request's
-    head and body in two writes: with Nagle's algorithm the body then waits
-    for the ACK of the head, which the server's kernel delays (~40 ms), so
-    every POST with a body took 40+ ms in these tests."""
-    opt = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-    try:
-        return httpx.HTTPTransport(socket_options=opt)  # httpx >= 0.24
-    except TypeError:
-        transport = httpx.HTTPTransport()
-        pool = transport._pool  # httpcore.ConnectionPool
-        pool._network_backend = _NoDelayBackend(pool._network_backend)
-        return transport
 
 
 def validated_client(base_url, contract, **kw):
