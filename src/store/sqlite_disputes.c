@@ -102,22 +102,12 @@ static int run_dispute_open(sq_conn *c, sq_job *j)
                        "A milestone was disputed; its money stays in escrow until an admin resolves it.", a->now)) < 0)
         return rc;
     /* every admin hears of it */
-    static const char admins[] = "SELECT id FROM users WHERE role = 'admin' ORDER BY id";
-    st = sq_prep(c, admins);
-    if (!st) return STORE_IO;
     static const char ev[] = "SELECT json_object('dispute_id', ?1, 'milestone_id', ?2, 'contract_id', ?3)";
     char *payload = sqlite_json_row(c, ev, &rc, 3, a->dispute_id, a->milestone_id, k->id);
     if (!payload) return rc;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW && rc == STORE_OK) {
-        char admin[32];
-        sqlite_copy_col(admin, sizeof admin, st, 0);
-        rc = sqlite_event(c, admin, "admin.dispute_opened", payload, a->now);
-    }
+    rc = sqlite_event_admins(c, "admin.dispute_opened", payload, a->now);
     free(payload);
     if (rc < 0) return rc;
-    if (step != SQLITE_DONE && step != SQLITE_ROW) return sq_rc(c, step);
-    sqlite3_reset(st);
     return read_dispute(c, a->dispute_id, a->out);
 }
 
@@ -169,7 +159,7 @@ static int run_dispute_resolve(sq_conn *c, sq_job *j)
     ledger_split(&t, k->client_id, k->engineer_id, k->id, m->id, k->currency, a->release, a->refund, k->fee_bps);
     snprintf(t.memo, sizeof t.memo, "dispute %s resolved", d->id);
     if ((rc = sqlite_ledger_post(c, &t, a->now)) < 0) return rc;
-    if (a->refund > 0 && (rc = sqlite_refund_queue(c, m->id, a->refund, k->currency, a->now)) < 0) return rc;
+    if (a->refund > 0 && (rc = sqlite_refund_queue(c, m->id, a->refund, k->currency, a->now, NULL)) < 0) return rc;
     static const char upd[] = "UPDATE milestones SET status = 'resolved', settled_at = ? WHERE id = ? AND status = 'disputed'";
     sqlite3_stmt *st = sq_prep(c, upd);
     if (!st) return STORE_IO;
@@ -271,7 +261,7 @@ static int run_end(sq_conn *c, sq_job *j)
             ledger_refund(&t, k->client_id, k->id, m->id, k->currency, m->escrow);
             snprintf(t.memo, sizeof t.memo, "contract ended");
             if ((rc = sqlite_ledger_post(c, &t, a->now)) < 0) return rc;
-            if ((rc = sqlite_refund_queue(c, m->id, m->escrow, k->currency, a->now)) < 0) return rc;
+            if ((rc = sqlite_refund_queue(c, m->id, m->escrow, k->currency, a->now, NULL)) < 0) return rc;
         }
         static const char upd[] = "UPDATE milestones SET status = 'refunded', settled_at = ? WHERE id = ?";
         sqlite3_stmt *st = sq_prep(c, upd);

@@ -90,6 +90,24 @@ int sqlite_event_parties(sq_conn *c, const char *conversation_id, const char *ki
     return sqlite_event(c, engineer, kind, payload, now);
 }
 
+int sqlite_event_admins(sq_conn *c, const char *kind, const char *payload, int64_t now)
+{
+    static const char sql[] = "INSERT INTO events(user_id, kind, payload, created_at)"
+                              " SELECT id, ?, ?, ? FROM users WHERE role = 'admin' ORDER BY id";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, payload, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    int rc = sq_rc(c, sqlite3_step(st));
+    if (rc < 0) return rc;
+    if (sqlite3_changes(c->db) > 0) {
+        int64_t id = sqlite3_last_insert_rowid(c->db);
+        if (id > c->events_max) c->events_max = id;
+    }
+    return STORE_OK;
+}
+
 int sqlite_mail(sq_conn *c, const char *user_id, const char *kind, const char *data, int64_t now)
 {
     static const char sql[] =

@@ -4,6 +4,7 @@
 #ifndef OPX_SQLITE_INTERNAL_H
 #define OPX_SQLITE_INTERNAL_H
 #include "../core/buf.h"
+#include "../core/token.h"
 #include "../domain/ledger.h"
 #include "sqlite_exec.h"
 #include "store.h"
@@ -71,6 +72,8 @@ int sqlite_event(sq_conn *c, const char *user_id, const char *kind, const char *
 /* the same event to both parties of a conversation */
 int sqlite_event_parties(sq_conn *c, const char *conversation_id, const char *kind,
                          const char *payload, int64_t now);
+/* the same event to every admin */
+int sqlite_event_admins(sq_conn *c, const char *kind, const char *payload, int64_t now);
 /* queues a mail of kind to user_id (data: the template's JSON) and its job */
 int sqlite_mail(sq_conn *c, const char *user_id, const char *kind, const char *data, int64_t now);
 int sqe_events_head(store *s, int64_t out[2], uint64_t d, store_done_cb cb, void *ctx);
@@ -145,8 +148,10 @@ int sqk_contract_end(store *s, const char *id, const char *user_id, int64_t now,
                      store_money_conflict *why, uint64_t d, store_done_cb cb, void *ctx);
 
 /* sqlite_money_out.c: the card refund of amount (escrow just moved back
- * in the ledger) queued against the milestone's charge, with its job */
-int sqlite_refund_queue(sq_conn *c, const char *milestone_id, int64_t amount, const char *currency, int64_t now);
+ * in the ledger) queued against the milestone's charge, with its job; its
+ * id into id unless NULL */
+int sqlite_refund_queue(sq_conn *c, const char *milestone_id, int64_t amount, const char *currency, int64_t now,
+                        char id[ID_STR_MAX]);
 int sqo_money_out_get(store *s, const char *kind, const char *id, store_money_out *out, uint64_t d,
                       store_done_cb cb, void *ctx);
 int sqo_money_out_result(store *s, const store_money_out_result *r, int64_t now, store_money_out *out, uint64_t d,

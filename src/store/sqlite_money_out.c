@@ -72,7 +72,8 @@ static int read_one(sq_conn *c, const char *kind, const char *id, store_money_ou
 
 /* ---- queueing a refund ------------------------------------------------------------------------------ */
 
-int sqlite_refund_queue(sq_conn *c, const char *milestone_id, int64_t amount, const char *currency, int64_t now)
+int sqlite_refund_queue(sq_conn *c, const char *milestone_id, int64_t amount, const char *currency, int64_t now,
+                        char id[ID_STR_MAX])
 {
     static const char charge[] = "SELECT gateway FROM payments WHERE milestone_id = ? AND kind = 'charge'"
                                  " AND status = 'succeeded' LIMIT 1";
@@ -82,10 +83,10 @@ int sqlite_refund_queue(sq_conn *c, const char *milestone_id, int64_t amount, co
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) return STORE_CONFLICT; /* escrow that no charge paid for: refuse the move */
     if (rc != SQLITE_ROW) return sq_rc(c, rc);
-    char gw[16];
+    char gw[16], own[ID_STR_MAX];
     sqlite_copy_col(gw, sizeof gw, st, 0);
     sqlite3_reset(st);
-    char id[ID_STR_MAX];
+    if (!id) id = own;
     id_new("ref", id);
     static const char ins[] = "INSERT INTO payments(id, milestone_id, kind, gateway, gateway_key, amount, currency,"
                               " status, created_at, updated_at) VALUES (?1, ?2, 'refund', ?3, ?1, ?4, ?5,"
@@ -184,19 +185,7 @@ static int announce(sq_conn *c, const store_money_out *o, const char *event, int
                                     o->milestone_id, o->batch_id, o->error);
     if (!payload) return rc;
     rc = sqlite_event(c, o->owner_id, event, payload, now);
-    if (rc == STORE_OK && admins) {
-        static const char who[] = "SELECT id FROM users WHERE role = 'admin' ORDER BY id";
-        sqlite3_stmt *st = sq_prep(c, who);
-        if (!st) rc = STORE_IO;
-        int step = SQLITE_DONE;
-        while (rc == STORE_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-            char admin[32];
-            sqlite_copy_col(admin, sizeof admin, st, 0);
-            rc = sqlite_event(c, admin, event, payload, now);
-        }
-        if (st) sqlite3_reset(st);
-        if (rc == STORE_OK && step != SQLITE_DONE) rc = sq_rc(c, step);
-    }
+    if (rc == STORE_OK && admins) rc = sqlite_event_admins(c, event, payload, now);
     free(payload);
     if (rc < 0) return rc;
     static const char mail[] = "SELECT json_object('subject', ?1, 'text', ?2, 'id', ?3)";
@@ -364,16 +353,9 @@ static int run_retry(sq_conn *c, sq_job *j)
     ledger_refund_again(&t, old.owner_id, old.contract_id, old.milestone_id, old.currency, old.amount);
     snprintf(t.memo, sizeof t.memo, "refund %s sent again", old.id);
     if ((rc = sqlite_ledger_post(c, &t, a->now)) < 0) return rc;
-    if ((rc = sqlite_refund_queue(c, old.milestone_id, old.amount, old.currency, a->now)) < 0) return rc;
+    char id[ID_STR_MAX];
+    if ((rc = sqlite_refund_queue(c, old.milestone_id, old.amount, old.currency, a->now, id)) < 0) return rc;
     if ((rc = sqlite_audit(c, a->now, a->admin, "refund.retried", "payment", old.id, "{}")) < 0) return rc;
-    static const char newest[] = "SELECT id FROM payments WHERE milestone_id = ? AND kind = 'refund'"
-                                 " ORDER BY rowid DESC LIMIT 1";
-    if (!(st = sq_prep(c, newest))) return STORE_IO;
-    sqlite3_bind_text(st, 1, old.milestone_id, -1, SQLITE_STATIC);
-    if ((rc = sqlite3_step(st)) != SQLITE_ROW) return sq_rc(c, rc);
-    char id[32];
-    sqlite_copy_col(id, sizeof id, st, 0);
-    sqlite3_reset(st);
     if ((rc = read_one(c, "refund", id, o)) < 0) return rc;
     return a->idem ? sqlite_idem_save(c, a->idem, NULL, a->now) : STORE_OK; /* its render reads o */
 }

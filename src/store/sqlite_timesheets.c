@@ -194,7 +194,7 @@ static int run_approve(sq_conn *c, sq_job *j)
     snprintf(lt.memo, sizeof lt.memo, "%d hours, week of %s%s", t->hours, t->week_start,
              system ? " (auto-approved after 5 days)" : "");
     if (lt.n > 0 && (rc = sqlite_ledger_post(c, &lt, a->now)) < 0) return rc;
-    if (m->escrow > pay && (rc = sqlite_refund_queue(c, m->id, m->escrow - pay, k->currency, a->now)) < 0) return rc;
+    if (m->escrow > pay && (rc = sqlite_refund_queue(c, m->id, m->escrow - pay, k->currency, a->now, NULL)) < 0) return rc;
     char mid[32], week[11];
     memcpy(mid, m->id, sizeof mid);
     memcpy(week, m->week_start, sizeof week);
