@@ -384,9 +384,10 @@ static void money_post(http_req *req, money_op op, const char *payment_method, i
         return;
     }
     money_state *st = arena_alloc(&req->arena, sizeof *st);
-    store_contract *k = calloc(1, sizeof *k);
+    int on_contract = op != OP_PAYOUTS && op != OP_REFUND_RETRY; /* the others move no contract */
+    store_contract *k = on_contract ? calloc(1, sizeof *k) : NULL;
     store_payout_batch *batch = op == OP_PAYOUTS ? calloc(1, sizeof *batch) : NULL;
-    if (!st || !k || (op == OP_PAYOUTS && !batch)) {
+    if (!st || (on_contract && !k) || (op == OP_PAYOUTS && !batch)) {
         free(k);
         free(batch);
         api_store_error(req, STORE_BUSY);
