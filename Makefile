@@ -26,7 +26,7 @@ run:
 	@if [ ! -f $(DB) ]; then \
 	  $(BUILD)/opx migrate --db $(DB) && $(BUILD)/opx seed --demo --db $(DB); \
 	fi
-	exec $(BUILD)/opx serve --listen $(LISTEN) --db $(DB) --web web
+	exec $(BUILD)/opx serve --listen $(LISTEN) --db $(DB) $(if $(WEB),--web $(WEB))
 
 test:
 	tools/install-deps.sh test

@@ -37,7 +37,7 @@ void app_config_default(app_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->listen = "127.0.0.1:8080";
     cfg->db = "var/opx.db";
-    cfg->web_dir = "web";
+    cfg->web_dir = NULL; /* the web app built into the binary */
     cfg->access_log = 1;
     cfg->log_level = LOG_INFO;
     http_limits_default(&cfg->lim);
@@ -307,8 +307,10 @@ int app_serve(app_config *cfg)
     {
         char extra[256];
         snprintf(extra, sizeof extra,
-                 ",\"listen\":\"%s\",\"port\":%d,\"db\":\"sqlite\",\"web_files\":%zu,\"test_clock\":%s",
+                 ",\"listen\":\"%s\",\"port\":%d,\"db\":\"sqlite\",\"web_files\":%zu,\"web\":\"%s\","
+                 "\"test_clock\":%s",
                  cfg->listen, http_server_port(&x->srv), static_count(x->web),
+                 cfg->web_dir ? "directory" : "embedded",
                  cfg->test_clock ? "true" : "false");
         log_line(LOG_INFO, "listening", extra);
     }

@@ -1,4 +1,5 @@
-/* static: in-memory static files with ETags (see static.h). */
+/* static: the web app's files in memory, with ETags and the app's security
+ * headers (see static.h). */
 #include "static.h"
 #include <dirent.h>
 #include <sodium.h>
@@ -19,6 +20,7 @@ typedef struct {
     const char *type;
     char *data;
     size_t len;
+    int owned; /* data was read from disk (freed), else it is the binary's own */
 } sfile;
 
 struct static_files {
@@ -55,6 +57,8 @@ const char *static_content_type(const char *name)
     return "application/octet-stream";
 }
 
+static void add_loaded(static_files *sf, sfile *x, const char *url_path);
+
 static int load_file(static_files *sf, const char *fs_path, const char *url_path, char *err,
                      size_t errlen)
 {
@@ -78,6 +82,14 @@ static int load_file(static_files *sf, const char *fs_path, const char *url_path
         return -1;
     }
     fclose(f);
+    x->owned = 1;
+    add_loaded(sf, x, url_path);
+    return 0;
+}
+
+/* fills in what every file has: its path, type and ETag */
+static void add_loaded(static_files *sf, sfile *x, const char *url_path)
+{
     snprintf(x->path, sizeof x->path, "%s", url_path);
     x->type = static_content_type(url_path);
     unsigned char h[16];
@@ -87,7 +99,6 @@ static int load_file(static_files *sf, const char *fs_path, const char *url_path
     snprintf(x->etag, sizeof x->etag, "\"%.32s\"", hex);
     sf->total += x->len;
     sf->n++;
-    return 0;
 }
 
 static int walk(static_files *sf, const char *dir, const char *url_prefix, int depth, char *err,
@@ -112,11 +123,34 @@ static int walk(static_files *sf, const char *dir, const char *url_prefix, int d
     return rc;
 }
 
+/* the web app built into the binary (tools/embed.c --dir web) */
+extern const struct {
+    const char *path;
+    const char *data;
+    size_t len;
+} web_embedded[];
+extern const int web_embedded_count;
+
 static_files *static_load(const char *dir, char *err, size_t errlen)
 {
     static_files *sf = calloc(1, sizeof *sf);
     if (!sf) return NULL;
-    if (dir && walk(sf, dir, "", 0, err, errlen) < 0) {
+    if (!dir) {
+        for (int i = 0; i < web_embedded_count && sf->n < STATIC_MAX_FILES; i++) {
+            sfile *x = &sf->files[sf->n];
+            x->data = (char *)web_embedded[i].data;
+            x->len = web_embedded[i].len;
+            add_loaded(sf, x, web_embedded[i].path);
+        }
+        return sf;
+    }
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "--web %s: not a directory", dir);
+        static_free(sf);
+        return NULL;
+    }
+    if (walk(sf, dir, "", 0, err, errlen) < 0) {
         static_free(sf);
         return NULL;
     }
@@ -126,7 +160,8 @@ static_files *static_load(const char *dir, char *err, size_t errlen)
 void static_free(static_files *sf)
 {
     if (!sf) return;
-    for (size_t i = 0; i < sf->n; i++) free(sf->files[i].data);
+    for (size_t i = 0; i < sf->n; i++)
+        if (sf->files[i].owned) free(sf->files[i].data);
     free(sf);
 }
 
@@ -183,6 +218,22 @@ static int etag_matches(const char *inm, size_t n, const char *etag)
     return 0;
 }
 
+/* The app's pages are routes of its own router (/hire/fastapi,
+ * /requests/req_...): a path whose last segment has no dot is a page and
+ * gets index.html; one with a dot names a file, and a missing file is 404. */
+static int is_page_path(const char *clean)
+{
+    const char *last = strrchr(clean, '/');
+    return last && !strchr(last, '.');
+}
+
+static const sfile *find(const static_files *sf, const char *path)
+{
+    for (size_t i = 0; sf && i < sf->n; i++)
+        if (strcmp(sf->files[i].path, path) == 0) return &sf->files[i];
+    return NULL;
+}
+
 void static_serve(static_files *sf, http_req *req)
 {
     char clean[512];
@@ -190,27 +241,28 @@ void static_serve(static_files *sf, http_req *req)
         http_problem(req, 404, "not-found", "Not Found", "no such file", NULL);
         return;
     }
-    if (strcmp(clean, "/") == 0) snprintf(clean, sizeof clean, "/index.html");
-    for (size_t i = 0; sf && i < sf->n; i++) {
-        sfile *f = &sf->files[i];
-        if (strcmp(f->path, clean) != 0) continue;
-        int html = strncmp(f->type, "text/html", 9) == 0;
-        http_add_header(req, "ETag: %s", f->etag);
-        http_add_header(req, "Cache-Control: %s", html ? "no-cache" : "public, max-age=300");
-        http_add_header(req, "X-Content-Type-Options: nosniff");
-        if (html) {
-            http_add_header(req, "Content-Security-Policy: default-src 'self'; "
-                                 "frame-ancestors 'none'; base-uri 'self'");
-            http_add_header(req, "Referrer-Policy: same-origin");
-        }
-        size_t n = 0;
-        const char *inm = http_header_get(req, "if-none-match", &n);
-        if (inm && etag_matches(inm, n, f->etag)) {
-            http_respond(req, 304, NULL, NULL, 0);
-            return;
-        }
-        http_respond(req, 200, f->type, f->data, f->len);
+    const sfile *f = find(sf, clean);
+    if (!f && is_page_path(clean)) f = find(sf, "/index.html");
+    if (!f) {
+        http_problem(req, 404, "not-found", "Not Found", "no such file", NULL);
         return;
     }
-    http_problem(req, 404, "not-found", "Not Found", "no such file", NULL);
+    /* no-cache: every file is revalidated by its ETag (a 304 costs no body),
+     * so a page never runs one deploy's modules with another's */
+    http_add_header(req, "ETag: %s", f->etag);
+    http_add_header(req, "Cache-Control: no-cache");
+    http_add_header(req, "X-Content-Type-Options: nosniff");
+    if (strncmp(f->type, "text/html", 9) == 0) {
+        http_add_header(req, "Content-Security-Policy: %s", STATIC_CSP);
+        http_add_header(req, "Referrer-Policy: same-origin");
+        http_add_header(req, "X-Frame-Options: DENY");
+        http_add_header(req, "Permissions-Policy: camera=(), microphone=(), geolocation=()");
+    }
+    size_t n = 0;
+    const char *inm = http_header_get(req, "if-none-match", &n);
+    if (inm && etag_matches(inm, n, f->etag)) {
+        http_respond(req, 304, NULL, NULL, 0);
+        return;
+    }
+    http_respond(req, 200, f->type, f->data, f->len);
 }

@@ -11,11 +11,20 @@
 
 typedef struct static_files static_files;
 
-/* Loads dir; a missing dir gives an empty set. NULL only on overflow. */
+/* The policy every page is served with: scripts, styles, fetches and
+ * event streams only from the server itself; nothing inline, no frames. */
+#define STATIC_CSP                                                                                     \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "                  \
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "    \
+    "frame-ancestors 'none'"
+
+/* Loads dir, or with dir NULL the app built into the binary. NULL (with
+ * err) when dir is not a directory or its files exceed the limits. */
 static_files *static_load(const char *dir, char *err, size_t errlen);
 void static_free(static_files *sf);
 size_t static_count(const static_files *sf);
-/* Answers GET/HEAD for req->path: 200, 304 or 404. */
+/* Answers GET/HEAD for req->path: 200, 304 or 404; a page path (no dot in
+ * its last segment) that is not a file gets index.html. */
 void static_serve(static_files *sf, http_req *req);
 /* Type for a file name by extension. */
 const char *static_content_type(const char *name);

@@ -54,10 +54,11 @@ def spawn(request, tmp_path_factory, contract):
     started = []
     known = request.node.get_closest_marker("sanitizer_bug") is not None
 
-    def _spawn(*args, test_clock=True, workdir=None):
+    def _spawn(*args, test_clock=True, workdir=None, web=True):
         """Starts `opx serve` with extra flags; workdir reuses another
         server's directory (and so its database) once that one stopped."""
-        s = Server(workdir or tmp_path_factory.mktemp("extra"), args, test_clock=test_clock, contract=contract)
+        s = Server(workdir or tmp_path_factory.mktemp("extra"), args, test_clock=test_clock, contract=contract,
+                   web=web)
         started.append(s)
         return s.start()
 

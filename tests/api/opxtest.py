@@ -433,8 +433,9 @@ _all_procs = []
 class Server:
     """`opx serve` on a free port, with its own database, web dir and log."""
 
-    def __init__(self, workdir, args=(), test_clock=True, contract=None):
+    def __init__(self, workdir, args=(), test_clock=True, contract=None, web=True):
         self.dir = pathlib.Path(workdir)
+        self.web = web  # False: no --web, the app built into the binary
         self.args = list(args)
         self.test_clock = test_clock
         self.contract = contract
@@ -455,8 +456,9 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self, port):
-        cmd = [opx_bin(), "serve", "--listen", f"127.0.0.1:{port}", "--db", str(self.dir / "opx.db"),
-               "--web", str(self.dir / "web")]
+        cmd = [opx_bin(), "serve", "--listen", f"127.0.0.1:{port}", "--db", str(self.dir / "opx.db")]
+        if self.web:
+            cmd += ["--web", str(self.dir / "web")]
         if self.test_clock:
             cmd.append("--test-clock")
         return cmd + self.args

@@ -1,8 +1,10 @@
 """Static files: the web app with ETags and 304s, content types, and path
-traversal refused (raw sockets: httpx would normalise the dot segments)."""
+traversal refused (raw sockets: httpx would normalise the dot segments);
+the app's own pages fall back to index.html; without --web the binary
+serves the copy of web/ built into it."""
 import pytest
 
-from opxtest import APP_CSS, INDEX_HTML, SECRET, assert_problem
+from opxtest import APP_CSS, INDEX_HTML, ROOT, SECRET, assert_problem
 
 
 def test_root_serves_index_html(client):
@@ -12,7 +14,9 @@ def test_root_serves_index_html(client):
     assert r.content == INDEX_HTML
     assert r.headers["etag"].startswith('"')
     assert r.headers["x-content-type-options"] == "nosniff"
-    assert "default-src 'self'" in r.headers["content-security-policy"]
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert client.get("/index.html").content == INDEX_HTML
     assert client.get("/index.html").headers["etag"] == r.headers["etag"]
 
@@ -38,7 +42,8 @@ def test_css_type_and_caching(client):
     assert r.status_code == 200
     assert r.headers["content-type"] == "text/css; charset=utf-8"
     assert r.content == APP_CSS
-    assert "max-age" in r.headers["cache-control"]
+    # revalidated every time: a deploy never mixes one version's modules with another's
+    assert r.headers["cache-control"] == "no-cache"
     assert client.get("/app.css").headers["etag"] != client.get("/").headers["etag"]
 
 
@@ -83,3 +88,39 @@ def test_unknown_file_and_unknown_api_path_are_404_problems(client):
 
 def test_post_to_a_static_path_is_404(client):
     assert_problem(client.post("/index.html", content=b"x"), 404, "not-found")
+
+
+@pytest.mark.parametrize("path", ["/hire/fastapi", "/requests/req_123", "/signin", "/admin/users"])
+def test_app_pages_get_index_html(client, path):
+    r = client.get(path)
+    assert r.status_code == 200 and r.content == INDEX_HTML
+    assert r.headers["content-type"] == "text/html; charset=utf-8"
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+
+
+def test_a_missing_file_with_an_extension_is_404_not_the_page(client):
+    for path in ("/js/nope.js", "/hire/fastapi.css", "/favicon.ico"):
+        assert_problem(client.get(path), 404, "not-found")
+
+
+def test_without_web_the_binary_serves_the_app_built_into_it(spawn):
+    s = spawn(web=False)
+    files = sorted(p for p in (ROOT / "web").rglob("*") if p.is_file() and not p.name.startswith("."))
+    assert len(files) >= 3
+    with s.client() as c:
+        assert c.get("/").content == (ROOT / "web" / "index.html").read_bytes()
+        for p in files:
+            r = c.get("/" + p.relative_to(ROOT / "web").as_posix())
+            assert r.status_code == 200, p
+            assert r.content == p.read_bytes(), p
+        assert c.get("/hire/sanic").content == (ROOT / "web" / "index.html").read_bytes()
+        assert_problem(c.get("/nope.js"), 404, "not-found")
+
+
+def test_a_web_dir_that_is_not_a_directory_refuses_to_start(tmp_path):
+    import subprocess
+    from opxtest import opx_bin
+    r = subprocess.run([opx_bin(), "serve", "--listen", "127.0.0.1:0", "--db", str(tmp_path / "x.db"),
+                        "--web", str(tmp_path / "missing")], capture_output=True, timeout=20)
+    assert r.returncode != 0
+    assert b"not a directory" in r.stdout + r.stderr
