@@ -1,0 +1,145 @@
+// support_public: what test_public.mjs and test_a11y.mjs need until (or
+// besides) the shared harness: a fresh server of our own on a free port
+// (a copy of the binary, a migrated and demo-seeded database, the repo's
+// web/ directory, the test clock), Debian's chromium through
+// playwright-core, sign-in by clicking, an axe run, and API calls for
+// preconditions only.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(here, '../..');
+const PW = process.env.PLAYWRIGHT_DIR || '/tmp/pw/node_modules';
+const { chromium } = await import(path.join(PW, 'playwright-core/index.mjs'));
+const AXE = fs.readFileSync(path.join(PW, 'axe-core/axe.min.js'), 'utf8');
+export const PASSWORD = 'demo-pass-123';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+async function waitHealthy(base, child, ms = 15000) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`opx serve exited with ${child.exitCode}`);
+    try { if ((await fetch(`${base}/healthz`)).ok) return; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('opx serve did not become healthy');
+}
+
+/** A fresh server: {base, routes:Set('GET /api/v1/...'), has(method, path), stop(), dir}. */
+export async function startServer() {
+  const src = process.env.OPX_BIN || path.join(ROOT, 'build/opx');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opx-browser-'));
+  const bin = path.join(dir, 'opx');
+  fs.copyFileSync(src, bin);
+  fs.chmodSync(bin, 0o755);
+  const db = path.join(dir, 'opx.db');
+  execFileSync(bin, ['migrate', '--db', db], { stdio: 'ignore' });
+  execFileSync(bin, ['seed', '--demo', '--db', db], { stdio: 'ignore' });
+  const routes = new Set(execFileSync(bin, ['routes'], { encoding: 'utf8' }).split('\n')
+    .map((l) => l.trim().split(/\s+/).slice(0, 2).join(' ')).filter(Boolean));
+  const port = await freePort();
+  const log = fs.openSync(path.join(dir, 'log'), 'w');
+  const child = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--db', db, '--web', path.join(ROOT, 'web'),
+    '--test-clock', '--access-log', 'off'], { stdio: ['ignore', log, log] });
+  const base = `http://127.0.0.1:${port}`;
+  await waitHealthy(base, child);
+  return {
+    base, dir, routes,
+    has: (method, p) => routes.has(`${method} ${p}`),
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => { const t = setTimeout(() => { child.kill('SIGKILL'); r(); }, 5000); child.once('exit', () => { clearTimeout(t); r(); }); });
+      }
+    },
+  };
+}
+
+export async function launch() {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu',
+    '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+}
+
+/**
+ * A page that records what went wrong: page errors, console errors, and
+ * responses >= 500. Network 4xx (an anonymous /api/v1/me is a 401 by
+ * design) are kept apart in `http4xx`, since Chromium logs each as a
+ * console "Failed to load resource" error.
+ */
+export async function newPage(browser, base, { width = 1280, height = 800 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, baseURL: base, timezoneId: 'Europe/Berlin', locale: 'en-GB' });
+  context.setDefaultTimeout(8000);
+  const page = await context.newPage();
+  const problems = { pageErrors: [], consoleErrors: [], http5xx: [], http4xx: [] };
+  page.on('pageerror', (e) => problems.pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    if (/^Failed to load resource/.test(m.text())) return; // see the response listener
+    problems.consoleErrors.push(m.text());
+  });
+  page.on('response', (r) => {
+    const u = new URL(r.url());
+    if (r.status() >= 500) problems.http5xx.push(`${r.status()} ${u.pathname}`);
+    else if (r.status() >= 400) problems.http4xx.push(`${r.status()} ${r.request().method()} ${u.pathname}`);
+  });
+  return { context, page, problems };
+}
+
+/** Signs in through the form, as a person would. */
+export async function signIn(page, email, password = PASSWORD) {
+  await page.goto('/signin');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+}
+
+/** Waits for a page to have drawn: its h1 is there and no skeleton is left. */
+export async function settled(page, ms = 6000) {
+  await page.waitForFunction(() => {
+    const v = document.getElementById('view');
+    return v && v.querySelector('h1') && !v.querySelector('.skeleton') && !v.querySelector('[aria-busy="true"]');
+  }, null, { timeout: ms });
+}
+
+/** Serious and critical axe violations: [{id, impact, help, targets[]}]. */
+export async function axe(page) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE);
+  const out = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  return out.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/** JSON API calls for preconditions (bearer token, no browser). */
+export function apiClient(base) {
+  async function call(method, p, body, token) {
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const r = await fetch(base + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!r.ok) throw new Error(`${method} ${p} -> ${r.status} ${text}`);
+    return data;
+  }
+  return {
+    call,
+    async login(email, password = PASSWORD) { return (await call('POST', '/api/v1/auth/login', { email, password })).token; },
+    async register(name, email, password, role) { return call('POST', '/api/v1/auth/register', { name, email, password, role }); },
+  };
+}
+
+export const uniq = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 7)}`;

@@ -1,0 +1,232 @@
+// test_public: what anyone sees and every signed-in user's account.
+//   node --test tests/browser/test_public.mjs
+// The landing page and the five /hire pages show the API's figures; "Start
+// a request" takes a signed-out visitor through sign-up to the request
+// form with the framework filled in; settings change the name (the header
+// follows) and the password (field errors; other sessions end);
+// "Mark all as read" clears the unread badge. Steps that need an API
+// route this build lacks are skipped, saying which.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { apiClient, launch, newPage, signIn, settled, startServer, uniq } from './support_public.mjs';
+
+const FRAMEWORKS = [['fastapi', 'FastAPI'], ['sanic', 'Sanic'], ['django-async', 'Django (async)'], ['aiohttp', 'aiohttp'], ['starlette', 'Starlette']];
+let srv;
+let browser;
+let api;
+
+before(async () => {
+  srv = await startServer();
+  browser = await launch();
+  api = apiClient(srv.base);
+});
+after(async () => {
+  await browser?.close();
+  await srv?.stop();
+});
+
+function clean(problems) {
+  assert.deepEqual(problems.pageErrors, [], 'no page errors');
+  assert.deepEqual(problems.consoleErrors, [], 'no console errors');
+  assert.deepEqual(problems.http5xx, [], 'no server errors');
+}
+
+/** A fresh client account, so the account tests do not touch shared demo users. */
+async function freshClient(name = 'Pat Tester') {
+  const email = `pub-${uniq()}@example.test`;
+  const password = `first-pass-${uniq()}`;
+  await api.register(name, email, password, 'client');
+  return { email, password, name };
+}
+
+test('the landing page explains the journey and shows vetted counts per framework', { timeout: 30000 }, async (t) => {
+  const { context, page, problems } = await newPage(browser, srv.base);
+  await page.goto('/');
+  await settled(page);
+  await assert.doesNotReject(page.getByRole('heading', { level: 1, name: /Hire async Python engineers/ }).waitFor());
+  for (const step of ['Raise a request', 'Matched within 8 hours', 'Talk to experts', 'Fund into escrow', 'Expert works', 'Review and approve']) {
+    assert.equal(await page.getByRole('heading', { level: 3, name: step }).count(), 1, `journey step ${step}`);
+  }
+  assert.match(await page.locator('main').innerText(), /70%/);
+  assert.ok(await page.getByRole('link', { name: 'Raise a request' }).first().isVisible());
+  assert.ok(await page.getByRole('link', { name: 'Apply as an engineer' }).first().isVisible());
+  const section = page.locator('#frameworks');
+  await section.waitFor();
+  for (const [id, name] of FRAMEWORKS) {
+    assert.equal(await section.locator(`a[href="/hire/${id}"]`).count(), 1, `link to /hire/${id} (${name})`);
+  }
+  if (srv.has('GET', '/api/v1/frameworks')) {
+    const d = await api.call('GET', '/api/v1/frameworks');
+    const fastapi = d.items.find((f) => f.id === 'fastapi');
+    await page.waitForFunction(() => document.querySelector('.fw-count[data-framework="fastapi"]')?.textContent !== '—');
+    assert.equal(await section.locator('.fw-count[data-framework="fastapi"]').innerText(), String(fastapi.vetted_count));
+  } else {
+    await section.getByText('The live figures are not available right now').waitFor();
+    t.diagnostic('GET /api/v1/frameworks is not in this build: counts not checked');
+  }
+  // the nav's "Hire engineers" lands on the section
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Hire engineers' }).click();
+  await section.waitFor();
+  clean(problems);
+  await context.close();
+});
+
+test('each framework page shows its figures and links to the other four; an unknown one says so', { timeout: 45000 }, async (t) => {
+  const { context, page, problems } = await newPage(browser, srv.base);
+  const hasDetail = srv.has('GET', '/api/v1/frameworks/{id}');
+  for (const [id, name] of FRAMEWORKS) {
+    await page.goto(`/hire/${id}`);
+    await settled(page);
+    await page.getByRole('heading', { level: 1, name: `Hire vetted ${name} engineers` }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Frameworks' });
+    for (const [other] of FRAMEWORKS) assert.equal(await nav.locator(`a[href="/hire/${other}"]`).count(), 1);
+    assert.equal(await nav.locator('a[aria-current="page"]').getAttribute('href'), `/hire/${id}`);
+    assert.ok(await page.getByRole('link', { name: `Start a request with ${name}` }).first().isVisible());
+    if (hasDetail) {
+      const d = await api.call('GET', `/api/v1/frameworks/${id}`);
+      assert.equal(await page.locator('[data-figure="vetted_count"]').innerText(), String(d.vetted_count), `${id} count`);
+      if (d.vetted_count > 0) {
+        assert.ok(await page.getByRole('img', { name: /Vetted levels: Mid \d+, Senior \d+, Staff \d+/ }).isVisible());
+        assert.equal(await page.locator('.profile-card').count(), (d.profiles || []).length);
+      }
+    } else {
+      await page.getByText('The figures for this framework are not available right now.').waitFor();
+    }
+  }
+  if (!hasDetail) t.diagnostic('GET /api/v1/frameworks/{id} is not in this build: figures not checked');
+  await page.goto('/hire/flask');
+  await page.getByRole('heading', { level: 1, name: 'We do not match engineers for that framework' }).waitFor();
+  assert.equal(await page.locator('.fw-links a').count(), 5);
+  clean(problems);
+  await context.close();
+});
+
+test('"Start a request" takes a signed-out visitor through sign-up to the form with the framework filled in', { timeout: 30000 }, async (t) => {
+  const { context, page, problems } = await newPage(browser, srv.base);
+  await page.goto('/hire/fastapi');
+  await page.getByRole('link', { name: 'Start a request with FastAPI' }).first().click();
+  await page.waitForURL((u) => u.pathname === '/signup');
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('role'), 'client');
+  assert.equal(url.searchParams.get('next'), '/requests/new?framework=fastapi');
+  await page.getByRole('heading', { level: 1, name: 'Create an account' }).waitFor();
+  await page.getByLabel('Name').fill('Riley Visitor');
+  await page.getByLabel('Email').fill(`visitor-${uniq()}@example.test`);
+  await page.getByLabel('Password').fill('a-long-enough-passphrase');
+  assert.ok(await page.getByRole('radio', { name: /hire engineers/ }).isChecked());
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL((u) => u.pathname === '/requests/new');
+  assert.equal(new URL(page.url()).searchParams.get('framework'), 'fastapi');
+  // the form is a colleague's screen: check the prefill only where it is there
+  const box = page.locator('input[name="frameworks"][value="fastapi"]');
+  await page.locator('#view h1, #view .notice-bad').first().waitFor();
+  if (await box.count()) assert.ok(await box.first().isChecked(), 'FastAPI is ticked on the request form');
+  else t.diagnostic('the request form has no input[name=frameworks][value=fastapi]: prefill not checked');
+  assert.deepEqual(problems.pageErrors, []);
+  await context.close();
+});
+
+test('settings: a new name shows in the header', { timeout: 30000 }, async (t) => {
+  if (!srv.has('PATCH', '/api/v1/me')) { t.skip('PATCH /api/v1/me is not in this build'); return; }
+  const who = await freshClient('Pat Tester');
+  const { context, page, problems } = await newPage(browser, srv.base);
+  await signIn(page, who.email, who.password);
+  await page.goto('/settings');
+  await settled(page);
+  const name = `Pat Renamed ${uniq().slice(-4)}`;
+  await page.getByLabel('Full name').fill(name);
+  await page.getByRole('button', { name: 'Save name' }).click();
+  await page.getByText(`Saved. You now appear as ${name}.`).waitFor();
+  await page.locator('#account .menu-name', { hasText: name }).waitFor();
+  await page.reload();
+  await page.locator('#account .menu-name', { hasText: name }).waitFor();
+  clean(problems);
+  await context.close();
+});
+
+test('settings: password change checks the fields, then signs other sessions out', { timeout: 45000 }, async (t) => {
+  const who = await freshClient('Sam Secure');
+  const { context, page, problems } = await newPage(browser, srv.base);
+  await signIn(page, who.email, who.password);
+  await page.goto('/settings');
+  await settled(page);
+  const form = page.locator('form', { has: page.getByRole('button', { name: 'Change password' }) });
+  // the confirmation is checked here, before anything is sent
+  await page.getByLabel('Current password').fill(who.password);
+  await page.getByLabel('New password', { exact: true }).fill('second-pass-phrase');
+  await page.getByLabel('Confirm new password').fill('second-pass-phrasE');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await form.locator('.field[data-field="confirm_password"] .field-error', { hasText: 'does not match the new password' }).waitFor();
+  await form.locator('.error-summary').waitFor();
+  if (!srv.has('POST', '/api/v1/me/password')) { t.skip('POST /api/v1/me/password is not in this build'); await context.close(); return; }
+
+  // a second browser signed in as the same person
+  const other = await newPage(browser, srv.base);
+  await signIn(other.page, who.email, who.password);
+
+  // a wrong current password: the server's error beside its field
+  await page.getByLabel('Current password').fill('not-my-password');
+  await page.getByLabel('Confirm new password').fill('second-pass-phrase');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await form.locator('.field[data-field="current_password"] .field-error').waitFor();
+  assert.equal(await form.locator('.field[data-field="confirm_password"] .field-error').count(), 0);
+  assert.equal(await page.getByLabel('New password', { exact: true }).inputValue(), 'second-pass-phrase', 'nothing typed is lost');
+
+  // the right one
+  await page.getByLabel('Current password').fill(who.password);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await page.getByText('Other sessions were signed out; this one stays signed in.').waitFor();
+  assert.equal(await form.locator('.field-error').count(), 0);
+  // this session goes on
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Requests' }).click();
+  await page.waitForURL((u) => u.pathname === '/requests');
+  assert.ok(!page.url().includes('/signin'));
+
+  // the other one is signed out on its next navigation
+  await other.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Requests' }).click();
+  await other.page.waitForURL((u) => u.pathname === '/signin');
+  // and the new password is the one that works
+  await signIn(other.page, who.email, 'second-pass-phrase');
+  assert.deepEqual(problems.pageErrors, []);
+  assert.deepEqual(other.problems.pageErrors, []);
+  await other.context.close();
+  await context.close();
+});
+
+test('notifications: "Mark all as read" takes the unread badge to 0', { timeout: 45000 }, async (t) => {
+  // precondition (not this journey): a client raises a request, so engineers are invited
+  const client = await api.login('client@demo.opx');
+  const req = await api.call('POST', '/api/v1/requests', {
+    title: `Notifications check ${uniq()}`, description: 'FastAPI + asyncpg service',
+    frameworks: ['fastapi'], must_have: ['asyncpg'], nice_to_have: [], seniority: 'senior', engagement: 'hourly',
+    budget: { amount: 20000, currency: 'USD' }, hours_per_week: 20, timezone: 'Europe/Berlin', min_overlap_hours: 2,
+    start_date: '2027-01-04',
+  }, client);
+  const admin = await api.login('admin@demo.opx');
+  const cand = req.candidates[0];
+  const eng = await api.call('GET', `/api/v1/engineers/${cand.engineer_id}`, undefined, admin);
+  const email = (eng.engineer || eng).email;
+
+  const { context, page, problems } = await newPage(browser, srv.base);
+  await signIn(page, email);
+  const bell = page.locator('#account a.bell');
+  const badge = bell.locator('.badge');
+  await badge.waitFor({ state: 'visible' });
+  assert.ok(Number(await badge.innerText()) >= 1);
+  await bell.click();
+  await page.waitForURL((u) => u.pathname === '/notifications');
+  await settled(page);
+  const item = page.locator('.note-list > li', { hasText: req.title });
+  await item.waitFor();
+  assert.match(await item.innerText(), /You are invited to/);
+  assert.ok(await item.getByText('Unread').isVisible());
+  await item.getByRole('link', { name: 'See your invitations' }).waitFor();
+  if (!srv.has('POST', '/api/v1/me/notifications/read')) { t.skip('POST /api/v1/me/notifications/read is not in this build'); await context.close(); return; }
+  await page.getByRole('button', { name: 'Mark all as read' }).click();
+  await page.getByText(/^All read/).waitFor();
+  await badge.waitFor({ state: 'hidden' });
+  assert.equal(await page.locator('.note-unread').count(), 0);
+  assert.equal(await bell.getAttribute('aria-label'), 'Notifications');
+  clean(problems);
+  await context.close();
+});
