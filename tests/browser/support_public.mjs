@@ -96,13 +96,31 @@ export async function newPage(browser, base, { width = 1280, height = 800 } = {}
   return { context, page, problems };
 }
 
+/**
+ * Opens a page by its address. With OPX_SPA_NAV=1 (a build whose server
+ * lacks the web app's history fallback, e.g. an API branch) it loads / and
+ * lets the router move there instead.
+ */
+export async function visit(page, p, { reload = false } = {}) {
+  if (process.env.OPX_SPA_NAV !== '1') { await page.goto(p); return; }
+  if (reload || !page.url().startsWith('http')) await page.goto('/');
+  await page.waitForFunction(() => !!document.querySelector('#view h1, #view .notice'));
+  await page.evaluate((to) => { history.pushState(null, '', to); window.dispatchEvent(new PopStateEvent('popstate')); }, p);
+}
+
 /** Signs in through the form, as a person would. */
-export async function signIn(page, email, password = PASSWORD) {
-  await page.goto('/signin');
+export async function signIn(page, email, password = PASSWORD, next = '') {
+  await visit(page, next ? `/signin?next=${encodeURIComponent(next)}` : '/signin');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+  if (next) await page.waitForURL((u) => u.pathname === next.split('?')[0]);
+}
+
+/** Forgets what went wrong so far (e.g. on a colleague's page passed through on the way). */
+export function forget(problems) {
+  for (const k of Object.keys(problems)) problems[k].length = 0;
 }
 
 /** Waits for a page to have drawn: its h1 is there and no skeleton is left. */

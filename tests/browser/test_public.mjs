@@ -8,7 +8,7 @@
 // route this build lacks are skipped, saying which.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiClient, launch, newPage, signIn, settled, startServer, uniq } from './support_public.mjs';
+import { apiClient, launch, newPage, signIn, settled, startServer, uniq, visit, forget } from './support_public.mjs';
 
 const FRAMEWORKS = [['fastapi', 'FastAPI'], ['sanic', 'Sanic'], ['django-async', 'Django (async)'], ['aiohttp', 'aiohttp'], ['starlette', 'Starlette']];
 let srv;
@@ -41,7 +41,7 @@ async function freshClient(name = 'Pat Tester') {
 
 test('the landing page explains the journey and shows vetted counts per framework', { timeout: 30000 }, async (t) => {
   const { context, page, problems } = await newPage(browser, srv.base);
-  await page.goto('/');
+  await visit(page, '/');
   await settled(page);
   await assert.doesNotReject(page.getByRole('heading', { level: 1, name: /Hire async Python engineers/ }).waitFor());
   for (const step of ['Raise a request', 'Matched within 8 hours', 'Talk to experts', 'Fund into escrow', 'Expert works', 'Review and approve']) {
@@ -75,7 +75,7 @@ test('each framework page shows its figures and links to the other four; an unkn
   const { context, page, problems } = await newPage(browser, srv.base);
   const hasDetail = srv.has('GET', '/api/v1/frameworks/{id}');
   for (const [id, name] of FRAMEWORKS) {
-    await page.goto(`/hire/${id}`);
+    await visit(page, `/hire/${id}`);
     await settled(page);
     await page.getByRole('heading', { level: 1, name: `Hire vetted ${name} engineers` }).waitFor();
     const nav = page.getByRole('navigation', { name: 'Frameworks' });
@@ -94,7 +94,7 @@ test('each framework page shows its figures and links to the other four; an unkn
     }
   }
   if (!hasDetail) t.diagnostic('GET /api/v1/frameworks/{id} is not in this build: figures not checked');
-  await page.goto('/hire/flask');
+  await visit(page, '/hire/flask');
   await page.getByRole('heading', { level: 1, name: 'We do not match engineers for that framework' }).waitFor();
   assert.equal(await page.locator('.fw-links a').count(), 5);
   clean(problems);
@@ -103,7 +103,7 @@ test('each framework page shows its figures and links to the other four; an unkn
 
 test('"Start a request" takes a signed-out visitor through sign-up to the form with the framework filled in', { timeout: 30000 }, async (t) => {
   const { context, page, problems } = await newPage(browser, srv.base);
-  await page.goto('/hire/fastapi');
+  await visit(page, '/hire/fastapi');
   await page.getByRole('link', { name: 'Start a request with FastAPI' }).first().click();
   await page.waitForURL((u) => u.pathname === '/signup');
   const url = new URL(page.url());
@@ -130,25 +130,23 @@ test('settings: a new name shows in the header', { timeout: 30000 }, async (t) =
   if (!srv.has('PATCH', '/api/v1/me')) { t.skip('PATCH /api/v1/me is not in this build'); return; }
   const who = await freshClient('Pat Tester');
   const { context, page, problems } = await newPage(browser, srv.base);
-  await signIn(page, who.email, who.password);
-  await page.goto('/settings');
+  await signIn(page, who.email, who.password, '/settings');
   await settled(page);
   const name = `Pat Renamed ${uniq().slice(-4)}`;
   await page.getByLabel('Full name').fill(name);
   await page.getByRole('button', { name: 'Save name' }).click();
   await page.getByText(`Saved. You now appear as ${name}.`).waitFor();
   await page.locator('#account .menu-name', { hasText: name }).waitFor();
-  await page.reload();
-  await page.locator('#account .menu-name', { hasText: name }).waitFor();
   clean(problems);
+  await visit(page, '/settings', { reload: true }); // a fresh load reads the name from the server
+  await page.locator('#account .menu-name', { hasText: name }).waitFor();
   await context.close();
 });
 
 test('settings: password change checks the fields, then signs other sessions out', { timeout: 45000 }, async (t) => {
   const who = await freshClient('Sam Secure');
   const { context, page, problems } = await newPage(browser, srv.base);
-  await signIn(page, who.email, who.password);
-  await page.goto('/settings');
+  await signIn(page, who.email, who.password, '/settings');
   await settled(page);
   const form = page.locator('form', { has: page.getByRole('button', { name: 'Change password' }) });
   // the confirmation is checked here, before anything is sent
@@ -162,7 +160,7 @@ test('settings: password change checks the fields, then signs other sessions out
 
   // a second browser signed in as the same person
   const other = await newPage(browser, srv.base);
-  await signIn(other.page, who.email, who.password);
+  await signIn(other.page, who.email, who.password, '/settings');
 
   // a wrong current password: the server's error beside its field
   await page.getByLabel('Current password').fill('not-my-password');
@@ -178,12 +176,12 @@ test('settings: password change checks the fields, then signs other sessions out
   await page.getByText('Other sessions were signed out; this one stays signed in.').waitFor();
   assert.equal(await form.locator('.field-error').count(), 0);
   // this session goes on
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Requests' }).click();
-  await page.waitForURL((u) => u.pathname === '/requests');
-  assert.ok(!page.url().includes('/signin'));
+  await page.locator('#account a.bell').click();
+  await page.getByRole('heading', { level: 1, name: 'Notifications' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/notifications');
 
-  // the other one is signed out on its next navigation
-  await other.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Requests' }).click();
+  // the other one is signed out on its next navigation (to a page that asks the server)
+  await other.page.locator('#account a.bell').click();
   await other.page.waitForURL((u) => u.pathname === '/signin');
   // and the new password is the one that works
   await signIn(other.page, who.email, 'second-pass-phrase');
@@ -208,13 +206,12 @@ test('notifications: "Mark all as read" takes the unread badge to 0', { timeout:
   const email = (eng.engineer || eng).email;
 
   const { context, page, problems } = await newPage(browser, srv.base);
-  await signIn(page, email);
+  await signIn(page, email, undefined, '/notifications');
+  forget(problems);
   const bell = page.locator('#account a.bell');
   const badge = bell.locator('.badge');
   await badge.waitFor({ state: 'visible' });
   assert.ok(Number(await badge.innerText()) >= 1);
-  await bell.click();
-  await page.waitForURL((u) => u.pathname === '/notifications');
   await settled(page);
   const item = page.locator('.note-list > li', { hasText: req.title });
   await item.waitFor();
