@@ -6,7 +6,7 @@ import { h, mount, svg } from '../dom.js';
 import { ApiError, get } from '../api.js';
 import { money } from '../format.js';
 import { card, pageHead } from '../ui.js';
-import { skillLevels } from '../charts.js';
+import { bars } from '../charts.js';
 import { FRAMEWORKS } from './landing.js';
 
 const LEVELS = [['mid', 'Mid'], ['senior', 'Senior'], ['staff', 'Staff']];
@@ -71,6 +71,12 @@ function ratePicture(rate) {
       h('div', h('dt', 'Highest'), h('dd', money(max, currency)))));
 }
 
+/** charts.skillLevels with room for the catalog's longer names ("Async context managers"). */
+function skillBars(skills) {
+  return bars(skills.map((s) => ({ label: s.name || s.id, value: s.level || 0, max: 5 })),
+    { title: 'Vetted skill levels', labelWidth: 175, width: 380, fill: 2 });
+}
+
 function profileCard(p, i) {
   const skills = (p.skills || []).slice().sort((a, b) => (b.level || 0) - (a.level || 0));
   const id = `profile-${i}`;
@@ -79,7 +85,7 @@ function profileCard(p, i) {
       p.years_experience != null ? h('span', { class: 'meta' }, `${p.years_experience} ${p.years_experience === 1 ? 'year' : 'years'}`) : null,
       p.timezone ? h('span', { class: 'meta' }, p.timezone.replace(/_/g, ' ')) : null),
     h('h3', { id }, p.headline || 'Vetted async Python engineer'),
-    skills.length ? skillLevels(skills.slice(0, 6)) : h('p', { class: 'meta' }, 'No vetted skill levels recorded yet.'));
+    skills.length ? skillBars(skills.slice(0, 6)) : h('p', { class: 'meta' }, 'No vetted skill levels recorded yet.'));
 }
 
 function notFound(view, ctx, id) {
