@@ -62,7 +62,7 @@ export default async function render(view, ctx) {
       return;
     }
     mount(payoutsBox,
-      h('div', { class: 'table-wrap' }, h('table',
+      h('div', { class: 'table-wrap' }, h('table', { class: 'payouts' },
         h('caption', { class: 'sr-only' }, 'Your payouts, newest first'),
         h('thead', h('tr', ['Date', 'Status', 'To', 'Reference'].map((t) => h('th', { scope: 'col' }, t)), h('th', { scope: 'col', class: 'num' }, 'Amount'))),
         h('tbody', payouts.map(payoutRow)))),

@@ -49,7 +49,7 @@ export default async function render(view, ctx) {
     const bal = balance.status === 'fulfilled' ? balance.value.balances || [] : null;
 
     const waiting = invs.length + offers.length + todo.length;
-    mount(view,
+    mount(view, h('div', { class: 'stack' },
       pageHead(`Hello, ${me.name.split(' ')[0]}`, {
         sub: waiting ? `${waiting} thing${waiting === 1 ? '' : 's'} waiting for you` : 'Nothing needs you right now',
       }),
@@ -59,7 +59,14 @@ export default async function render(view, ctx) {
           invitationsCard(invs, invitations.status === 'rejected'),
           offersCard(offers),
           deliverCard(todo, inReview)),
-        h('div', { class: 'stack' }, balanceCard(bal), eng && vetted ? profileCard(eng) : null)));
+        h('div', { class: 'stack' }, balanceCard(bal), eng && vetted ? profileCard(eng) : null))));
+  }
+
+  // the ring's circles are styled under .chart, which countdownRing's svg lacks
+  function ring(left, total) {
+    const el = countdownRing(left, total, { label: 'to answer' });
+    el.querySelector('svg')?.classList.add('chart');
+    return el;
   }
 
   function vettingCard(v) {
@@ -77,7 +84,7 @@ export default async function render(view, ctx) {
 
   function invitationsCard(invs, broken) {
     return h('section', { class: 'card', 'aria-labelledby': 'inv-h' },
-      h('h2', { id: 'inv-h' }, 'Invitations to answer', invs.length ? h('span', { class: 'badge' }, String(invs.length)) : null),
+      h('h2', { id: 'inv-h' }, 'Invitations to answer', invs.length ? ' ' : null, invs.length ? h('span', { class: 'badge' }, String(invs.length)) : null),
       broken ? h('p', { class: 'meta' }, 'Invitations could not be read just now.')
         : !invs.length ? empty('No open invitations.', 'When a client\'s request matches your vetted skills you are invited here, with 24 hours to answer.')
           : h('ul', { class: 'list home-list' }, invs.slice(0, 5).map((i) => {
@@ -86,14 +93,14 @@ export default async function render(view, ctx) {
             return h('li', h('div', { class: 'spread' },
               h('div', h('strong', i.request?.title || 'A request'),
                 h('p', { class: 'meta' }, [i.request?.seniority, i.request?.engagement, i.request?.budget ? `${money(i.request.budget)}${i.request.engagement === 'hourly' ? '/h' : ''}` : null].filter(Boolean).join(' · '))),
-              countdownRing(left, total, { label: 'to answer' })));
+              ring(left, total)));
           })),
       invs.length ? h('p', link('/invitations', invs.length > 5 ? `See all ${invs.length} invitations` : 'Answer on the invitations page')) : null);
   }
 
   function offersCard(offers) {
     return h('section', { class: 'card', 'aria-labelledby': 'off-h' },
-      h('h2', { id: 'off-h' }, 'Offers to answer', offers.length ? h('span', { class: 'badge' }, String(offers.length)) : null),
+      h('h2', { id: 'off-h' }, 'Offers to answer', offers.length ? ' ' : null, offers.length ? h('span', { class: 'badge' }, String(offers.length)) : null),
       !offers.length ? h('p', { class: 'meta' }, 'No contract offers waiting. Clients make offers after you accept an invitation and talk.')
         : h('ul', { class: 'list home-list' }, offers.map((k) => h('li',
           h('div', { class: 'spread' },
@@ -107,7 +114,7 @@ export default async function render(view, ctx) {
 
   function deliverCard(todo, inReview) {
     return h('section', { class: 'card', 'aria-labelledby': 'dl-h' },
-      h('h2', { id: 'dl-h' }, 'To deliver', todo.length ? h('span', { class: 'badge' }, String(todo.length)) : null),
+      h('h2', { id: 'dl-h' }, 'To deliver', todo.length ? ' ' : null, todo.length ? h('span', { class: 'badge' }, String(todo.length)) : null),
       !todo.length ? h('p', { class: 'meta' }, 'Nothing funded is waiting for you. Work starts when a client funds a milestone into escrow.')
         : h('ul', { class: 'list home-list' }, todo.map(({ k, m }) => h('li',
           h('div', { class: 'spread' },

@@ -137,9 +137,9 @@ export default async function render(view, ctx) {
     if (focusIndex !== undefined) rowsBox.querySelectorAll('[data-part=title]')[focusIndex]?.focus();
   }
 
-  function feeLines(amount, label) {
+  function feeLines(amount, label, feeTotal) {
     const c = cur();
-    const fee = feeOf(amount, DEFAULT_FEE_BPS);
+    const fee = feeTotal ?? feeOf(amount, DEFAULT_FEE_BPS);
     return h('dl', { class: 'facts offer-facts' },
       h('dt', label), h('dd', { class: 'num' }, money(amount, c)),
       h('dt', `Platform fee (${feePercent(DEFAULT_FEE_BPS)} of each release)`), h('dd', { class: 'num' }, `− ${money(fee, c)}`),
@@ -172,7 +172,8 @@ export default async function render(view, ctx) {
       const total = amounts.reduce((s, a) => s + (a || 0), 0);
       const bad = amounts.filter((a, i) => a === null && fixedState.rows[i].amount.trim()).length;
       mount(totals, h('h2', 'Total'),
-        feeLines(total, `${fixedState.rows.length} milestone${fixedState.rows.length === 1 ? '' : 's'}`),
+        feeLines(total, `${fixedState.rows.length} milestone${fixedState.rows.length === 1 ? '' : 's'}`,
+          amounts.reduce((s, a) => s + feeOf(a || 0, DEFAULT_FEE_BPS), 0)),
         bad ? h('p', { class: 'meta' }, `${bad} amount${bad === 1 ? ' is' : 's are'} not a number yet and ${bad === 1 ? 'is' : 'are'} not counted.`) : null,
         h('p', { class: 'meta' }, 'Nothing is charged now. You fund each milestone into escrow from the contract page once the engineer accepts.'));
     }
@@ -209,6 +210,7 @@ export default async function render(view, ctx) {
         if (!r.title.trim()) errs.push({ field: `milestones[${i}].title`, message: 'is required' });
         if (amount === null) errs.push({ field: `milestones[${i}].amount`, message: r.amount.trim() ? 'must be an amount such as 1500.00' : 'is required' });
         if (!r.due) errs.push({ field: `milestones[${i}].due`, message: 'is required' });
+        else if (r.due < today()) errs.push({ field: `milestones[${i}].due`, message: 'must not be in the past' });
         return { title: r.title.trim(), amount, due: r.due };
       });
     } else {
