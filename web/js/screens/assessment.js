@@ -105,9 +105,12 @@ async function start(view, ctx, eng, btn, status) {
   btn.textContent = 'Starting…';
   try {
     const att = await post('/api/v1/me/assessment');
+    // the server's clock against ours, from the moment it started the attempt (seconds: within 2 s is ours)
+    const skew = Date.parse(att.started_at) - Date.now();
+    const meta = { attempts_left: att.attempts_left, pass_mark: att.pass_mark, offset: Math.abs(skew) < 2000 ? 0 : skew };
     store.set('attempt', att.id);
-    store.set(`meta.${att.id}`, { attempts_left: att.attempts_left, pass_mark: att.pass_mark });
-    if (ctx.current) await quiz(view, ctx, att, { attempts_left: att.attempts_left, pass_mark: att.pass_mark });
+    store.set(`meta.${att.id}`, meta);
+    if (ctx.current) await quiz(view, ctx, att, meta);
   } catch (err) {
     if (err instanceof ApiError && err.type === 'attempt-open' && err.body.attempt_id) {
       // one is already open (started in another tab or before a reload): resume it
@@ -139,7 +142,8 @@ async function start(view, ctx, eng, btn, status) {
 // ---- the quiz -------------------------------------------------------------------------
 
 async function quiz(view, ctx, att, meta) {
-  const offset = await serverOffset();
+  // the clock the server counts by: ours, corrected by what was measured at the start (or the Date header)
+  const offset = typeof meta.offset === 'number' ? meta.offset : await serverOffset();
   if (!ctx.current) return;
   const now = () => Date.now() + offset;
   const expires = Date.parse(att.expires_at);
@@ -326,8 +330,9 @@ async function result(view, ctx, att, graded, eng) {
     again.addEventListener('click', () => { store.del('attempt'); render(view, ctx); });
     next = h('div', { class: 'notice notice-warn' },
       h('p', h('strong', 'Not passed this time. '), `You needed ${graded.pass_mark || PASS}. Read the explanations below; a new attempt draws new questions. `,
-        left === 0 ? 'You have no attempts left in this 30-day window.' : left !== undefined ? `${left} attempt${left === 1 ? '' : 's'} left in 30 days.` : ''),
-      left === 0 ? null : again);
+        left === 0 ? 'That was your last attempt in this 30-day window: the next one opens 30 days after your first.'
+          : left !== undefined ? `${left} attempt${left === 1 ? '' : 's'} left in 30 days.` : ''),
+      again);
   }
 
   const items = (graded.results || []).map((r, i) => {

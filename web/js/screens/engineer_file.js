@@ -7,7 +7,7 @@
 import { h, mount } from '../dom.js';
 import { ApiError, get, post, session } from '../api.js';
 import { date, exactTime, money, stateLabel } from '../format.js';
-import { card, chip, confirmDialog, failed, facts, field, loading, pageHead, table, timeAgo, toast } from '../ui.js';
+import { card, chip, confirmDialog, failed, facts, field, loading, pageHead, table, timeAgo } from '../ui.js';
 import { skillLevels } from '../charts.js';
 import { LEVEL_WORDS, levelText, loadCatalog, radioGroup, showGroupedErrors, skillName, stepper, vettingChip } from './vetting_common.js';
 
@@ -217,7 +217,6 @@ function scorecard(view, ctx, eng, audit, cat, queued) {
     if (level) body.level = level;
     try {
       const out = await post(`/api/v1/engineers/${encodeURIComponent(eng.id)}/scorecard`, body);
-      toast(dec === 'vetted' ? `${eng.name} is vetted as ${level}.` : `${eng.name} was not vetted.`, 'good');
       const fresh = await get(`/api/v1/engineers/${encodeURIComponent(eng.id)}/audit`).then((d) => d.items || []).catch(() => audit);
       if (ctx.current) draw(view, ctx, out.engineer, fresh, cat, queued, true);
     } catch (err) {

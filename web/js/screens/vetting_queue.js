@@ -19,7 +19,7 @@ function waitTone(seconds) {
 
 function item(it, cat) {
   const e = it.engineer;
-  const waited = (Date.now() - Date.parse(it.waiting_since)) / 1000;
+  const waited = Math.max(0, (Date.now() - Date.parse(it.waiting_since)) / 1000); // a clock behind the server's: not negative
   const top = [...(it.skills || [])].sort((a, b) => b.self_level - a.self_level).slice(0, 6);
   const score = it.assessment || {};
   return h('li', { class: 'queue-item', dataset: { engineer: e.id } },
@@ -41,7 +41,7 @@ function item(it, cat) {
       h('p', { class: `queue-wait chip chip-${waitTone(waited)}`, title: `Waiting since ${exactTime(it.waiting_since)}` },
         `Waiting ${duration(waited)}`),
       h('p', { class: 'meta' }, 'Passed ', timeExact(it.waiting_since)),
-      h('a', { class: 'btn btn-small', href: `/engineers/${encodeURIComponent(e.id)}`, 'aria-label': `Open ${e.name}’s file` }, 'Open file')));
+      h('a', { class: 'btn btn-small', href: `/engineers/${encodeURIComponent(e.id)}`, 'aria-label': `Open file for ${e.name}` }, 'Open file')));
 }
 
 export default async function render(view, ctx) {
@@ -70,7 +70,7 @@ export default async function render(view, ctx) {
       list.replaceChildren(empty('Nobody is waiting for an interview',
         'Engineers appear here as soon as they pass the assessment. This page checks again every minute.'));
     } else {
-      const oldest = (Date.now() - Date.parse(items[0].waiting_since)) / 1000;
+      const oldest = Math.max(0, (Date.now() - Date.parse(items[0].waiting_since)) / 1000);
       const avg = items.reduce((s, it) => s + (it.assessment?.score || 0), 0) / items.length;
       list.replaceChildren(
         h('div', { class: 'kpis' },
