@@ -98,11 +98,15 @@ static int one_file(const char *in, const char *out, const char *sym)
     unsigned long n = 0;
     putf(&b, "/* generated from %s by tools/embed.c; do not edit */\n", in);
     putf(&b, "const char %s[] = {", sym);
-    if (put_bytes(&b, in, &n) < 0) return 1;
-    char tail[256];
-    snprintf(tail, sizeof tail, "};\nconst unsigned long %s_len = %luUL;\n", sym, n);
-    put(&b, tail, strlen(tail));
-    return write_if_changed(out, &b) == 0 ? 0 : 1;
+    int rc = 1;
+    if (put_bytes(&b, in, &n) == 0) {
+        char tail[256];
+        snprintf(tail, sizeof tail, "};\nconst unsigned long %s_len = %luUL;\n", sym, n);
+        put(&b, tail, strlen(tail));
+        rc = write_if_changed(out, &b) == 0 ? 0 : 1;
+    }
+    free(b.p);
+    return rc;
 }
 
 typedef struct {
@@ -157,40 +161,56 @@ static int walk(const char *dir, const char *url, int depth, entry *e, int *n, s
     return rc;
 }
 
-static int whole_dir(const char *dir, const char *out, const char *sym, const char *depfile)
+/* the generated source for the n files in e, into b */
+static int dir_source(const char *dir, const char *sym, entry *e, int n, sbuf *b)
 {
-    static entry e[MAX_FILES];
-    int n = 0;
-    sbuf b = {0}, dep = {0};
-    put(&dep, out, strlen(out));
-    put(&dep, ":", 1);
-    if (walk(dir, "", 0, e, &n, &dep) < 0) return 1;
-    put(&dep, "\n", 1);
-    qsort(e, (size_t)n, sizeof e[0], cmp_entry); /* readdir order is the file system's */
     unsigned long *lens = calloc((size_t)n + 1, sizeof *lens);
-    if (!lens) return 1;
-    putf(&b, "/* generated from %s by tools/embed.c; do not edit */\n", dir);
-    put(&b, "#include <stddef.h>\n", 20);
+    if (!lens) return -1;
+    putf(b, "/* generated from %s by tools/embed.c; do not edit */\n", dir);
+    put(b, "#include <stddef.h>\n", 20);
     for (int i = 0; i < n; i++) {
         char name[64];
         snprintf(name, sizeof name, "static const char f%d[] = {", i);
-        put(&b, name, strlen(name));
-        if (put_bytes(&b, e[i].fs, &lens[i]) < 0) return 1;
-        put(&b, "};\n", 3);
+        put(b, name, strlen(name));
+        if (put_bytes(b, e[i].fs, &lens[i]) < 0) {
+            free(lens);
+            return -1;
+        }
+        put(b, "};\n", 3);
     }
-    putf(&b, "const struct { const char *path; const char *data; size_t len; } %s[] = {\n", sym);
+    putf(b, "const struct { const char *path; const char *data; size_t len; } %s[] = {\n", sym);
     for (int i = 0; i < n; i++) {
-        char row[700];
-        snprintf(row, sizeof row, "  {\"%s\", f%d, %luUL},\n", e[i].url, i, lens[i]);
-        put(&b, row, strlen(row));
+        char row[64];
+        put(b, "  {\"", 4);
+        put(b, e[i].url, strlen(e[i].url));
+        snprintf(row, sizeof row, "\", f%d, %luUL},\n", i, lens[i]);
+        put(b, row, strlen(row));
     }
-    put(&b, "  {NULL, NULL, 0}\n};\n", 21);
+    put(b, "  {NULL, NULL, 0}\n};\n", 21);
     char tail[128];
     snprintf(tail, sizeof tail, "const int %s_count = %d;\n", sym, n);
-    put(&b, tail, strlen(tail));
+    put(b, tail, strlen(tail));
     free(lens);
-    if (write_if_changed(out, &b) < 0) return 1;
-    return write_if_changed(depfile, &dep) == 0 ? 0 : 1;
+    return 0;
+}
+
+static int whole_dir(const char *dir, const char *out, const char *sym, const char *depfile)
+{
+    static entry e[MAX_FILES];
+    int n = 0, rc = 1;
+    sbuf b = {0}, dep = {0};
+    put(&dep, out, strlen(out));
+    put(&dep, ":", 1);
+    if (walk(dir, "", 0, e, &n, &dep) == 0) {
+        put(&dep, "\n", 1);
+        qsort(e, (size_t)n, sizeof e[0], cmp_entry); /* readdir order is the file system's */
+        if (dir_source(dir, sym, e, n, &b) == 0 && write_if_changed(out, &b) == 0 &&
+            write_if_changed(depfile, &dep) == 0)
+            rc = 0;
+    }
+    free(b.p);
+    free(dep.p);
+    return rc;
 }
 
 int main(int argc, char **argv)

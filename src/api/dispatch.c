@@ -263,9 +263,23 @@ void api_dispatch(http_req *req)
     }
 }
 
+/* the server's own paths, whatever their case: under them an unknown path is
+ * a 404 problem, never the web app's page (/API/V1/ME, /healthz/x) */
+static int is_server_path(const char *p, size_t n)
+{
+    static const char *const roots[] = {"api", "healthz", "readyz", "metrics"};
+    if (n < 2 || p[0] != '/') return 0;
+    const char *seg = p + 1;
+    size_t len = 0;
+    while (1 + len < n && seg[len] != '/') len++;
+    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
+        if (strlen(roots[i]) == len && strncasecmp(seg, roots[i], len) == 0) return 1;
+    return 0;
+}
+
 void api_fallback(http_req *req)
 {
-    if (req->path_len >= 5 && memcmp(req->path, "/api/", 5) == 0) {
+    if (is_server_path(req->path, req->path_len)) {
         http_problem(req, 404, "not-found", "Not Found", "no such resource", NULL);
         return;
     }

@@ -45,6 +45,15 @@ build_log=$OUT/logs/build.log
 : >"$build_log"
 objs=()
 pids=()
+# static.c serves the embedded web app: generate it as meson does
+if cc -O1 -o "$OUT/embed" tools/embed.c >>"$build_log" 2>&1 &&
+   "$OUT/embed" --dir web "$OUT/web_files.c" web_embedded "$OUT/web_files.c.d" >>"$build_log" 2>&1; then
+  objs+=("$OUT/obj/web_files.o")
+  "$CC" -O0 -c "$OUT/web_files.c" -o "$OUT/obj/web_files.o" >>"$build_log" 2>&1 &
+  pids+=($!)
+else
+  echo "fuzz: could not embed web/ (see $build_log)" >>"$build_log"
+fi
 for src in "${LIB_SRC[@]}"; do
   obj=$OUT/obj/$(echo "${src#src/}" | tr / _).o
   objs+=("$obj")
