@@ -6,7 +6,7 @@ what=${1:-run}
 build=(build-essential pkg-config meson ninja-build libuv1-dev libhttp-parser-dev
        libjansson-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev sqlite3 curl tzdata)
 test=(libcriterion-dev python3-pytest python3-httpx python3-jsonschema clang
-      libclang-rt-14-dev netcat-openbsd python3-aiosmtpd python3-icalendar)
+      libclang-rt-14-dev netcat-openbsd python3-aiosmtpd python3-icalendar chromium)
 bench=(wrk hyperfine python3-httpx)
 case "$what" in
   run) want=("${build[@]}") ;;
@@ -19,10 +19,22 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "installing: ${missing[*]}"
+# the browser tests' npm packages need node and npm: Debian's when the
+# machine has none of its own
+if [ "$what" = test ] && ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+fi
+# npm packages for the browser tests, exactly as the committed lockfile says;
+# again only when the lockfile changed since the last install
+if [ "$what" = test ]; then
+  cd "$(dirname "$0")/.."
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error </dev/null
+  fi
+fi

@@ -1,9 +1,10 @@
-// support_public: what test_public.mjs and test_a11y.mjs need until (or
-// besides) the shared harness: a fresh server of our own on a free port
-// (a copy of the binary, a migrated and demo-seeded database, the repo's
-// web/ directory, the test clock), Debian's chromium through
-// playwright-core, sign-in by clicking, an axe run, and API calls for
-// preconditions only.
+// harness: what every browser test needs. A fresh server of its own on a
+// free port (a copy of the binary, a migrated and demo-seeded database, the
+// web app embedded in the binary, the test clock), Debian's chromium through
+// playwright-core (never a downloaded browser), sign-in by clicking, an axe
+// run, screenshots under build/test-logs/screens/, and API calls for
+// preconditions only. OPX_DEV_WEB=1 serves ./web instead of the embedded
+// copy (no rebuild while editing); OPX_BIN picks another binary.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -13,10 +14,15 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '../..');
-const PW = process.env.PLAYWRIGHT_DIR || '/tmp/pw/node_modules';
+const PW = process.env.PLAYWRIGHT_DIR || path.join(ROOT, 'node_modules');
 const { chromium } = await import(path.join(PW, 'playwright-core/index.mjs'));
 const AXE = fs.readFileSync(path.join(PW, 'axe-core/axe.min.js'), 'utf8');
 export const PASSWORD = 'demo-pass-123';
+
+// every server this process started: stopped on exit whatever happened
+const servers = new Set();
+process.once('exit', () => { for (const c of servers) c.kill('SIGKILL'); });
+for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => process.exit(130));
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -50,8 +56,11 @@ export async function startServer() {
     .map((l) => l.trim().split(/\s+/).slice(0, 2).join(' ')).filter(Boolean));
   const port = await freePort();
   const log = fs.openSync(path.join(dir, 'log'), 'w');
-  const child = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--db', db, '--web', path.join(ROOT, 'web'),
+  const web = process.env.OPX_DEV_WEB === '1' ? ['--web', path.join(ROOT, 'web')] : [];
+  const child = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--db', db, ...web,
     '--test-clock', '--access-log', 'off'], { stdio: ['ignore', log, log] });
+  servers.add(child);
+  child.once('exit', () => servers.delete(child));
   const base = `http://127.0.0.1:${port}`;
   await waitHealthy(base, child);
   return {
@@ -161,3 +170,12 @@ export function apiClient(base) {
 }
 
 export const uniq = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 7)}`;
+
+export const SCREENS = path.join(ROOT, 'build/test-logs/screens');
+
+/** Saves a full-page screenshot as build/test-logs/screens/<name>-<width>.png. */
+export async function screenshot(page, name) {
+  fs.mkdirSync(SCREENS, { recursive: true });
+  const w = page.viewportSize()?.width || 0;
+  await page.screenshot({ path: path.join(SCREENS, `${name}-${w}.png`), fullPage: true });
+}

@@ -3,15 +3,15 @@
 // or console errors, no 5xx, and a screenshot of each.
 //   node --test tests/browser/test_a11y.mjs
 // Screenshots and a summary (a11y-summary.json) go to $A11Y_OUT, by
-// default build/browser-a11y/. Each page is its own subtest, so a page
+// default build/test-logs/screens/. Each page is its own subtest, so a page
 // a colleague has not built yet fails alone and says why.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, axe, forget, launch, newPage, signIn, startServer, visit } from './support_public.mjs';
+import { ROOT, axe, forget, launch, newPage, signIn, startServer, visit } from './harness.mjs';
 
-const OUT = process.env.A11Y_OUT || path.join(ROOT, 'build/browser-a11y');
+const OUT = process.env.A11Y_OUT || path.join(ROOT, 'build/test-logs/screens');
 const WIDTHS = [375, 1280];
 const PAGES = {
   anon: { who: null, paths: ['/', '/hire/fastapi', '/signin', '/signup'] },

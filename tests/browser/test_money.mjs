@@ -17,7 +17,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, apiClient, axe, launch, newPage, settled, startServer, uniq, PASSWORD } from './support_public.mjs';
+import { ROOT, apiClient, axe, launch, newPage, settled, startServer, uniq, PASSWORD } from './harness.mjs';
 
 const NEEDED = [['POST', '/api/v1/contracts'], ['GET', '/api/v1/contracts'], ['GET', '/api/v1/contracts/{id}/payments'],
   ['GET', '/api/v1/contracts/{id}/timesheets'], ['GET', '/api/v1/me/balance']];

@@ -8,7 +8,7 @@
 // route this build lacks are skipped, saying which.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiClient, launch, newPage, signIn, settled, startServer, uniq, visit, forget } from './support_public.mjs';
+import { apiClient, launch, newPage, signIn, settled, startServer, uniq, visit, forget } from './harness.mjs';
 
 const FRAMEWORKS = [['fastapi', 'FastAPI'], ['sanic', 'Sanic'], ['django-async', 'Django (async)'], ['aiohttp', 'aiohttp'], ['starlette', 'Starlette']];
 let srv;

@@ -24,7 +24,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, apiClient, axe, launch, newPage, settled, startServer, uniq, visit } from './support_public.mjs';
+import { ROOT, apiClient, axe, launch, newPage, settled, startServer, uniq, visit } from './harness.mjs';
 
 const SHOTS = process.env.SHOTS || '';
 const MAX_ATTEMPTS = 12; // bounded: in practice 3 to 6
