@@ -103,7 +103,7 @@ function draw(view, ctx, eng, audit, cat, queued, justDecided) {
     skills.length ? table(['Skill', 'Area', 'Self-rated', 'Vetted'],
       skills.map((s) => [skillName(cat, s.id), cat?.groupOf.get(s.id) || '', levelText(s.self_level), s.vetted_level ? levelText(s.vetted_level) : h('span', { class: 'muted' }, 'Not yet')]),
       { caption: 'Self-rated by the engineer; vetted at the interview' }) : h('p', { class: 'muted' }, 'No skills listed.'),
-    vettedOnes.length ? skillLevels(vettedOnes.map((s) => ({ name: skillName(cat, s.id), level: s.vetted_level }))) : null);
+    vettedOnes.length ? h('div', { class: 'skill-chart' }, skillLevels(vettedOnes.map((s) => ({ name: skillName(cat, s.id), level: s.vetted_level })))) : null);
 
   const decided = justDecided ? h('div', { class: 'notice notice-good', role: 'status' },
     h('p', h('strong', v.status === 'vetted' ? `${eng.name} is vetted${v.level ? ` as ${v.level}` : ''}. ` : `${eng.name} was not vetted. `),

@@ -79,7 +79,7 @@ function draw(view, ctx, eng, cat) {
   const vettedCard = v.status === 'vetted' || vetted.length
     ? card('Your vetted skill levels',
       h('p', { class: 'meta' }, 'Confirmed by a vetter at your interview. These are what matching uses; you cannot change them.'),
-      vetted.length ? skillLevels(vetted.map((s) => ({ name: skillName(cat, s.id), level: s.vetted_level })))
+      vetted.length ? h('div', { class: 'skill-chart' }, skillLevels(vetted.map((s) => ({ name: skillName(cat, s.id), level: s.vetted_level }))))
         : h('p', 'No skill levels were confirmed.'))
     : null;
 
