@@ -7,13 +7,14 @@ import { h, svg } from './dom.js';
 import { duration } from './format.js';
 
 /**
- * Horizontal bars: rows = [{label, value, max, note?}], each bar value/max.
+ * Horizontal bars: rows = [{label, value, max, text?}], each bar value/max;
+ * `text` (e.g. a formatted amount) replaces the "value/max" after the bar.
  * Used for a candidate's score parts (explain) and for skill levels (1-5).
  */
-export function bars(rows, { title, labelWidth = 120, width = 360, rowHeight = 22, fill = 1 } = {}) {
+export function bars(rows, { title, labelWidth = 120, valueWidth = 56, width = 360, rowHeight = 22, fill = 1 } = {}) {
   const height = rows.length * rowHeight;
-  const barW = width - labelWidth - 56;
-  const desc = rows.map((r) => `${r.label}: ${fmt(r.value)} of ${r.max}`).join('; ');
+  const barW = width - labelWidth - valueWidth;
+  const desc = rows.map((r) => `${r.label}: ${r.text ?? `${fmt(r.value)} of ${r.max}`}`).join('; ');
   return svg('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `${title ? `${title}. ` : ''}${desc}` },
     rows.map((r, i) => {
       const y = i * rowHeight;
@@ -22,7 +23,7 @@ export function bars(rows, { title, labelWidth = 120, width = 360, rowHeight = 2
         svg('text', { x: 0, y: y + rowHeight * 0.68, text: r.label }),
         svg('rect', { class: 'track', x: labelWidth, y: y + 4, width: barW, height: rowHeight - 8, rx: 3 }),
         svg('rect', { class: `fill-${r.fill || fill}`, x: labelWidth, y: y + 4, width: w, height: rowHeight - 8, rx: 3 }),
-        svg('text', { x: labelWidth + barW + 6, y: y + rowHeight * 0.68, text: `${fmt(r.value)}/${r.max}` }));
+        svg('text', { x: labelWidth + barW + 6, y: y + rowHeight * 0.68, text: r.text ?? `${fmt(r.value)}/${r.max}` }));
     }));
 }
 
