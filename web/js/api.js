@@ -112,18 +112,36 @@ export function moneyAction() {
   };
 }
 
-/** Loads the signed-in user and the CSRF token; null when signed out. */
+/** Loads the signed-in user and the CSRF token; null when signed out.
+ * GET /auth/session answers 200 either way, so a signed-out visit logs no
+ * error; a server without it (older) is asked GET /me. */
 export async function loadSession() {
   try {
-    const d = await get('/api/v1/me');
-    session.me = d.user;
-    session.csrf = d.csrf_token;
+    const d = await get('/api/v1/auth/session');
+    session.me = d.user || null;
+    session.csrf = d.csrf_token || null;
   } catch (e) {
-    if (e.status !== 401) throw e;
-    session.me = null;
-    session.csrf = null;
+    if (e.status !== 404) throw e;
+    try {
+      const d = await get('/api/v1/me');
+      session.me = d.user;
+      session.csrf = d.csrf_token;
+    } catch (e2) {
+      if (e2.status !== 401) throw e2;
+      session.me = null;
+      session.csrf = null;
+    }
   }
   return session.me;
+}
+
+/** Asks the server whether the session still holds (the live stream was
+ * refused); tells onSignedOut listeners when it ended elsewhere. */
+export async function checkSession() {
+  const was = session.me;
+  let now;
+  try { now = await loadSession(); } catch { return; } // unreachable: the banner says so
+  if (was && !now) listeners.forEach((fn) => fn());
 }
 
 /** Tells the shell (header, live stream, badges) that the session changed. */

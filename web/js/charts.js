@@ -59,7 +59,7 @@ export function countdownRing(secondsLeft, total, { label = 'left' } = {}) {
   const tone = secondsLeft <= 0 ? 'bad' : frac < 0.25 ? 'warn' : 'good';
   const text = secondsLeft <= 0 ? `overdue by ${duration(-secondsLeft)}` : `${duration(secondsLeft)} ${label}`;
   return h('span', { class: 'countdown' },
-    svg('svg', { viewBox: '0 0 40 40', 'aria-hidden': 'true' },
+    svg('svg', { class: 'chart', viewBox: '0 0 40 40', 'aria-hidden': 'true' },
       svg('circle', { class: 'ring-track', cx: 20, cy: 20, r, 'stroke-width': 5 }),
       svg('circle', { class: `ring-${tone}`, cx: 20, cy: 20, r, 'stroke-width': 5, 'stroke-dasharray': `${c * frac} ${c}`,
         transform: 'rotate(-90 20 20)', 'stroke-linecap': 'round' })),

@@ -113,8 +113,8 @@ const TONES = {
   good: ['matched', 'filled', 'accepted', 'hired', 'active', 'released', 'resolved', 'succeeded', 'sent',
     'vetted', 'approved', 'paid', 'assessment_passed', 'graded'],
   info: ['matching', 'invited', 'offered', 'funded', 'queued', 'running', 'proposed', 'interview_scheduled',
-    'profile_complete', 'in_transit', 'processing', 'funding'],
-  warn: ['submitted', 'disputed', 'pending', 'changes_requested', 'requires_action', 'open', 'unread'],
+    'profile_complete', 'in_transit', 'processing', 'funding', 'pending'],
+  warn: ['submitted', 'disputed', 'changes_requested', 'requires_action', 'open', 'unread'],
   bad: ['breached', 'declined', 'failed', 'rejected', 'suspended', 'reversed', 'assessment_failed'],
 };
 const toneOf = new Map(Object.entries(TONES).flatMap(([tone, states]) => states.map((s) => [s, tone])));

@@ -6,6 +6,7 @@
 //
 //   const off = live.on('message.created', (data, id) => ...);  // off() unsubscribes
 //   live.on('resync', () => reload());   // after a gap: re-read what you show
+//   live.on('closed', fn)                // the server refused the stream (401, 429, 503)
 
 // every event the server sends (docs/API.md "Live events"); each is
 // listened for from the start so '*' (badges) sees them all
@@ -20,7 +21,7 @@ const TYPES = [
   'refund.succeeded', 'refund.failed', 'payout.succeeded', 'payout.failed', 'payout.reversed',
   'notification.created', 'assessment.graded', 'challenge.graded',
 ];
-const LOCAL = new Set(['*', 'status', 'resync']);
+const LOCAL = new Set(['*', 'status', 'resync', 'closed']);
 const handlers = new Map(); // type -> Set(fn)
 let es = null;
 let lastId = 0;
@@ -73,6 +74,7 @@ function open() {
     // the browser retries by itself while readyState is CONNECTING; once
     // CLOSED (an HTTP error such as 429/503) we retry, backing off
     if (es && es.readyState === EventSource.CLOSED) {
+      emit('closed', {}); // the shell asks whether the session still holds
       retryTimer = setTimeout(open, retryMs);
       retryMs = Math.min(retryMs * 2, 30000);
     }

@@ -3,7 +3,7 @@
 // banner, starts the live stream when signed in, and hands the page to
 // the router.
 import { h, mount } from './dom.js';
-import { loadSession, onSignedOut, session, signOut } from './api.js';
+import { checkSession, loadSession, onSignedOut, session, signOut } from './api.js';
 import { live } from './live.js';
 import { badges } from './badges.js';
 import { NAV } from './routes.js';
@@ -24,8 +24,13 @@ function badge(key) {
 function drawHeader() {
   badgeEls = {};
   const role = session.me ? session.me.role : 'anon';
-  mount(nav, h('ul', NAV[role].map(([label, path, key]) =>
-    h('li', h('a', { href: path, dataset: { path } }, label, key ? badge(key) : null)))));
+  const list = h('ul', NAV[role].map(([label, path, key]) =>
+    h('li', h('a', { href: path, dataset: { path } }, label, key ? badge(key) : null))));
+  // the phone's sideways-scrolling navigation fades at its edge while more is hidden
+  const edge = () => list.classList.toggle('at-end', list.scrollLeft + list.clientWidth >= list.scrollWidth - 2);
+  list.addEventListener('scroll', edge, { passive: true });
+  mount(nav, list);
+  requestAnimationFrame(edge);
   if (!session.me) {
     mount(account);
   } else {
@@ -33,8 +38,8 @@ function drawHeader() {
       h('a', { href: '/notifications', class: 'bell', 'aria-label': 'Notifications', dataset: { path: '/notifications' } },
         bellIcon(), badge('notifications')),
       h('details', { class: 'menu' },
-        h('summary', { 'aria-label': `Account: ${session.me.name}` }, h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(session.me.name)),
-          h('span', { class: 'menu-name' }, session.me.name)),
+        h('summary', h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(session.me.name)),
+          h('span', { class: 'sr-only' }, 'Account: '), h('span', { class: 'menu-name' }, session.me.name)),
         h('div', { class: 'menu-body' },
           h('p', { class: 'menu-who' }, h('strong', session.me.name), h('br'), session.me.email, h('br'), h('span', { class: 'role' }, session.me.role)),
           h('a', { href: '/settings' }, 'Account settings'),
@@ -115,6 +120,7 @@ export function afterSessionChange() {
 
 async function boot() {
   live.on('status', connectionStatus);
+  live.on('closed', () => { if (session.me) checkSession(); });
   badges.subscribe(showBadges);
   onRendered((path) => {
     markCurrent(path);

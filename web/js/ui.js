@@ -35,7 +35,7 @@ export function loading(view, label = 'Loading') {
 
 /** A load that failed: what happened and a retry button. */
 export function failed(view, err, retry) {
-  mount(view, h('div', { class: 'notice notice-bad', role: 'alert' },
+  mount(view, h('h1', document.title.split(' · ')[0] || 'Something went wrong'), h('div', { class: 'notice notice-bad', role: 'alert' },
     h('p', h('strong', 'Could not load this page. '), err?.detail || String(err)),
     retry ? h('button', { class: 'btn', type: 'button', onClick: retry }, 'Try again') : null));
 }
