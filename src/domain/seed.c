@@ -132,6 +132,7 @@ static person *make_person(seeder *s, enum kind kind, int index, const char *ema
     snprintf(u->name, sizeof u->name, "%s", name);
     snprintf(u->role, sizeof u->role, "%s", role);
     memcpy(u->password_hash, s->hash, sizeof u->password_hash);
+    u->created_at = clock_now_s() - 430 * 86400; /* staff were there first */
     return p;
 }
 
@@ -164,9 +165,11 @@ static void fill_engineer(seeder *s, person *p, int64_t now)
     if (p->kind == APPLICANT) {
         /* waiting between 2 hours and 3 days, oldest first in the queue */
         p->base = now - 3600 - (int64_t)(DEMO_APPLICANTS - p->index) * 6 * 3600;
+        p->u.created_at = p->base - 86400; /* signed up the day before the quiz */
         return;
     }
     p->base = now - (int64_t)(30 + (p->index * 37) % 400) * 86400;
+    p->u.created_at = p->base - 86400;
     store_scorecard *sc = &p->sc;
     id_new("scd", sc->id);
     snprintf(sc->engineer_id, sizeof sc->engineer_id, "%s", p->u.id);
