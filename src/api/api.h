@@ -83,6 +83,7 @@ void api_logout(http_req *req);
 void api_me(http_req *req);
 void api_auth_session(http_req *req);
 void api_skills(http_req *req);
+void api_terms(http_req *req);
 void api_profile_get(http_req *req);
 void api_profile_put(http_req *req);
 void api_engineer_get(http_req *req);

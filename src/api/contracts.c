@@ -176,6 +176,23 @@ void api_contract_get(http_req *req)
     kstate_track(st, rc);
 }
 
+
+/* ---- GET /api/v1/terms --------------------------------------------------------------- */
+
+/* The marketplace's terms as this server applies them, so what a client
+ * reads before an offer (the fee, the currencies, the deadlines) is the
+ * server's configuration, not a copy in the web app. */
+void api_terms(http_req *req)
+{
+    json_t *cur = json_array();
+    for (int i = 0; ledger_currencies[i]; i++) json_array_append_new(cur, json_string(ledger_currencies[i]));
+    http_respond_json(req, 200,
+                      json_pack("{s:i, s:o, s:i, s:i, s:i, s:i}", "fee_bps", APP->cfg.fee_bps, "currencies", cur,
+                                "match_sla_seconds", REQUEST_SLA_S, "invitation_ttl_seconds", REQUEST_INVITE_TTL_S,
+                                "milestone_auto_release_seconds", MILESTONE_AUTO_RELEASE_S,
+                                "timesheet_auto_release_seconds", TIMESHEET_AUTO_RELEASE_S));
+}
+
 /* ---- POST /api/v1/contracts ----------------------------------------------------------------- */
 
 /* Monday of the week holding t (UTC), as YYYY-MM-DD */

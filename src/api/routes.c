@@ -16,6 +16,7 @@ const route api_routes[] = {
     {HTTP_GET, "/api/v1/me", api_me, ROLES_SIGNED_IN, 0, 0},
     {HTTP_GET, "/api/v1/auth/session", api_auth_session, 0, 0, 0},
     {HTTP_GET, "/api/v1/skills", api_skills, 0, 0, 0},
+    {HTTP_GET, "/api/v1/terms", api_terms, 0, 0, 0},
     {HTTP_GET, "/api/v1/me/profile", api_profile_get, ROLE_ENGINEER, 0, 0},
     {HTTP_PUT, "/api/v1/me/profile", api_profile_put, ROLE_ENGINEER, 64 * KB, 0},
     {HTTP_GET, "/api/v1/engineers/{id}", api_engineer_get, ROLES_SIGNED_IN, 0, 0},

@@ -472,6 +472,13 @@ def test_balances_and_totals_are_per_currency(money):
 def test_the_fee_is_the_servers_fee_bps_fixed_on_the_contract(spawn, tmp_path_factory):
     srv = spawn("--login-ip-burst", "1000", "--fee-bps", "250", workdir=seeded_workdir(tmp_path_factory))
     c = srv.client()
+    # what a client reads before offering (GET /terms, anyone) is what the contract then carries
+    t = c.get("/api/v1/terms")
+    assert t.status_code == 200, t.text
+    assert t.json() == {"fee_bps": 250, "currencies": ["USD", "EUR", "GBP", "CAD", "AUD", "CHF", "SEK", "NOK",
+                                                      "DKK", "PLN", "NZD", "SGD"],
+                        "match_sla_seconds": 8 * 3600, "invitation_ttl_seconds": 24 * 3600,
+                        "milestone_auto_release_seconds": 14 * 86400, "timesheet_auto_release_seconds": 5 * 86400}
     admin, cl = demo_login(c, "admin@demo.opx"), demo_login(c, "client@demo.opx")
     k, en = active_contract(c, admin, cl, amounts=(10001,))
     assert k["fee_bps"] == 250
