@@ -3,26 +3,33 @@
 // server's ledger_fee, so what we promise is what moves), due dates as
 // relative days, and the money picture of a contract from its receipts.
 import { h } from '../dom.js';
+import { get } from '../api.js';
 import { money } from '../format.js';
 
-/** The fee on offers not yet made: the server fixes fee_bps on the contract at offer time (default 1000). */
-export const DEFAULT_FEE_BPS = 1000;
+let termsOnce = null;
+/** The server's terms (GET /terms: fee_bps for offers not yet made, the
+ * currencies, the deadlines); read once per page load. A contract keeps
+ * the fee_bps it was offered with: use the contract's for it. */
+export function terms() {
+  if (!termsOnce) termsOnce = get('/api/v1/terms').catch((e) => { termsOnce = null; throw e; });
+  return termsOnce;
+}
 
 /** The platform fee on a release, as the server's ledger computes it (rounded down). */
-export function feeOf(amount, feeBps = DEFAULT_FEE_BPS) {
+export function feeOf(amount, feeBps) {
   if (!(amount > 0) || !(feeBps > 0)) return 0;
   if (feeBps >= 10000) return amount;
   return Math.floor(amount / 10000) * feeBps + Math.floor(((amount % 10000) * feeBps) / 10000);
 }
 
 /** "10%" from basis points. */
-export function feePercent(feeBps = DEFAULT_FEE_BPS) {
+export function feePercent(feeBps) {
   const p = feeBps / 100;
   return `${Number.isInteger(p) ? p : p.toFixed(2)}%`;
 }
 
 /** What the engineer receives from a release of `amount`. */
-export function netOf(amount, feeBps = DEFAULT_FEE_BPS) {
+export function netOf(amount, feeBps) {
   return amount - feeOf(amount, feeBps);
 }
 

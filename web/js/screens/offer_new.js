@@ -8,10 +8,8 @@
 import { h, mount } from '../dom.js';
 import { ApiError, get, post, qs } from '../api.js';
 import { fromMinor, money, toMinor } from '../format.js';
-import { card, chip, field, link, onSubmit, pageHead, select, toast } from '../ui.js';
-import { DEFAULT_FEE_BPS, feeOf, feePercent, today } from './money_common.js';
-
-const CURRENCIES = ['USD', 'EUR', 'GBP', 'CAD', 'AUD', 'CHF', 'SEK', 'NOK', 'DKK', 'PLN', 'NZD', 'SGD'];
+import { card, chip, failed, field, link, onSubmit, pageHead, select, toast } from '../ui.js';
+import { feeOf, feePercent, terms, today } from './money_common.js';
 const MAX_MILESTONES = 20;
 
 /** The candidate and its request: from ?request= when the shortlist links here, else by looking through the client's requests. */
@@ -57,12 +55,16 @@ function friendlier(err, currency) {
 export default async function render(view, ctx) {
   const candidateId = ctx.params.candidate;
   let found = null;
+  let t;
   try {
-    found = await findCandidate(candidateId, ctx.query.get('request'));
+    [found, t] = await Promise.all([findCandidate(candidateId, ctx.query.get('request')).catch(() => null), terms()]);
   } catch (e) {
-    found = null;
+    if (ctx.current) failed(view, e, () => ctx.navigate(location.pathname + location.search, { replace: true }));
+    return;
   }
   if (!ctx.current) return;
+  const FEE_BPS = t.fee_bps; // what the server will fix on this contract
+  const CURRENCIES = t.currencies;
   const req = found?.request;
   const cand = found?.candidate;
   const rate = cand?.explain?.rate?.rate;
@@ -139,10 +141,10 @@ export default async function render(view, ctx) {
 
   function feeLines(amount, label, feeTotal) {
     const c = cur();
-    const fee = feeTotal ?? feeOf(amount, DEFAULT_FEE_BPS);
+    const fee = feeTotal ?? feeOf(amount, FEE_BPS);
     return h('dl', { class: 'facts offer-facts' },
       h('dt', label), h('dd', { class: 'num' }, money(amount, c)),
-      h('dt', `Platform fee (${feePercent(DEFAULT_FEE_BPS)} of each release)`), h('dd', { class: 'num' }, `− ${money(fee, c)}`),
+      h('dt', `Platform fee (${feePercent(FEE_BPS)} of each release)`), h('dd', { class: 'num' }, `− ${money(fee, c)}`),
       h('dt', h('strong', `${engineerName} receives`)), h('dd', { class: 'num' }, h('strong', money(amount - fee, c))));
   }
 
@@ -173,7 +175,7 @@ export default async function render(view, ctx) {
       const bad = amounts.filter((a, i) => a === null && fixedState.rows[i].amount.trim()).length;
       mount(totals, h('h2', 'Total'),
         feeLines(total, `${fixedState.rows.length} milestone${fixedState.rows.length === 1 ? '' : 's'}`,
-          amounts.reduce((s, a) => s + feeOf(a || 0, DEFAULT_FEE_BPS), 0)),
+          amounts.reduce((s, a) => s + feeOf(a || 0, FEE_BPS), 0)),
         bad ? h('p', { class: 'meta' }, `${bad} amount${bad === 1 ? ' is' : 's are'} not a number yet and ${bad === 1 ? 'is' : 'are'} not counted.`) : null,
         h('p', { class: 'meta' }, 'Nothing is charged now. You fund each milestone into escrow from the contract page once the engineer accepts.'));
     }
@@ -246,7 +248,7 @@ export default async function render(view, ctx) {
         h('ol', { class: 'how-steps' },
           h('li', `${engineerName} accepts the offer.`),
           h('li', 'You fund a milestone (or a week): the money moves from your card into escrow.'),
-          h('li', `${engineerName} delivers; you approve, and escrow goes to ${engineerName} less the ${feePercent(DEFAULT_FEE_BPS)} platform fee.`),
+          h('li', `${engineerName} delivers; you approve, and escrow goes to ${engineerName} less the ${feePercent(FEE_BPS)} platform fee.`),
           h('li', 'Not happy? Ask for changes or open a dispute; ending the contract refunds any funded escrow.')),
         rate ? facts2(engineerName, rate, req) : null)));
 }
