@@ -107,5 +107,10 @@ export const live = {
 
 // the device's own view of the network: say so at once, and reconnect the
 // moment it returns rather than at the browser's next retry
-window.addEventListener('offline', () => setLost(true, 'you are offline'));
+// (the stream is closed too: a dead connection may otherwise linger until
+// a heartbeat times out, and the reopen below resumes from lastId anyway)
+window.addEventListener('offline', () => {
+  setLost(true, 'you are offline');
+  if (es) { clearTimeout(retryTimer); es.close(); }
+});
 window.addEventListener('online', () => { if (es) open(); });
