@@ -158,6 +158,8 @@ test('chat both ways live, then two interview times proposed and one picked; bot
   const theirs = await log(C.page).locator('.msg-row[data-sender="them"] .msg-body').last().textContent();
   assert.equal(theirs, 'Sure.\nOne pool per worker, sized to the DB limit.', 'the new line is kept');
   assert.deepEqual(await texts(C.page), await texts(E.page), 'both sides show the same conversation');
+  // what is on screen is read: the client's unread count goes back to 0
+  await until(async () => (await api.call('GET', '/api/v1/conversations', undefined, pre.clientToken)).items.find((c) => c.id === pre.conversation.id).unread === 0, 'the client\'s read marker');
   assert.equal((await texts(C.page)).length, 2);
   // grouped by day, each with its time
   assert.equal(await log(C.page).locator('.chat-day-title').first().innerText(), 'Today');
@@ -188,7 +190,8 @@ test('chat both ways live, then two interview times proposed and one picked; bot
   assert.equal(await side.locator('.iv-accepted').getAttribute('data-slot'), s2.iso);
   assert.equal(await eside.locator('.iv-accepted').getAttribute('data-slot'), s2.iso);
   const zonesText = await side.locator('.iv-accepted .iv-zones').innerText();
-  assert.match(zonesText, /Your time:/);
+  assert.match(zonesText, /Your time/);
+  assert.match(zonesText, /CET/, 'the time in the viewer\'s zone, named');
   assert.match(zonesText, new RegExp(`${pre.engineer.name}’s time`));
   const iv = await api.call('GET', `/api/v1/conversations/${pre.conversation.id}/interview`, undefined, pre.clientToken);
   assert.equal(iv.status, 'accepted');
@@ -199,6 +202,7 @@ test('chat both ways live, then two interview times proposed and one picked; bot
     for (const width of [1280, 375]) {
       await s.page.setViewportSize({ width, height: width === 375 ? 812 : 800 });
       await settled(s.page);
+      await s.page.evaluate(() => window.scrollTo(0, 0));
       await screenshot(s.page, `messages-conversation-${who}`);
       assert.deepEqual(await axeHere(s.page), [], `axe on the ${who}'s conversation at ${width}`);
     }
@@ -231,6 +235,20 @@ test('chat both ways live, then two interview times proposed and one picked; bot
   clean(E.problems, 'on the engineer side');
   await C.context.close();
   await E.context.close();
+
+  // an admin reads it, names on each message, and cannot write
+  const A = await newPage(browser, srv.base);
+  await signIn(A.page, 'admin@demo.opx');
+  forget(A.problems);
+  await A.page.goto(`/messages/${pre.conversation.id}`);
+  await settled(A.page);
+  await A.page.getByRole('heading', { level: 1, name: `${pre.client.name} and ${pre.engineer.name}` }).waitFor();
+  await log(A.page).locator('.msg-row', { hasText: 'See you then!' }).getByText(`${pre.client.name}:`).waitFor();
+  assert.equal(await A.page.getByRole('textbox', { name: /^Message to / }).count(), 0, 'no composer for an admin');
+  await A.page.getByText('You are reading as an admin').waitFor();
+  assert.deepEqual(await axeHere(A.page), [], 'axe on the admin\'s view');
+  clean(A.problems, 'on the admin side');
+  await A.context.close();
 });
 
 test('journey 5: offline mid-chat, nothing lost, no duplicate', { timeout: 120000 }, async () => {
@@ -257,6 +275,7 @@ test('journey 5: offline mid-chat, nothing lost, no duplicate', { timeout: 12000
   await say(C.page, 'Typed while offline.');
   const waiting = log(C.page).locator('.msg-row[data-key]', { hasText: 'Typed while offline.' });
   await waiting.getByText('Waiting for network').waitFor();
+  await C.page.evaluate(() => window.scrollTo(0, 0));
   await screenshot(C.page, 'messages-offline');
   assert.equal(await log(C.page).locator('.msg-row', { hasText: 'while you were away' }).count(), 0, 'nothing arrives while offline');
 

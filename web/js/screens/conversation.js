@@ -20,7 +20,7 @@ import { h, mount, nextId } from '../dom.js';
 import { ApiError, get, post } from '../api.js';
 import { badges } from '../badges.js';
 import { exactTime, viewerZone } from '../format.js';
-import { busy, chip, confirmDialog, empty, failed, field, loading, onSubmit, select, skeleton, timeAgo, timeExact, toast } from '../ui.js';
+import { busy, chip, confirmDialog, empty, failed, field, loading, onSubmit, select, skeleton, timeAgo, toast } from '../ui.js';
 import { MAX_BODY, conversationTitle, otherParty, outbox, readFrom } from './messages_common.js';
 
 const DRAFTS = 'opx.drafts.v1';
@@ -248,7 +248,6 @@ export default async function render(view, ctx) {
 
   // ---- reading: catch up with the server, mark read ----
   let catching = null;
-  let catchTimer = null;
   async function catchUp() {
     if (catching) { catching.again = true; return; }
     catching = { again: false };
@@ -264,10 +263,11 @@ export default async function render(view, ctx) {
     } catch { /* the next event or resync tries again */ } finally {
       const again = catching.again;
       catching = null;
-      if (again && ctx.current) catchUpSoon();
+      if (again && ctx.current) catchUp();
     }
   }
-  function catchUpSoon(ms = 250) { clearTimeout(catchTimer); catchTimer = setTimeout(catchUp, ms); }
+  // a burst of events makes one read at a time, and one more after it
+  function catchUpSoon() { catchUp(); }
 
   function announce(msgs) {
     const theirs = msgs.filter((m) => m.sender_id !== me.id);
@@ -279,23 +279,27 @@ export default async function render(view, ctx) {
       : `${theirs.length} new messages from ${nameOf(last.sender_id)}. The last: ${last.body.slice(0, 200)}`;
   }
 
+  // no timers here: a page in a background window gets its timers throttled,
+  // and what it shows should be marked read as soon as it is shown
   let marked = null;
-  let markTimer = null;
-  function markRead() {
+  let marking = false;
+  let markAgain = false;
+  async function markRead() {
     if (!party) return;
-    clearTimeout(markTimer);
-    markTimer = setTimeout(async () => {
-      if (!ctx.current || document.visibilityState !== 'visible') return;
-      const msgs = ordered();
-      const last = msgs[msgs.length - 1];
-      if (!last || last.id === marked) return;
-      const prev = marked;
+    if (marking) { markAgain = true; return; }
+    if (!ctx.current || document.visibilityState !== 'visible') return;
+    const msgs = ordered();
+    const last = msgs[msgs.length - 1];
+    if (!last || last.id === marked) return;
+    marking = true;
+    try {
+      await post(`/api/v1/conversations/${encodeURIComponent(id)}/read`, { message_id: last.id });
       marked = last.id;
-      try {
-        await post(`/api/v1/conversations/${encodeURIComponent(id)}/read`, { message_id: last.id });
-        badges.refresh(0);
-      } catch { marked = prev; }
-    }, 300);
+      badges.refresh(0);
+    } catch { /* the next message tries again */ } finally {
+      marking = false;
+      if (markAgain) { markAgain = false; markRead(); }
+    }
   }
 
   // ---- the composer ----
@@ -370,9 +374,10 @@ export default async function render(view, ctx) {
     else zones = zones.concat({ label, zone });
   }
 
-  function slotTimes(iso) {
-    return h('ul', { class: 'iv-zones' }, zones.map((z, i) => h('li', { class: i === 0 ? 'iv-zone-main' : null },
-      h('span', { class: 'iv-zone-label' }, `${z.label}: `), inZone(iso, z.zone), i ? h('span', { class: 'meta' }, ` (${z.zone})`) : null)));
+  /** A time in each zone of the conversation, the viewer's first (or left out, when said already). */
+  function slotTimes(iso, { others = false } = {}) {
+    return h('ul', { class: 'iv-zones' }, zones.map((z, i) => (others && i === 0 ? null : h('li', { class: i === 0 ? 'iv-zone-main' : null },
+      h('span', { class: 'iv-zone-label' }, `${z.label}: `), inZone(iso, z.zone), i && z.label !== z.zone ? h('span', { class: 'meta' }, ` (${z.zone})`) : null))));
   }
 
   function proposeForm() {
@@ -478,13 +483,16 @@ export default async function render(view, ctx) {
       parts.push(h('ol', { class: 'iv-slots' }, iv.slots.map((s, i) => h('li', { class: 'iv-slot', dataset: { slot: s } },
         h('p', { class: 'iv-slot-title' }, `Option ${i + 1}`),
         slotTimes(s),
-        isEngineer ? h('button', { type: 'button', class: 'btn btn-primary btn-small', 'aria-label': `Accept ${inZone(s, viewerZone)}`,
-          onClick: (ev) => act(ev.currentTarget, '/accept', { slot: s }, `Interview set for ${inZone(s, viewerZone)}.`) }, 'Accept this time') : null))));
+        isEngineer ? h('button', { type: 'button', class: 'btn btn-primary btn-small',
+          onClick: (ev) => act(ev.currentTarget, '/accept', { slot: s }, `Interview set for ${inZone(s, viewerZone)}.`) },
+        'Accept this time', h('span', { class: 'sr-only' }, ` (${inZone(s, viewerZone)})`)) : null))));
       parts.push(ivFacts(iv));
     } else if (iv.status === 'accepted') {
       parts.push(h('p', chip('accepted', 'Interview scheduled')));
-      parts.push(h('div', { class: 'iv-accepted', dataset: { slot: iv.slot } }, h('p', { class: 'iv-slot-title' }, timeExact(iv.slot)), slotTimes(iv.slot), ' ',
-        h('p', { class: 'meta' }, 'Starts ', timeAgo(iv.slot), '. Both of you have a calendar invitation by email.')));
+      parts.push(h('div', { class: 'iv-accepted', dataset: { slot: iv.slot } },
+        h('p', { class: 'iv-slot-title' }, 'Starts ', timeAgo(iv.slot)),
+        slotTimes(iv.slot),
+        h('p', { class: 'meta iv-note' }, 'Both of you have a calendar invitation by email.')));
       parts.push(ivFacts(iv));
     }
     if (iv && iv.status !== 'cancelled' && (isClient || isEngineer)) {
@@ -574,7 +582,7 @@ export default async function render(view, ctx) {
   ctx.onCleanup(ctx.live.on('interview.accepted', onIv('accepted')));
   ctx.onCleanup(ctx.live.on('interview.cancelled', onIv('cancelled')));
   ctx.onCleanup(ctx.live.on('resync', () => {
-    catchUpSoon(0);
+    catchUp();
     get(`/api/v1/conversations/${encodeURIComponent(id)}/interview`).then((iv) => { if (ctx.current) { interview = iv; drawInterview(); } }).catch(() => {});
   }));
   const onNet = () => { if (ctx.current) draw(); };
@@ -586,8 +594,6 @@ export default async function render(view, ctx) {
     window.removeEventListener('online', onNet);
     window.removeEventListener('offline', onNet);
     document.removeEventListener('visibilitychange', onVis);
-    clearTimeout(catchTimer);
-    clearTimeout(markTimer);
   });
   if (composerInput && !matchMedia('(max-width: 600px)').matches) composerInput.focus({ preventScroll: true });
 }

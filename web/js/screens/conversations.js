@@ -97,23 +97,24 @@ export default async function render(view, ctx) {
   view.querySelector('.page-head > div')?.append(status);
   draw();
 
-  let timer = null;
+  // one read at a time and one more after it, without timers (a background
+  // window's timers are throttled; the list should move when the event comes)
   let inFlight = false;
-  const reload = (ms = 300) => {
-    clearTimeout(timer);
-    timer = setTimeout(async () => {
-      if (inFlight) { reload(); return; }
-      inFlight = true;
-      try {
-        await load();
-        if (ctx.current) draw();
-      } catch { /* the next event or resync tries again */ } finally { inFlight = false; }
-    }, ms);
+  let again = false;
+  const reload = async () => {
+    if (inFlight) { again = true; return; }
+    inFlight = true;
+    try {
+      await load();
+      if (ctx.current) draw();
+    } catch { /* the next event or resync tries again */ } finally {
+      inFlight = false;
+      if (again && ctx.current) { again = false; reload(); }
+    }
   };
   for (const t of LIVE) ctx.onCleanup(ctx.live.on(t, () => reload()));
-  ctx.onCleanup(ctx.live.on('resync', () => reload(0)));
+  ctx.onCleanup(ctx.live.on('resync', () => reload()));
   ctx.onCleanup(outbox.subscribe(() => { if (ctx.current) draw(); }));
-  ctx.onCleanup(() => clearTimeout(timer));
 }
 
 function initials(name) {

@@ -192,7 +192,7 @@ sessionSeen();
 document.addEventListener('opx:session', sessionSeen);
 live.on('message.created', (d) => { if (d) receive(d.conversation_id, d.message); });
 live.on('status', (s) => { if (s.connected) resumeAll(); });
-window.addEventListener('online', () => setTimeout(resumeAll, 0));
+window.addEventListener('online', () => resumeAll());
 
 /* ---- shared helpers for the two screens ---- */
 
