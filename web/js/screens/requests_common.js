@@ -1,0 +1,101 @@
+// requests_common: what the client's request screens and the engineer's
+// invitations share: the SLA ring that ticks (the 8-hour match clock, or
+// an invitation's 24 hours), a request's terms said in words, skill tags
+// with the catalog's names, and the budget in the request's own terms.
+import { h, mount } from '../dom.js';
+import { date, money } from '../format.js';
+import { countdownRing } from '../charts.js';
+import { facts } from '../ui.js';
+import { loadCatalog, skillName } from './vetting_common.js';
+
+export { loadCatalog, skillName };
+
+export const SLA_SECONDS = 8 * 3600;
+export const INVITE_SECONDS = 24 * 3600;
+export const OPEN = new Set(['matching', 'matched', 'breached']);
+
+// every ring on the page ticks from one timer; a ring dropped from the page is forgotten
+const rings = new Set();
+setInterval(() => {
+  for (const r of rings) {
+    if (!r.el.isConnected) { if (r.mounted) rings.delete(r); continue; }
+    r.mounted = true;
+    r.draw();
+  }
+}, 15000);
+
+/**
+ * A countdown ring to `deadline` (ms since the epoch, in the browser's
+ * clock) over `total` seconds that redraws itself every 15 s.
+ */
+export function liveRing(deadline, total, { label = 'left', done } = {}) {
+  const el = h('span', { class: 'sla-ring' });
+  const r = { el, mounted: false };
+  r.draw = () => {
+    const left = Math.round((deadline - Date.now()) / 1000);
+    const ring = countdownRing(left, total, { label });
+    ring.querySelector('svg')?.classList.add('chart'); // the ring's circles are styled under .chart
+    if (left <= 0 && done) mount(el, done); else mount(el, ring);
+  };
+  r.draw();
+  rings.add(r);
+  return el;
+}
+
+/**
+ * A request's 8-hour SLA as a ring. The deadline is taken from the
+ * server's seconds-left when given (its clock may differ from ours), else
+ * from sla_deadline.
+ */
+export function slaRing(req, loadedAt = Date.now()) {
+  if (!OPEN.has(req.status) || req.status === 'matched') return null;
+  const deadline = typeof req.sla_seconds_left === 'number' && req.status === 'matching'
+    ? loadedAt + req.sla_seconds_left * 1000
+    : new Date(req.sla_deadline).getTime();
+  return liveRing(deadline, SLA_SECONDS, { label: 'to match' });
+}
+
+/** An invitation's 24 hours to answer. */
+export function inviteRing(inv) {
+  const end = new Date(inv.expires_at).getTime();
+  const total = (end - new Date(inv.invited_at).getTime()) / 1000 || INVITE_SECONDS;
+  return liveRing(end, total, { label: 'to answer' });
+}
+
+/** "$150.00 an hour at most" / "$12,000.00 in total (about 8 weeks)" */
+export function budgetWords(req) {
+  if (!req?.budget) return '—';
+  if (req.engagement === 'hourly') return `${money(req.budget)} an hour at most`;
+  const weeks = req.estimated_weeks ? ` over about ${req.estimated_weeks} week${req.estimated_weeks === 1 ? '' : 's'}` : '';
+  return `${money(req.budget)} in total${weeks}`;
+}
+
+export function engagementWords(e) {
+  return e === 'hourly' ? 'Hourly' : e === 'fixed' ? 'Fixed price' : '—';
+}
+
+const SENIORITY = { mid: 'Mid-level', senior: 'Senior', staff: 'Staff' };
+export const seniorityWords = (s) => SENIORITY[s] || s || '—';
+
+/** Skill ids as tags with their catalog names. */
+export function skillTags(cat, ids, { cls = '' } = {}) {
+  if (!ids || !ids.length) return h('span', { class: 'meta' }, 'none');
+  return h('ul', { class: 'tags' }, ids.map((id) => h('li', { class: ['tag', cls] }, skillName(cat, id))));
+}
+
+/** The terms of a request as a definition list (the client's request page, an engineer's invitation). */
+export function requestFacts(req, cat, { short = false } = {}) {
+  return facts([
+    ['Engagement', engagementWords(req.engagement)],
+    ['Budget', budgetWords(req)],
+    ['Seniority', seniorityWords(req.seniority)],
+    ['Hours a week', String(req.hours_per_week ?? '—')],
+    ['Must-haves', skillTags(cat, req.must_have, { cls: 'tag-must' })],
+    req.nice_to_have?.length || !short ? ['Nice-to-haves', skillTags(cat, req.nice_to_have)] : null,
+    req.frameworks?.length || !short ? ['Frameworks', skillTags(cat, req.frameworks)] : null,
+    ['Time zone', `${(req.timezone || '—').replace(/_/g, ' ')}, at least ${req.min_overlap_hours ?? 0} h overlap`],
+    ['Start', date(req.start_date)],
+  ]);
+}
+
+export const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
