@@ -172,6 +172,11 @@ test('chat both ways live, then two interview times proposed and one picked; bot
   await side.getByLabel('Time 1').fill(s1.value);
   await side.getByLabel(/^Time 2/).fill(s2.value);
   await side.locator('.iv-preview').first().getByText(`${pre.engineer.name}’s time`).waitFor();
+  // the server's field errors show beside their fields, and nothing typed is lost
+  await side.getByRole('button', { name: 'Propose these times' }).click();
+  await side.locator('.field[data-field="video_url"] .field-error').waitFor();
+  await side.locator('.error-summary').getByRole('link', { name: /Video call link/ }).waitFor();
+  assert.equal(await side.getByLabel('Time 1').inputValue(), s1.value, 'the times are kept');
   await side.getByLabel('Video call link').fill('https://meet.example.com/opx-interview');
   await side.getByRole('button', { name: 'Propose these times' }).click();
   await side.getByText(`Waiting for ${pre.engineer.name} to choose`).waitFor();
@@ -231,6 +236,12 @@ test('chat both ways live, then two interview times proposed and one picked; bot
   await settled(E.page);
   await log(E.page).locator('.msg-row', { hasText: 'See you then!' }).waitFor();
   await until(async () => (await api.call('GET', '/api/v1/conversations', undefined, pre.engineerToken)).items.find((c) => c.id === pre.conversation.id).unread === 0, 'the read marker');
+  // the engineer cancels; the client sees it live and may propose again
+  await eside.getByRole('button', { name: 'Cancel the interview' }).click();
+  await E.page.getByRole('dialog').getByRole('button', { name: 'Cancel the interview' }).click();
+  await eside.getByText('You cancelled it').waitFor();
+  await C.page.locator('.conv-side').getByText(`Cancelled by ${pre.engineer.name}`).waitFor();
+  await C.page.locator('.conv-side').getByRole('button', { name: 'Propose new times' }).waitFor();
   clean(C.problems, 'on the client side');
   clean(E.problems, 'on the engineer side');
   await C.context.close();
@@ -275,6 +286,7 @@ test('journey 5: offline mid-chat, nothing lost, no duplicate', { timeout: 12000
   await say(C.page, 'Typed while offline.');
   const waiting = log(C.page).locator('.msg-row[data-key]', { hasText: 'Typed while offline.' });
   await waiting.getByText('Waiting for network').waitFor();
+  await C.page.getByText('You are offline. What you send now waits here').waitFor();
   await C.page.evaluate(() => window.scrollTo(0, 0));
   await screenshot(C.page, 'messages-offline');
   assert.equal(await log(C.page).locator('.msg-row', { hasText: 'while you were away' }).count(), 0, 'nothing arrives while offline');

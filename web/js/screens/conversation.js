@@ -305,6 +305,7 @@ export default async function render(view, ctx) {
   // ---- the composer ----
   let composerInput = null;
   let composer = null;
+  let offlineNote = null;
   if (canWrite) {
     const hintId = nextId('hint');
     const countEl = h('span', { class: 'composer-count', 'aria-live': 'polite' });
@@ -313,11 +314,14 @@ export default async function render(view, ctx) {
     const fieldId = nextId('body');
     composerInput.id = fieldId;
     const errEl = h('p', { class: 'field-error', hidden: true });
+    offlineNote = h('p', { class: 'composer-offline', hidden: navigator.onLine !== false },
+      'You are offline. What you send now waits here and goes as soon as the network is back.');
     const send = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Send');
     composer = h('form', { class: 'composer-form', 'aria-label': 'Write a message' },
       h('div', { class: 'field', dataset: { field: 'body' } },
         h('label', { for: fieldId, class: 'sr-only' }, `Message to ${other?.name || 'the other party'}`),
         errEl,
+        offlineNote,
         h('div', { class: 'composer' }, composerInput, send),
         h('p', { class: 'hint composer-hint', id: hintId }, 'Enter sends, Shift+Enter starts a new line. ', countEl)));
     const counter = () => {
@@ -464,7 +468,7 @@ export default async function render(view, ctx) {
     const parts = [];
     if (!iv || iv.status === 'cancelled') {
       if (iv) {
-        parts.push(h('p', chip('cancelled'), ' ', `Cancelled by ${nameOf(iv.cancelled_by)} `, timeAgo(iv.updated_at), '.'));
+        parts.push(h('p', chip('cancelled'), ' ', iv.cancelled_by === me.id ? 'You cancelled it ' : `Cancelled by ${nameOf(iv.cancelled_by)} `, timeAgo(iv.updated_at), '.'));
       }
       if (isClient) {
         if (proposing || !iv) {
@@ -585,7 +589,11 @@ export default async function render(view, ctx) {
     catchUp();
     get(`/api/v1/conversations/${encodeURIComponent(id)}/interview`).then((iv) => { if (ctx.current) { interview = iv; drawInterview(); } }).catch(() => {});
   }));
-  const onNet = () => { if (ctx.current) draw(); };
+  const onNet = () => {
+    if (!ctx.current) return;
+    if (offlineNote) offlineNote.hidden = navigator.onLine !== false;
+    draw();
+  };
   window.addEventListener('online', onNet);
   window.addEventListener('offline', onNet);
   const onVis = () => { if (document.visibilityState === 'visible') markRead(); };
