@@ -96,10 +96,10 @@ export default async function render(view, ctx) {
   function candidateEl(c) {
     const first = c.engineer_name.split(' ')[0];
     const levels = h('div', { class: 'cand-levels' }, h('h4', 'Vetted skill levels'), h('p', { class: 'meta' }, 'Loading…'));
-    const wantedIds = new Set([...(req.must_have || []), ...(req.nice_to_have || []), ...(req.frameworks || [])]);
+    // must-haves first, then frameworks, then nice-to-haves, then their strongest
+    const weight = new Map([...(req.nice_to_have || []).map((x) => [x, 1]), ...(req.frameworks || []).map((x) => [x, 2]), ...(req.must_have || []).map((x) => [x, 3])]);
     profileOf(c.engineer_id).then((eng) => {
-      const vetted = (eng?.skills || []).filter((s) => s.vetted_level).map((s) => ({ id: s.id, name: skillName(cat, s.id), level: s.vetted_level, asked: wantedIds.has(s.id) }));
-      // what you asked for first, then their strongest
+      const vetted = (eng?.skills || []).filter((s) => s.vetted_level).map((s) => ({ id: s.id, name: skillName(cat, s.id), level: s.vetted_level, asked: weight.get(s.id) || 0 }));
       vetted.sort((a, b) => (b.asked - a.asked) || (b.level - a.level) || a.name.localeCompare(b.name));
       mount(levels, h('h4', 'Vetted skill levels'),
         vetted.length ? levelBars(vetted.slice(0, 8)) : h('p', { class: 'meta' }, 'No vetted levels to show.'),
