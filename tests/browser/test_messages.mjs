@@ -225,6 +225,7 @@ test('chat both ways live, then two interview times proposed and one picked; bot
   await say(C.page, 'See you then!');
   await erow.locator('.conv-preview', { hasText: 'See you then!' }).waitFor();
   await erow.locator('.conv-badge', { hasText: '1 new message' }).waitFor();
+  await E.page.locator('#nav a[href="/messages"] .badge:not([hidden])', { hasText: '1' }).waitFor();
   for (const width of [1280, 375]) {
     await E.page.setViewportSize({ width, height: width === 375 ? 812 : 800 });
     await settled(E.page);

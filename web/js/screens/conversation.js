@@ -369,6 +369,7 @@ export default async function render(view, ctx) {
   let zones = [{ label: 'Your time', zone: viewerZone }];
   let proposing = false;
   const requestBox = h('div');
+  const ivSummary = h('p', { class: 'iv-summary' });
 
   function addZone(label, zone) {
     if (!zone) return;
@@ -507,6 +508,12 @@ export default async function render(view, ctx) {
       } }, 'Cancel the interview')));
     }
     mount(ivBox, parts);
+    // the same in one line at the top, for phones where the card is below the chat
+    const iv2 = interview;
+    const line = !iv2 || iv2.status === 'cancelled' ? (isClient ? 'No interview set: propose times' : null)
+      : iv2.status === 'proposed' ? (isEngineer ? `${iv2.slots.length} interview time${iv2.slots.length === 1 ? '' : 's'} proposed: choose one` : `Interview: ${iv2.slots.length} time${iv2.slots.length === 1 ? '' : 's'} proposed`)
+        : `Interview ${inZone(iv2.slot, viewerZone)}`;
+    mount(ivSummary, line ? h('a', { href: '#interview' }, line) : null);
   }
 
   function ivFacts(iv) {
@@ -536,7 +543,7 @@ export default async function render(view, ctx) {
   const headTitle = me.role === 'admin' ? title : `Messages with ${title}`;
   mount(view,
     h('p', { class: 'back' }, h('a', { href: '/messages' }, '← All messages')),
-    h('div', { class: 'page-head' }, h('div', h('h1', headTitle), h('div', { class: 'sub' }, requestBox))),
+    h('div', { class: 'page-head' }, h('div', h('h1', headTitle), h('div', { class: 'sub' }, requestBox, ivSummary))),
     live,
     h('div', { class: 'conv-layout' },
       h('section', { class: 'card chat-card', 'aria-labelledby': `${logId}-h` },
@@ -545,7 +552,7 @@ export default async function render(view, ctx) {
         h('div', { class: 'chat-wrap' }, log, newBelow),
         composer),
       h('aside', { class: 'conv-side' },
-        h('section', { class: 'card', 'aria-labelledby': `${logId}-iv` }, h('h2', { id: `${logId}-iv` }, 'Interview'), ivBox))));
+        h('section', { class: 'card', id: 'interview', tabindex: '-1', 'aria-labelledby': `${logId}-iv` }, h('h2', { id: `${logId}-iv` }, 'Interview'), ivBox))));
   mount(ivBox, skeleton(2));
   draw({ stick: true });
   markRead();
