@@ -45,7 +45,7 @@ export default async function render(view, ctx) {
     const reasonBox = h('div', { class: 'field', dataset: { field: 'reason' } },
       h('label', { class: 'sr-only', for: `${inv.id}-r0` }, 'Reason'),
       h('fieldset', h('legend', 'Why are you declining?'),
-        h('p', { class: 'hint' }, 'Required. The client does not see your reason; it helps us invite you to better-fitting work.'),
+        h('p', { class: 'hint' }, 'Required. It helps us invite you to work that fits you better.'),
         h('div', { class: 'choices choices-col' }, REASONS.map(([v, l], i) => h('label', { class: 'choice' },
           h('input', { type: 'radio', name: `reason-${inv.id}`, value: v, id: `${inv.id}-r${i}` }), l)))));
     const note = h('textarea', { name: 'note', rows: 2, maxlength: 400 });

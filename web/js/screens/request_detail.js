@@ -29,7 +29,7 @@ function profileOf(id) {
 
 /** charts.skillLevels' bars with room for the catalog's longer names ("Timeout and cancellation tests"). */
 function levelBars(skills) {
-  return bars(skills.map((s) => ({ label: s.name, value: s.level, max: 5 })), { title: 'Vetted skill levels', labelWidth: 190, width: 390, fill: 2 });
+  return bars(skills.map((s) => ({ label: s.name, value: s.level, max: 5 })), { title: 'Vetted skill levels', labelWidth: 172, width: 364, fill: 2 });
 }
 
 /** The explain said in words, one line per part that has something to say. */

@@ -48,6 +48,7 @@ function friendlier(err, body, currency) {
       if (id) return { ...e, field: `skill.${id}`, message: `(${m[1] === 'must_have' ? 'must-have' : 'nice-to-have'}): ${e.message}` };
     }
     if (/^frameworks\[\d+\]$/.test(f)) return { ...e, field: 'frameworks' };
+    if (f === 'must_have' && /between/.test(e.message || '')) return { ...e, message: `need 1 to ${MAX_SKILLS} must-haves: mark them below` };
     if (f === 'nice_to_have') return { ...e, field: 'must_have', message: `(nice-to-haves) ${e.message}` };
     const r = /^must be between (\d+) and (\d+)$/.exec(e.message || '');
     if (r && f === 'budget.amount') return { ...e, message: `must be between ${money(Number(r[1]), currency)} and ${money(Number(r[2]), currency)}` };
@@ -131,7 +132,7 @@ export default async function render(view, ctx) {
   }
   search.addEventListener('input', filterSkills);
   const skillsField = h('div', { class: 'field skills-field', dataset: { field: 'must_have' } },
-    h('label', { for: (search.id = nextId('skill-search')) }, 'Must-have and nice-to-have skills'),
+    h('label', { for: (search.id = nextId('skill-search')) }, 'Skills needed'),
     h('p', { class: 'hint', id: `${search.id}-hint` },
       'Mark what the engineer must have (scored at their vetted level) and what would be nice. Type to find a skill.'),
     search, counts, chosenBox, noMatch, groupEls);
