@@ -26,10 +26,11 @@ static json_t *conversation_json(const store_conversation *v, int viewer_is_admi
         last = json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", v->last_id, "conversation_id", v->id,
                          "sender_id", v->last_sender, "body", v->last_body, "created_at",
                          api_time_json(v->last_created_at));
-    return json_pack("{s:s,s:s,s:s,s:[{s:s,s:s,s:s},{s:s,s:s,s:s}],s:i,s:o,s:o,s:o}", "id", v->id,
-                     "request_id", v->request_id, "candidate_id", v->candidate_id, "participants",
-                     "id", v->client_id, "name", v->client_name, "role", "client", "id",
-                     v->engineer_id, "name", v->engineer_name, "role", "engineer", "unread",
+    return json_pack("{s:s,s:s,s:s,s:s,s:[{s:s,s:s,s:s,s:s},{s:s,s:s,s:s,s:s}],s:i,s:o,s:o,s:o}", "id", v->id,
+                     "request_id", v->request_id, "request_title", v->request_title, "candidate_id",
+                     v->candidate_id, "participants", "id", v->client_id, "name", v->client_name, "role",
+                     "client", "timezone", v->client_timezone, "id", v->engineer_id, "name",
+                     v->engineer_name, "role", "engineer", "timezone", v->engineer_timezone, "unread",
                      viewer_is_admin ? 0 : v->unread, "last_message", last, "created_at",
                      api_time_json(v->created_at), "last_message_at",
                      api_time_json(v->last_message_at));

@@ -34,14 +34,20 @@ int sqlite_conversation_open(sq_conn *c, const char *id, const char *candidate_i
     return rc;
 }
 
+/* what both parties may know of each other's context: the request's title
+ * and the zone each works in (the request's for the client) */
+#define CONV_CONTEXT                                                                               \
+    "r.title, coalesce(json_extract(r.spec, '$.timezone'), 'UTC'), coalesce(ep.timezone, 'UTC')"
+
 #define CONV_COLS                                                                                  \
     "v.id, v.request_id, v.candidate_id, v.client_id, cu.name, v.engineer_id, eu.name,"          \
     " v.created_at, coalesce(v.last_message_at, 0),"                                               \
     " (SELECT count(*) FROM messages m WHERE m.conversation_id = v.id AND m.sender_id <> ?1"     \
     "   AND m.seq > coalesce((SELECT last_read_seq FROM read_markers rm"                          \
     "     WHERE rm.conversation_id = v.id AND rm.user_id = ?1), 0)),"                            \
-    " lm.id, lm.sender_id, lm.body, lm.created_at"                                \
+    " lm.id, lm.sender_id, lm.body, lm.created_at, " CONV_CONTEXT                                 \
     " FROM conversations v JOIN users cu ON cu.id = v.client_id JOIN users eu ON eu.id = v.engineer_id" \
+    " JOIN requests r ON r.id = v.request_id LEFT JOIN engineer_profiles ep ON ep.user_id = v.engineer_id" \
     " LEFT JOIN messages lm ON lm.seq = (SELECT max(seq) FROM messages WHERE conversation_id = v.id)"
 
 static int read_conv(sqlite3_stmt *st, store_conversation *v)
@@ -57,6 +63,9 @@ static int read_conv(sqlite3_stmt *st, store_conversation *v)
     v->created_at = sqlite3_column_int64(st, 7);
     v->last_message_at = sqlite3_column_int64(st, 8);
     v->unread = sqlite3_column_int(st, 9);
+    sqlite_copy_col(v->request_title, sizeof v->request_title, st, 14);
+    sqlite_copy_col(v->client_timezone, sizeof v->client_timezone, st, 15);
+    sqlite_copy_col(v->engineer_timezone, sizeof v->engineer_timezone, st, 16);
     v->has_last = sqlite3_column_type(st, 10) != SQLITE_NULL;
     if (v->has_last) {
         sqlite_copy_col(v->last_id, sizeof v->last_id, st, 10);
@@ -103,8 +112,9 @@ static int run_conv_get(sq_conn *c, sq_job *j)
 {
     static const char sql[] =
         "SELECT v.id, v.request_id, v.candidate_id, v.client_id, cu.name, v.engineer_id, eu.name,"
-        " v.created_at, coalesce(v.last_message_at, 0), 0, NULL, NULL, NULL, NULL"
+        " v.created_at, coalesce(v.last_message_at, 0), 0, NULL, NULL, NULL, NULL, " CONV_CONTEXT
         " FROM conversations v JOIN users cu ON cu.id = v.client_id JOIN users eu ON eu.id = v.engineer_id"
+        " JOIN requests r ON r.id = v.request_id LEFT JOIN engineer_profiles ep ON ep.user_id = v.engineer_id"
         " WHERE v.id = ?";
     sqlite3_stmt *st = sq_prep(c, sql);
     if (!st) return STORE_IO;

@@ -245,6 +245,8 @@ static inline void store_page_free(store_message_page *p)
 typedef struct {
     char id[32], request_id[32], candidate_id[32];
     char client_id[32], client_name[404], engineer_id[32], engineer_name[404];
+    char request_title[404];                   /* what the conversation is about */
+    char client_timezone[64], engineer_timezone[64]; /* the request's zone, the profile's */
     int64_t created_at, last_message_at;
     int unread;
     int has_last;            /* the latest message: */

@@ -36,9 +36,16 @@ def test_accepting_opens_one_conversation_and_declining_none(spawn, tmp_path_fac
     assert len(mine) == 1, mine
     v = mine[0]
     assert (v["request_id"], v["candidate_id"]) == (req["id"], ks[0]["id"])
+    # each side learns what it is about and the zone the other works in: the
+    # request's for the client, the engineer's profile's
+    def zone(user_id):
+        r = c.get(f"/api/v1/engineers/{user_id}", headers=bearer(admin["token"]))
+        assert r.status_code == 200, r.text
+        return r.json()["engineer"]["timezone"]
+    assert v["request_title"] == req["title"]
     assert v["participants"] == [
-        {"id": client["id"], "name": client["user"]["name"], "role": "client"},
-        {"id": eng[0]["id"], "name": ks[0]["engineer_name"], "role": "engineer"},
+        {"id": client["id"], "name": client["user"]["name"], "role": "client", "timezone": req["timezone"]},
+        {"id": eng[0]["id"], "name": ks[0]["engineer_name"], "role": "engineer", "timezone": zone(eng[0]["id"])},
     ]
     assert (v["unread"], v["last_message"], v["last_message_at"]) == (0, None, None)
     # opened by the acceptance (same transaction): at the candidate's responded_at
@@ -65,7 +72,8 @@ def test_accepting_opens_one_conversation_and_declining_none(spawn, tmp_path_fac
     rep_name = next(k["engineer_name"] for k in get_request(c, client["token"], req["id"])["candidates"]
                     if k["id"] == rep["id"])
     assert theirs[0]["participants"] == [v["participants"][0],
-                                         {"id": newcomer["id"], "name": rep_name, "role": "engineer"}]
+                                         {"id": newcomer["id"], "name": rep_name, "role": "engineer",
+                                          "timezone": zone(newcomer["id"])}]
     assert {x["id"] for x in conversations(c, client["token"])} == {v["id"], theirs[0]["id"]}
     assert conversations(c, eng[0]["token"]) == [v]
     assert len(conversations(c, admin["token"])) == 2
