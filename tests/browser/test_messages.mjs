@@ -198,6 +198,11 @@ test('chat both ways live, then two interview times proposed and one picked; bot
   assert.match(zonesText, /Your time/);
   assert.match(zonesText, /CET/, 'the time in the viewer\'s zone, named');
   assert.match(zonesText, new RegExp(`${pre.engineer.name}’s time`));
+  // the engineer reads it in the client's zone too (the request's, America/New_York), and what it is about
+  const eZones = await eside.locator('.iv-accepted .iv-zones').innerText();
+  assert.match(eZones, new RegExp(`${pre.client.name}’s time \\(the request’s zone\\)`));
+  assert.match(eZones, /America\/New_York|EST|EDT/);
+  assert.match(await E.page.locator('.page-head .sub').innerText(), new RegExp(`About ${pre.request.title}`));
   const iv = await api.call('GET', `/api/v1/conversations/${pre.conversation.id}/interview`, undefined, pre.clientToken);
   assert.equal(iv.status, 'accepted');
   assert.equal(iv.slot, s2.iso);

@@ -520,23 +520,15 @@ export default async function render(view, ctx) {
     return h('p', { class: 'meta' }, `${iv.duration_minutes} minutes · `, h('a', { href: iv.video_url, target: '_blank', rel: 'noopener noreferrer' }, 'Video call link'));
   }
 
-  // zones: the request's (the client's) and the engineer's profile, where this viewer may read them
+  // zones: the conversation names the request's (the client's) and the engineer's profile's
   async function loadZones() {
-    const jobs = [];
-    if (conv && (me.role === 'client' || me.role === 'admin')) {
-      jobs.push(get(`/api/v1/requests/${encodeURIComponent(conv.request_id)}`).then((r) => {
-        addZone(me.role === 'client' ? 'Your request’s zone' : `${clientP?.name || 'Client'} (request)`, r.timezone);
-        mount(requestBox, h('p', 'About ', h('a', { href: `/requests/${r.id}` }, r.title), '.'));
-      }).catch(() => {}));
-      if (engineerP) {
-        jobs.push(get(`/api/v1/engineers/${encodeURIComponent(engineerP.id)}`).then((d) => addZone(`${engineerP.name}’s time`, d.engineer?.timezone)).catch(() => {}));
-      }
-    } else if (me.role === 'engineer') {
-      jobs.push(get('/api/v1/me/profile').then((d) => addZone('Your profile’s zone', d.engineer?.timezone)).catch(() => {}));
-    }
-    await Promise.allSettled(jobs);
-    if (me.role === 'engineer') addZone('UTC', 'UTC');
-    if (me.role === 'engineer' && conv) mount(requestBox, h('p', `${clientP?.name || 'The client'}’s request, which you accepted.`));
+    if (!conv) return;
+    const mine = (p) => p && p.id === me.id;
+    if (clientP) addZone(mine(clientP) ? 'Your request’s zone' : `${clientP.name}’s time (the request’s zone)`, clientP.timezone);
+    if (engineerP) addZone(mine(engineerP) ? 'Your profile’s zone' : `${engineerP.name}’s time`, engineerP.timezone);
+    const about = me.role === 'engineer' ? h('strong', conv.request_title)
+      : h('a', { href: `/requests/${encodeURIComponent(conv.request_id)}` }, conv.request_title);
+    mount(requestBox, h('p', 'About ', about, '.'));
   }
 
   // ---- mount ----

@@ -6,7 +6,7 @@
 import { h, mount } from '../dom.js';
 import { get } from '../api.js';
 import { chip, empty, failed, loading, pageHead, timeAgo } from '../ui.js';
-import { conversationTitle, outbox, requestTitles } from './messages_common.js';
+import { conversationTitle, outbox } from './messages_common.js';
 
 const LIVE = ['message.created', 'conversation.created', 'interview.proposed', 'interview.accepted', 'interview.cancelled'];
 
@@ -41,12 +41,10 @@ export default async function render(view, ctx) {
   const me = ctx.me;
   const status = h('p', { class: 'sub', role: 'status' });
   const box = h('div', { class: 'conv-box' });
-  let titles = new Map();
   let items = [];
 
   function row(c) {
     const unread = c.unread || 0;
-    const req = titles.get(c.request_id);
     const waiting = outbox.count(c.id);
     const name = conversationTitle(c, me);
     const when = c.last_message_at || c.created_at;
@@ -57,7 +55,7 @@ export default async function render(view, ctx) {
           h('span', { class: 'conv-top' },
             h('span', { class: 'conv-name' }, name),
             h('span', { class: 'conv-when meta' }, timeAgo(when))),
-          h('span', { class: 'conv-about meta' }, req ? `About “${req.title}”` : me.role === 'engineer' ? 'A request you accepted' : 'A request'),
+          h('span', { class: 'conv-about meta' }, `About “${c.request_title}”`),
           preview(c, me),
           unread || waiting ? h('span', { class: 'row conv-flags' },
             unread ? h('span', { class: 'badge conv-badge' }, h('span', { class: 'sr-only' }, 'Unread: '), plural(unread, 'new message', 'new messages')) : null,
@@ -77,12 +75,7 @@ export default async function render(view, ctx) {
   }
 
   async function load() {
-    const [d, t] = await Promise.all([get('/api/v1/conversations'), titles.size ? Promise.resolve(titles) : requestTitles(me)]);
-    titles = t;
-    items = d.items || [];
-    // a conversation about a request not in the first page of requests: ask for it
-    const missing = (me.role === 'client' || me.role === 'admin') ? [...new Set(items.map((c) => c.request_id).filter((r) => !titles.has(r)))].slice(0, 10) : [];
-    await Promise.allSettled(missing.map((rid) => get(`/api/v1/requests/${encodeURIComponent(rid)}`).then((r) => titles.set(r.id, r))));
+    items = (await get('/api/v1/conversations')).items || [];
   }
 
   loading(view, 'Loading your messages');

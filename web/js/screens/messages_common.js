@@ -213,13 +213,3 @@ export function conversationTitle(c, me) {
   return ps.length ? ps.map((p) => p.name).join(' and ') : 'Conversation';
 }
 
-/** Request titles the viewer may read (client and admin), by id. */
-export async function requestTitles(me) {
-  const out = new Map();
-  if (me.role !== 'client' && me.role !== 'admin') return out;
-  try {
-    const d = await get(`/api/v1/requests${qs({ limit: 100 })}`);
-    for (const r of d.items || []) out.set(r.id, r);
-  } catch { /* titles are a nicety: the list works without them */ }
-  return out;
-}
