@@ -237,6 +237,17 @@ test('journey 1: sign up, raise a request, the explained shortlist; the engineer
     await screenshot(cp, 'client-request-cancelled');
   });
 
+  if (!srv.has('POST', '/api/v1/requests/{id}/cancel')) {
+    // until the route exists the button says so and changes nothing
+    await visit(cp, `/requests/${second.id}`);
+    await settled(cp);
+    await cp.getByRole('button', { name: 'Cancel the request' }).click();
+    await cp.getByRole('dialog').getByRole('button', { name: 'Cancel the request' }).click();
+    await cp.locator('.toast', { hasText: 'Cancelling is not available on this server yet. Nothing changed.' }).waitFor();
+    assert.equal(await cp.locator('h1 .chip').innerText(), 'Matching');
+    assert.equal(await cp.getByRole('button', { name: 'Cancel the request' }).isEnabled(), true, 'the button is usable again');
+  }
+
   clean(C.problems, 'client');
   clean(E.problems, 'engineer');
   await C.context.close();
