@@ -13,6 +13,7 @@ BENCHES=(
     match.sh
     sse.sh
     money.sh
+    web.sh
 )
 
 failed=()
