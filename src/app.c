@@ -229,6 +229,7 @@ int app_serve(app_config *cfg)
     }
     x->login_ip = ratelimit_new(65536, cfg->login_ip_burst, cfg->login_ip_refill);
     x->login_acct = ratelimit_new(65536, cfg->login_acct_burst, cfg->login_acct_refill);
+    x->password_tries = ratelimit_new(4096, 5, 5.0 / 900); /* 5 wrong in 15 min, then one per 3 min */
 
     int n = api_nroutes;
     for (int i = 0; i < n && i < METRICS_MAX_ROUTES - 2; i++) route_names[i] = api_routes[i].pattern;
@@ -322,6 +323,7 @@ out:
     if (uv_loop_close(x->loop) != 0) log_msgf(LOG_WARN, "loop closed with handles still open");
     ratelimit_free(x->login_ip);
     ratelimit_free(x->login_acct);
+    ratelimit_free(x->password_tries);
     static_free(x->web);
     session_cache_free();
     assessment_free();

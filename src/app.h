@@ -47,6 +47,7 @@ typedef struct app {
     static_files *web;
     struct gateway *gateway;
     ratelimit *login_ip, *login_acct;
+    ratelimit *password_tries; /* wrong current passwords per account (POST /me/password) */
     uv_signal_t sigterm, sigint;
     uv_timer_t lag_timer;
     uint64_t lag_expected_ns;

@@ -216,38 +216,3 @@ void api_candidate_decline(http_req *req)
     api_track(req, STORE_CALL(APP->store, candidate_get, st->id, &st->cand, req->deadline_ns,
                               on_decline_candidate, st));
 }
-
-/* ---- GET /api/v1/me/notifications ------------------------------------------------------ */
-
-static void on_notes(void *ctx, int rc)
-{
-    api_call *c = ctx;
-    http_req *req = c->req;
-    const store_notifications *notes = c->out;
-    if (!http_req_cancelled(req)) {
-        if (rc < 0) {
-            api_store_error(req, rc);
-        } else {
-            json_t *items = json_array();
-            for (int i = 0; i < notes->n; i++) {
-                json_t *payload = json_loads(notes->items[i].payload, 0, NULL);
-                json_array_append_new(items, json_pack("{s:I,s:s,s:o,s:o,s:o}", "id",
-                                                       (json_int_t)notes->items[i].id, "kind",
-                                                       notes->items[i].kind, "payload",
-                                                       payload ? payload : json_object(),
-                                                       "created_at", api_time_json(notes->items[i].created_at),
-                                                       "read_at", api_time_json(notes->items[i].read_at)));
-            }
-            http_respond_json(req, 200, json_pack("{s:o}", "items", items));
-        }
-    }
-    api_call_end(c);
-}
-
-void api_notifications(http_req *req)
-{
-    api_call *c = api_call_new(req, sizeof(store_notifications));
-    if (!c) return;
-    api_call_track(c, STORE_CALL(APP->store, notifications_list, req->auth.id, c->out,
-                                 req->deadline_ns, on_notes, c));
-}

@@ -250,3 +250,55 @@ void api_requests_list(http_req *req)
     api_call_track(c, STORE_CALL(APP->store, requests_list, client, (int64_t)before, limit, c->out,
                                  req->deadline_ns, on_list, c));
 }
+
+/* ---- POST /api/v1/requests/{id}/cancel --------------------------------------------- */
+
+static const jv_field cancel_spec[] = {
+    {"reason", JV_STRING, 0, 1, 500, NULL, NULL},
+    {NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+typedef struct {
+    http_req *req;
+    char reason[2004];
+    store_money_conflict why;
+    store_request r;
+} cancel_state;
+
+static void on_cancelled(void *ctx, int rc)
+{
+    cancel_state *st = ctx;
+    http_req *req = st->req;
+    if (!http_req_cancelled(req)) {
+        if (rc == STORE_NOTFOUND) http_problem(req, 404, "not-found", "Not Found", "no such request", NULL);
+        else if (rc == STORE_CONFLICT) api_money_conflict(req, &st->why);
+        else if (rc < 0) api_store_error(req, rc);
+        else http_respond_json(req, 200, api_request_json(&st->r));
+    }
+    http_req_unref(req);
+}
+
+void api_request_cancel(http_req *req)
+{
+    const char *reason = NULL;
+    json_t *b = NULL;
+    if (req->body.len) { /* the body is optional */
+        if (!(b = http_json_body(req, cancel_spec))) return;
+        reason = json_string_value(json_object_get(b, "reason"));
+    }
+    cancel_state *st = arena_alloc(&req->arena, sizeof *st);
+    if (!st) {
+        json_decref(b);
+        api_store_error(req, STORE_BUSY);
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    st->req = req;
+    if (reason) snprintf(st->reason, sizeof st->reason, "%s", reason);
+    json_decref(b);
+    /* someone else's request is 404 (the store checks the owner); admins may cancel any */
+    const char *owner = (req->auth.role_bit & ROLE_ADMIN) ? NULL : req->auth.id;
+    api_track(req, STORE_CALL(APP->store, request_cancel, http_param_get(req, "id"), req->auth.id, owner,
+                              st->reason[0] ? st->reason : NULL, clock_now_s(), &st->r, &st->why, req->deadline_ns,
+                              on_cancelled, st));
+}

@@ -71,6 +71,7 @@ static struct {
     const char *const *names;
     int nroutes;
     route_stats *routes;
+    int alias[METRICS_MAX_ROUTES]; /* routes of one path (GET and PATCH /me) count as its first */
     extra extras[MAX_EXTRA];
     int nextra;
     labelled lab[MAX_LABELLED];
@@ -84,6 +85,14 @@ void metrics_init(const char *const *route_names, int nroutes)
     M.nroutes = nroutes;
     free(M.routes);
     M.routes = calloc((size_t)nroutes, sizeof *M.routes);
+    for (int i = 0; i < nroutes; i++) {
+        M.alias[i] = i;
+        for (int j = 0; j < i; j++)
+            if (route_names[i] && route_names[j] && strcmp(route_names[i], route_names[j]) == 0) {
+                M.alias[i] = j;
+                break;
+            }
+    }
     M.nextra = 0;
     M.nlab = 0;
 }
@@ -98,7 +107,7 @@ void metrics_free(void)
 void metrics_observe_request(int route, int status, double seconds)
 {
     if (!M.routes || route < 0 || route >= M.nroutes) return;
-    route_stats *r = &M.routes[route];
+    route_stats *r = &M.routes[M.alias[route]];
     if (status >= 100 && status < 600) r->by_status[status]++;
     size_t i = 0;
     while (i < NBOUNDS && seconds > bounds[i]) i++;

@@ -23,6 +23,7 @@ typedef struct sub {
     struct sub *anext, *aprev; /* all streams, for heartbeats */
     http_stream *stream;       /* NULL once closed */
     char user_id[32];
+    char session[65];          /* the session hash that opened it */
     int64_t last_sent, resume_from;
     int replaying;
     int npending;
@@ -272,6 +273,7 @@ int events_open(http_req *req, int64_t last_id)
     sub *s = calloc(1, sizeof *s);
     if (!s) return 503;
     snprintf(s->user_id, sizeof s->user_id, "%s", req->auth.id);
+    snprintf(s->session, sizeof s->session, "%s", req->auth.session_hash);
     /* a client has only seen ids up to the head: a larger one (made up, or
      * from another database) resumes from the head instead of silently
      * skipping every event up to it */
@@ -317,6 +319,24 @@ int events_open(http_req *req, int64_t last_id)
     }
     fetch(); /* events committed before the first subscriber may wait */
     return 0;
+}
+
+int events_close_user(const char *user_id, const char *keep)
+{
+    int n = 0;
+    sub *s = H.buckets[bucket_of(user_id)];
+    while (s) {
+        sub *next = s->bnext;
+        if (s->stream && strcmp(s->user_id, user_id) == 0 && !(keep && strcmp(s->session, keep) == 0)) {
+            http_stream *st = s->stream;
+            on_stream_closed(s); /* unlinks; frees s unless a replay is in flight */
+            http_stream_end(st, NULL, 0);
+            n++;
+        }
+        s = next;
+    }
+    if (n) metrics_count("opx_http_streams_dropped_total", "reason", "session_ended");
+    return n;
 }
 
 /* ---- heartbeats --------------------------------------------------------- */

@@ -45,4 +45,7 @@ void events_stop(void);
 int events_open(http_req *req, int64_t last_id);
 
 int events_streams(void);
+/* Ends at once every stream of user_id except those opened by the session
+ * keep (NULL: all of them): its sessions were ended. Returns how many. */
+int events_close_user(const char *user_id, const char *keep);
 #endif

@@ -101,6 +101,15 @@ void session_cache_drop(const char *hash)
     if (e) e->hash[0] = '\0';
 }
 
+void session_cache_drop_user(const char *user_id, const char *keep)
+{
+    for (int i = 0; i < C.n; i++) {
+        entry *e = &C.e[i];
+        if (e->hash[0] && strcmp(e->sess.user.id, user_id) == 0 && !(keep && strcmp(e->hash, keep) == 0))
+            e->hash[0] = '\0';
+    }
+}
+
 uint64_t session_cache_hits(void)
 {
     return C.hits;

@@ -20,6 +20,9 @@ void session_cache_free(void);
 int session_cache_get(const char *hash, int64_t now_s, uint64_t mono_ns, store_session *out);
 void session_cache_put(const char *hash, const store_session *s, uint64_t mono_ns);
 void session_cache_drop(const char *hash);
+/* drops every entry of user_id except the session keep (NULL: all); a
+ * scan of every slot, for the rare account-wide change */
+void session_cache_drop_user(const char *user_id, const char *keep);
 uint64_t session_cache_hits(void);
 uint64_t session_cache_misses(void);
 #endif

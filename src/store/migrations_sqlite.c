@@ -387,6 +387,36 @@ const migration sqlite_migrations[] = {
      "CREATE INDEX payouts_engineer ON payouts(engineer_id, seq);\n"
      "CREATE INDEX payouts_batch ON payouts(batch_id);\n"
      "CREATE INDEX payouts_status ON payouts(status, seq);\n"},
+    {9, "cancelled requests withdraw their candidates; suspended accounts",
+     /* a candidate may now be withdrawn (its request was cancelled): the
+      * CHECK widens by a rebuild; the runner turns foreign keys off for
+      * it (conversations and contracts point here) and checks them after */
+     "CREATE TABLE candidates_new (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  request_id TEXT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,\n"
+     "  engineer_id TEXT NOT NULL REFERENCES users(id),\n"
+     "  status TEXT NOT NULL CHECK (status IN ('invited','accepted','declined','expired','hired','withdrawn')),\n"
+     "  score REAL NOT NULL,\n"
+     "  rank INTEGER NOT NULL,\n"
+     "  explain TEXT NOT NULL,\n"
+     "  invited_at INTEGER NOT NULL,\n"
+     "  expires_at INTEGER NOT NULL,\n"
+     "  responded_at INTEGER,\n"
+     "  decline_reason TEXT,\n"
+     "  UNIQUE (request_id, engineer_id)\n"
+     ") STRICT;\n"
+     "INSERT INTO candidates_new SELECT id, request_id, engineer_id, status, score, rank, explain, invited_at,"
+     " expires_at, responded_at, decline_reason FROM candidates;\n"
+     "DROP TABLE candidates;\n"
+     "ALTER TABLE candidates_new RENAME TO candidates;\n"
+     "CREATE INDEX candidates_engineer ON candidates(engineer_id, status);\n"
+     "ALTER TABLE requests ADD COLUMN cancelled_at INTEGER;\n"
+     "ALTER TABLE requests ADD COLUMN cancelled_by TEXT;\n"
+     "ALTER TABLE requests ADD COLUMN cancel_reason TEXT;\n"
+     "ALTER TABLE users ADD COLUMN status TEXT NOT NULL DEFAULT 'active'"
+     " CHECK (status IN ('active','suspended'));\n"
+     "ALTER TABLE users ADD COLUMN suspended_at INTEGER;\n"
+     "ALTER TABLE users ADD COLUMN suspended_reason TEXT;\n"},
 };
 
 const int sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -272,7 +272,9 @@ static const store_vtbl sqlite_vtbl = {
     .request_deadline = sqr_request_deadline,
     .sla_board = sqr_sla_board,
     .requests_list = sqr_requests_list,
+    .request_cancel = sqr_request_cancel,
     .notifications_list = sqr_notifications_list,
+    .notifications_read = sqn_notifications_read,
     .conversations_list = sqt_conversations_list,
     .conversation_get = sqt_conversation_get,
     .messages_list = sqt_messages_list,
@@ -321,6 +323,9 @@ static const store_vtbl sqlite_vtbl = {
     .payout_batch = sqo_payout_batch,
     .payout_account_set = sqo_payout_account_set,
     .payout_account_get = sqo_payout_account_get,
+    .user_get = sqa_user_get,
+    .user_rename = sqa_user_rename,
+    .password_change = sqa_password_change,
     .queue_depth = s_queue_depth,
     .close = s_close,
 };
@@ -352,12 +357,27 @@ static int migrate_sqlite(const char *path, int *applied, int *current, char *er
         sqlite3_close(db);
         return -1;
     }
+    /* foreign keys are off while migrations run (a table rebuild drops a
+     * table others point at; with them on, ON DELETE CASCADE would empty
+     * those) and checked before each commit; the pragma cannot change
+     * inside a transaction, so it is set around them */
+    if (sqlite3_exec(db, "PRAGMA foreign_keys=OFF", NULL, NULL, &msg) != SQLITE_OK) goto out;
     for (int i = 0; i < sqlite_migrations_count; i++) {
         const migration *m = &sqlite_migrations[i];
         if (m->version <= have) continue;
         if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) goto out;
         if (sqlite3_exec(db, m->sql, NULL, NULL, &msg) != SQLITE_OK) {
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            goto out;
+        }
+        sqlite3_stmt *fk = NULL;
+        int broken = 1;
+        if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &fk, NULL) == SQLITE_OK)
+            broken = sqlite3_step(fk) != SQLITE_DONE;
+        sqlite3_finalize(fk);
+        if (broken) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            msg = sqlite3_mprintf("version %d leaves rows whose foreign keys point nowhere", m->version);
             goto out;
         }
         char rec[256];

@@ -52,7 +52,7 @@ struct sq_conn {
     struct {
         const char *sql;
         sqlite3_stmt *st;
-    } cache[128];
+    } cache[512];
     int ncache;
     int64_t events_max; /* the highest event id the running job inserted */
 };

@@ -58,6 +58,9 @@ int sqr_requests_list(store *s, const char *client_id, int64_t before_seq, int l
 int sqr_notifications_list(store *s, const char *user_id, store_notifications *out, uint64_t d,
                            store_done_cb cb, void *ctx);
 int sqr_sla_board(store *s, store_sla_board *out, uint64_t d, store_done_cb cb, void *ctx);
+int sqr_request_cancel(store *s, const char *id, const char *actor, const char *client_id, const char *reason,
+                       int64_t now, store_request *out, store_money_conflict *why, uint64_t d, store_done_cb cb,
+                       void *ctx);
 
 /* SQL for a unix time column as the API writes times (RFC 3339, UTC) */
 #define SQL_RFC3339(x) "strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch')"
@@ -200,6 +203,19 @@ int sqt_messages_list(store *s, const char *conversation_id, int64_t after, int 
 int sqt_message_create(store *s, store_message *m, uint64_t d, store_done_cb cb, void *ctx);
 int sqt_conversation_read(store *s, const char *conversation_id, const char *user_id,
                           const char *message_id, uint64_t d, store_done_cb cb, void *ctx);
+
+/* sqlite_notifications.c */
+int sqn_notifications_read(store *s, const char *user_id, int64_t up_to, int64_t now, int *unread, uint64_t d,
+                           store_done_cb cb, void *ctx);
+
+/* sqlite_accounts.c */
+/* deletes user_id's sessions except keep (NULL: all); *ended = how many (unless NULL) */
+int sqlite_sessions_end(sq_conn *c, const char *user_id, const char *keep, int *ended);
+int sqa_user_get(store *s, const char *id, store_user *out, uint64_t d, store_done_cb cb, void *ctx);
+int sqa_user_rename(store *s, const char *id, const char *name, int64_t now, store_user *out, uint64_t d,
+                    store_done_cb cb, void *ctx);
+int sqa_password_change(store *s, const char *user_id, const char *hash, const char *keep_session, int64_t now,
+                        int *ended, uint64_t d, store_done_cb cb, void *ctx);
 
 /* sqlite_vetting.c */
 int sqv_engineer_get(store *s, const char *user_id, store_engineer *out, uint64_t d,

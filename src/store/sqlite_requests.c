@@ -623,30 +623,112 @@ int sqr_requests_list(store *s, const char *client_id, int64_t before_seq, int l
     return sqlite_submit_args(s, run_list, 0, d, cb, ctx, &a, sizeof a, out);
 }
 
-static int run_notes(sq_conn *c, sq_job *j)
+
+/* ---- cancelling a request ------------------------------------------------------------- */
+
+typedef struct {
+    const char *id, *actor, *client_id, *reason;
+    int64_t now;
+    store_money_conflict *why;
+} cancel_args;
+
+static int withdraw_candidates(sq_conn *c, const cancel_args *a)
 {
-    store_notifications *out = j->out;
-    static const char sql[] = "SELECT id, created_at, coalesce(read_at, 0), kind, payload"
-                              " FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?";
+    static const char sql[] = "SELECT k.id, k.engineer_id, k.status, r.title FROM candidates k"
+                              " JOIN requests r ON r.id = k.request_id"
+                              " WHERE k.request_id = ? AND k.status IN ('invited','accepted') ORDER BY k.rank, k.id";
     sqlite3_stmt *st = sq_prep(c, sql);
     if (!st) return STORE_IO;
-    sqlite3_bind_text(st, 1, j->s1, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, STORE_NOTES_MAX);
-    int rc;
-    out->n = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->n < STORE_NOTES_MAX) {
-        out->items[out->n].id = sqlite3_column_int64(st, 0);
-        out->items[out->n].created_at = sqlite3_column_int64(st, 1);
-        out->items[out->n].read_at = sqlite3_column_int64(st, 2);
-        sqlite_copy_col(out->items[out->n].kind, sizeof out->items[0].kind, st, 3);
-        sqlite_copy_col(out->items[out->n].payload, sizeof out->items[0].payload, st, 4);
-        out->n++;
+    sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
+    struct {
+        char id[32], engineer[32], status[12];
+    } open[STORE_MAX_CANDIDATES * 4];
+    char title[484] = "";
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < (int)(sizeof open / sizeof open[0])) {
+        sqlite_copy_col(open[n].id, sizeof open[n].id, st, 0);
+        sqlite_copy_col(open[n].engineer, sizeof open[n].engineer, st, 1);
+        sqlite_copy_col(open[n].status, sizeof open[n].status, st, 2);
+        sqlite_copy_col(title, sizeof title, st, 3);
+        n++;
     }
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sq_rc(c, rc);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sq_rc(c, rc);
+    sqlite3_reset(st);
+    static const char upd[] = "UPDATE candidates SET status = 'withdrawn', responded_at = coalesce(responded_at, ?)"
+                              " WHERE id = ?";
+    for (int i = 0; i < n; i++) {
+        st = sq_prep(c, upd);
+        if (!st) return STORE_IO;
+        sqlite3_bind_int64(st, 1, a->now);
+        sqlite3_bind_text(st, 2, open[i].id, -1, SQLITE_STATIC);
+        if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
+        if ((rc = sqlite_job_cancel(c, "invite.expire", open[i].id, a->now)) < 0) return rc;
+        char detail[96];
+        snprintf(detail, sizeof detail, "{\"from\":\"%s\",\"to\":\"withdrawn\"}", open[i].status);
+        if ((rc = sqlite_audit(c, a->now, a->actor, "candidate.transition", "candidate", open[i].id, detail)) < 0)
+            return rc;
+        json_t *p = json_pack("{s:s,s:s,s:s,s:s,s:s?}", "candidate_id", open[i].id, "request_id", a->id,
+                              "request_title", title, "was", open[i].status, "reason", a->reason);
+        char *payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
+        json_decref(p);
+        if (!payload) return STORE_IO;
+        rc = notify(c, open[i].engineer, "invitation.withdrawn", payload, a->now);
+        free(payload);
+        if (rc < 0 || (rc = announce_candidate(c, open[i].id, a->now)) < 0) return rc;
+    }
+    return STORE_OK;
 }
 
-int sqr_notifications_list(store *s, const char *user_id, store_notifications *out, uint64_t d,
-                           store_done_cb cb, void *ctx)
+static int run_request_cancel(sq_conn *c, sq_job *j)
 {
-    return sqlite_submit(s, run_notes, 0, d, cb, ctx, NULL, out, user_id, NULL, 0);
+    const cancel_args *a = j->in;
+    static const char sql[] = "SELECT status, client_id,"
+                              " (SELECT id FROM contracts WHERE request_id = r.id AND status = 'offered' LIMIT 1)"
+                              " FROM requests r WHERE id = ?";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return STORE_NOTFOUND;
+    if (rc != SQLITE_ROW) return sq_rc(c, rc);
+    char from[16], client[32], offer[32];
+    sqlite_copy_col(from, sizeof from, st, 0);
+    sqlite_copy_col(client, sizeof client, st, 1);
+    sqlite_copy_col(offer, sizeof offer, st, 2);
+    sqlite3_reset(st);
+    if (a->client_id && strcmp(a->client_id, client) != 0) return STORE_NOTFOUND; /* not theirs */
+    if (!requests_can_move(from, "cancelled")) {
+        sqlite_money_conflict(a->why, "request", from,
+                              strcmp(from, "cancelled") == 0 ? "this request is cancelled already"
+                                                             : "a contract was accepted on this request: end the contract instead");
+        return STORE_CONFLICT;
+    }
+    if (offer[0]) {
+        sqlite_money_conflict(a->why, "contract", "offered",
+                              "a contract offer on this request waits for the engineer's answer");
+        return STORE_CONFLICT;
+    }
+    if ((rc = request_move(c, a->id, from, "cancelled", a->actor, a->now)) < 0) return rc;
+    static const char upd[] = "UPDATE requests SET cancelled_at = ?, cancelled_by = ?, cancel_reason = ? WHERE id = ?";
+    st = sq_prep(c, upd);
+    if (!st) return STORE_IO;
+    sqlite3_bind_int64(st, 1, a->now);
+    sqlite3_bind_text(st, 2, a->actor, -1, SQLITE_STATIC);
+    if (a->reason) sqlite3_bind_text(st, 3, a->reason, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 3);
+    sqlite3_bind_text(st, 4, a->id, -1, SQLITE_STATIC);
+    if ((rc = sq_rc(c, sqlite3_step(st))) < 0) return rc;
+    if ((rc = sqlite_job_cancel(c, "sla.half", a->id, a->now)) < 0) return rc;
+    if ((rc = sqlite_job_cancel(c, "sla.deadline", a->id, a->now)) < 0) return rc;
+    if ((rc = withdraw_candidates(c, a)) < 0) return rc;
+    j->s1 = a->id; /* the request as it is now */
+    return run_request_get(c, j);
+}
+
+int sqr_request_cancel(store *s, const char *id, const char *actor, const char *client_id, const char *reason,
+                       int64_t now, store_request *out, store_money_conflict *why, uint64_t d, store_done_cb cb,
+                       void *ctx)
+{
+    cancel_args a = {id, actor, client_id, reason, now, why};
+    return sqlite_submit_args(s, run_request_cancel, 1, d, cb, ctx, &a, sizeof a, out);
 }

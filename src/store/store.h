@@ -144,7 +144,7 @@ typedef struct {
 #define STORE_MAX_CANDIDATES 24
 typedef struct {
     char id[32], request_id[32], engineer_id[32];
-    char status[12]; /* invited | accepted | declined | expired | hired */
+    char status[12]; /* invited | accepted | declined | expired | hired | withdrawn */
     double score;
     int rank;
     char explain[4096]; /* JSON: at most 25 skills of a request, ~2.7 KiB */
@@ -200,6 +200,7 @@ typedef struct {
 #define STORE_NOTES_MAX 50
 typedef struct {
     int n;
+    int unread; /* of all the user's notifications, not only these */
     struct {
         int64_t id, created_at, read_at;
         char kind[32];
@@ -479,8 +480,20 @@ typedef struct store_vtbl {
     int (*conversation_read)(store *s, const char *conversation_id, const char *user_id,
                              const char *message_id, uint64_t deadline_ns, store_done_cb cb,
                              void *ctx);
-    /* the user's latest notifications, newest first */
+    /* matching|matched|breached -> cancelled by actor: client_id (NULL for
+     * an admin) must own it (NOTFOUND otherwise); every invited or accepted
+     * candidate is withdrawn, its engineer notified (notification + live
+     * event); the SLA and expiry jobs end. CONFLICT (why: the request's
+     * state, or an open contract offer) otherwise. out: the request after */
+    int (*request_cancel)(store *s, const char *id, const char *actor, const char *client_id, const char *reason,
+                          int64_t now, store_request *out, store_money_conflict *why, uint64_t deadline_ns,
+                          store_done_cb cb, void *ctx);
+    /* the user's latest notifications, newest first, and the unread count */
     int (*notifications_list)(store *s, const char *user_id, store_notifications *out,
+                              uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* marks the user's notifications with id <= up_to (0: all) read at now;
+     * NOTFOUND when up_to is not one of theirs; *unread: what is left */
+    int (*notifications_read)(store *s, const char *user_id, int64_t up_to, int64_t now, int *unread,
                               uint64_t deadline_ns, store_done_cb cb, void *ctx);
     int (*sla_board)(store *s, store_sla_board *out, uint64_t deadline_ns, store_done_cb cb,
                      void *ctx);
@@ -676,6 +689,16 @@ typedef struct store_vtbl {
                               uint64_t deadline_ns, store_done_cb cb, void *ctx);
     int (*payout_account_get)(store *s, const char *user_id, char out[STORE_PAYOUT_ACCOUNT_MAX], int64_t *updated_at,
                               uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* ---- a user's own account (sqlite_accounts.c) ---- */
+    /* the user with its password hash */
+    int (*user_get)(store *s, const char *id, store_user *out, uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* sets the name (audited when it changed); out: the user after (no hash) */
+    int (*user_rename)(store *s, const char *id, const char *name, int64_t now, store_user *out,
+                       uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* a new password hash; every session of the user but keep_session ends
+     * in the same transaction (*ended: how many) */
+    int (*password_change)(store *s, const char *user_id, const char *hash, const char *keep_session, int64_t now,
+                           int *ended, uint64_t deadline_ns, store_done_cb cb, void *ctx);
     /* pending operations, for metrics and /readyz */
     int (*queue_depth)(store *s);
     /* Stops accepting work, finishes what is queued, delivers every

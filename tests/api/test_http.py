@@ -171,7 +171,7 @@ def test_head_through_httpx(client):
 @pytest.mark.parametrize("method,path,allow", [
     ("GET", "/api/v1/auth/login", "POST"),
     ("PUT", "/api/v1/auth/register", "POST"),
-    ("DELETE", "/api/v1/me", "GET, HEAD"),
+    ("DELETE", "/api/v1/me", "GET, HEAD, PATCH"),
     ("POST", "/healthz", "GET, HEAD"),
     ("PATCH", "/metrics", "GET, HEAD"),
     ("OPTIONS", "/readyz", "GET, HEAD"),

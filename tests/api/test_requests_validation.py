@@ -195,6 +195,7 @@ ENDPOINTS = [
     ("POST", "/api/v1/requests", "request", {"client"}),
     ("GET", "/api/v1/requests", None, {"client", "admin"}),
     ("GET", "/api/v1/requests/{request}", None, {"client", "admin"}),
+    ("POST", "/api/v1/requests/{request}/cancel", None, {"client", "admin"}),
     ("GET", "/api/v1/me/invitations", None, {"engineer"}),
     ("POST", "/api/v1/candidates/{candidate}/accept", None, {"engineer"}),
     ("POST", "/api/v1/candidates/{candidate}/decline", "decline", {"engineer"}),
