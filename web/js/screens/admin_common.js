@@ -85,7 +85,7 @@ export function stackTable(cols, rows, { caption, cls } = {}) {
     caption ? h('caption', { class: 'sr-only' }, caption) : null,
     h('thead', h('tr', cols.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : null }, c.label)))),
     h('tbody', rows.map((r) => h('tr', { id: r.id || null, class: r.cls || null },
-      r.cells.map((cell, i) => h('td', { class: [cols[i].num ? 'num' : null, cols[i].cls], dataset: { label: cols[i].label } }, cell)))))));
+      r.cells.map((cell, i) => h('td', { class: [cols[i].num ? 'num' : null, cols[i].cls], dataset: { label: cols[i].label } }, h('div', { class: 'cell' }, cell))))))));
 }
 
 /** The last few characters of an opaque id, for people to tell rows apart. */

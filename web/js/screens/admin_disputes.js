@@ -84,7 +84,7 @@ async function list(view, ctx) {
       h('p', { class: 'dispute-reason' }, h('strong', 'Reason: '), x.reason),
       x.status === 'resolved'
         ? h('p', { class: 'meta' }, `Split: ${money(x.release, x.currency)} to ${eng}, ${money(x.refund, x.currency)} refunded to ${client}; resolved `, timeAgo(x.resolved_at), '.')
-        : h('div', { class: 'actions' }, h('a', { class: 'btn btn-primary btn-small', href, 'aria-label': `Split the dispute over ${title}` }, 'Split the escrow')));
+        : h('div', { class: 'actions' }, h('a', { class: 'btn btn-primary btn-small', href }, 'Split the escrow', h('span', { class: 'sr-only' }, ` of ${title}`))));
   }
 
   let data;
@@ -115,7 +115,7 @@ async function list(view, ctx) {
 function byIdForm(ctx) {
   const input = h('input', { name: 'id', class: 'w-m', placeholder: 'dsp_…', autocomplete: 'off', spellcheck: 'false' });
   const form = h('form', { class: 'card', novalidate: true },
-    field({ label: 'Dispute id', name: 'id', input, hint: 'As the contract page and the admin notification name it (dsp_…)' }),
+    field({ label: 'Dispute id', name: 'id', input, required: true, hint: 'As the contract page and the admin notification name it (dsp_…)' }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn' }, 'Open the dispute')));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -279,8 +279,8 @@ async function detail(view, ctx, id) {
       Object.assign(slider, { id: 'split-share' }),
       h('div', { class: 'spread meta', 'aria-hidden': 'true' }, h('span', `All to ${k.client_name}`), h('span', `All to ${k.engineer_name}`))),
     h('div', { class: 'form-row' },
-      field({ label: `To ${k.engineer_name} (released, ${sym})`, name: 'release', input: releaseIn, hint: `Before the ${feePercent(feeBps)} fee` }),
-      field({ label: `To ${k.client_name} (refunded, ${sym})`, name: 'refund', input: refundIn, hint: 'Back to the card that funded it' })),
+      field({ label: `To ${k.engineer_name} (released, ${sym})`, name: 'release', input: releaseIn, required: true, hint: `Before the ${feePercent(feeBps)} fee` }),
+      field({ label: `To ${k.client_name} (refunded, ${sym})`, name: 'refund', input: refundIn, required: true, hint: 'Back to the card that funded it' })),
     sums, picture,
     h('div', { class: 'actions' }, submit));
 

@@ -16,7 +16,7 @@ import { KIND_HINTS, KIND_LABELS, engineerName, kpi, shortId, stackTable } from 
 const LIVE = ['milestone.funded', 'milestone.released', 'milestone.resolved', 'dispute.resolved', 'contract.ended',
   'timesheet.approved', 'refund.succeeded', 'refund.failed', 'payout.succeeded', 'payout.failed', 'payout.reversed'];
 const ORDER = ['escrow', 'payable', 'paid_out', 'revenue', 'client_funding', 'gateway_clearing'];
-const FILL = { escrow: 1, payable: 2, paid_out: 2, revenue: 3, client_funding: 4, gateway_clearing: 0 };
+const FILL = { escrow: 1, payable: 3, paid_out: 2, revenue: 4, client_funding: 0, gateway_clearing: 1 };
 
 export default async function render(view, ctx) {
   loading(view, 'Verifying the ledger');
@@ -68,13 +68,13 @@ export default async function render(view, ctx) {
     const max = Math.max(1, ...totals.map((t) => Math.abs(t.balance)));
     return h('section', { class: 'card', 'aria-labelledby': `lc-${c}` },
       h('h2', { id: `lc-${c}` }, `${c} balances`),
-      h('div', { class: 'kpis' },
+      h('div', { class: 'kpis ledger-kpis' },
         kpi(money(taken, c), 'Held from card charges'),
         kpi(money(by.escrow || 0, c), 'In escrow'),
         kpi(money(by.revenue || 0, c), 'Platform revenue')),
       taken > 0 ? h('div', { class: 'ledger-where' },
         h('h3', `Where the ${money(taken, c)} is`),
-        wideBar(splitBar(held.map((k) => ({ label: KIND_LABELS[k], value: by[k], text: money(by[k], c), fill: FILL[k] || 1 })),
+        wideBar(splitBar(held.map((k) => ({ label: KIND_LABELS[k], value: by[k], text: money(by[k], c), fill: FILL[k] })),
           { title: `Where the ${money(taken, c)} held from card charges is` }))) : null,
       h('h3', 'Balance per account kind'),
       h('div', { class: 'ledger-bars' }, bars(ORDER.filter((k) => by[k] !== undefined).map((k) => ({

@@ -9,7 +9,7 @@ import { h, mount } from '../dom.js';
 import { get, post, qs } from '../api.js';
 import { exactTime } from '../format.js';
 import { busy, chip, empty, failed, loading, pageHead, timeAgo, toast } from '../ui.js';
-import { kpi } from './admin_common.js';
+import { kpi, stackTable } from './admin_common.js';
 
 const STATES = ['', 'queued', 'failed', 'sent'];
 const REFRESH_MS = 30000;
@@ -58,33 +58,35 @@ export default async function render(view, ctx) {
           state.status === 'failed' ? 'Every mail went out or is still being tried.' : 'Mail appears here as soon as something is written to someone: invitations, messages, money.')
         : h('section', { class: 'card', 'aria-labelledby': 'ob-h' },
           h('h2', { id: 'ob-h' }, state.status ? `${state.status[0].toUpperCase()}${state.status.slice(1)} mail` : 'All mail', ', newest first'),
-          h('ol', { class: 'list outbox-list' }, items.map(row)),
+          stackTable([{ label: 'Queued' }, { label: 'To' }, { label: 'Subject' }, { label: 'State' }, { label: 'Attempts', num: true }, { label: 'Sent or next try' }, { label: 'Actions' }],
+            items.map(row), { caption: 'Outbox mail, newest first', cls: 'outbox-table' }),
           cursor ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onClick: (ev) => more(ev.currentTarget) }, 'Show older mail')) : null),
       h('p', { class: 'meta' }, `Times in your zone (${Intl.DateTimeFormat().resolvedOptions().timeZone}).`));
   }
 
-  function when(m) {
-    const bits = [h('span', 'Queued ', h('time', { datetime: m.created_at, title: exactTime(m.created_at) }, exactTime(m.created_at)))];
-    if (m.status === 'sent' && m.sent_at) bits.push(h('span', ' · sent ', timeAgo(m.sent_at)));
-    if (m.status === 'queued' && m.next_attempt_at) bits.push(h('span', ' · next attempt ', timeAgo(m.next_attempt_at)));
-    return bits;
+  function sentOrNext(m) {
+    if (m.status === 'sent' && m.sent_at) return ['sent ', timeAgo(m.sent_at)];
+    if (m.status === 'queued' && m.next_attempt_at) return ['next try ', timeAgo(m.next_attempt_at)];
+    return h('span', { class: 'meta' }, m.status === 'failed' ? 'gave up' : '—');
   }
 
   function row(m) {
     const detailId = `mail-${m.id}`;
     const isOpen = open.has(m.id);
-    return h('li', { class: 'outbox-item', id: m.id, dataset: { status: m.status } },
-      h('div', { class: 'spread' },
-        h('h3', { class: 'item-title outbox-subject' }, m.subject || '(no subject)', ' ', chip(m.status)),
-        h('span', { class: 'meta' }, `${m.attempts} attempt${m.attempts === 1 ? '' : 's'}`)),
-      h('p', { class: 'outbox-to' }, h('span', { class: 'meta' }, 'To '), m.to_name ? `${m.to_name} <${m.to}>` : m.to, h('span', { class: 'meta' }, ` · ${m.kind}`)),
-      h('p', { class: 'meta' }, when(m)),
-      m.last_error ? h('p', { class: 'outbox-error' }, h('strong', 'Last error: '), m.last_error) : null,
+    return { id: m.id, cls: `outbox-row outbox-${m.status}`, cells: [
+      h('time', { datetime: m.created_at, title: exactTime(m.created_at) }, exactTime(m.created_at)),
+      h('span', { class: 'outbox-to' }, m.to_name || m.to, m.to_name ? h('span', { class: 'meta' }, h('br'), m.to) : null),
+      [h('span', { class: 'outbox-subject' }, m.subject || '(no subject)'), h('div', { class: 'meta' }, m.kind),
+        m.last_error ? h('div', { class: 'outbox-error' }, h('strong', 'Last error: '), m.last_error) : null,
+        isOpen ? detailBox(detailId, open.get(m.id)) : null],
+      chip(m.status),
+      String(m.attempts),
+      sentOrNext(m),
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'btn btn-small', 'aria-expanded': isOpen ? 'true' : 'false', 'aria-controls': detailId,
-          onClick: (ev) => toggle(ev.currentTarget, m) }, isOpen ? 'Hide the text' : 'Show the text'),
-        m.status === 'failed' ? h('button', { type: 'button', class: 'btn btn-small btn-primary', onClick: (ev) => retry(ev.currentTarget, m) }, 'Send again') : null),
-      isOpen ? detailBox(detailId, open.get(m.id)) : null);
+          'aria-label': `${isOpen ? 'Hide text' : 'Text'} of “${m.subject}” to ${m.to}`, onClick: (ev) => toggle(ev.currentTarget, m) }, isOpen ? 'Hide text' : 'Text'),
+        m.status === 'failed' ? h('button', { type: 'button', class: 'btn btn-small btn-primary', 'aria-label': `Send again: “${m.subject}” to ${m.to}`, onClick: (ev) => retry(ev.currentTarget, m) }, 'Send again') : null),
+    ] };
   }
 
   function detailBox(id, d) {
