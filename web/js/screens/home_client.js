@@ -7,7 +7,7 @@ import { h, mount } from '../dom.js';
 import { get, qs } from '../api.js';
 import { money } from '../format.js';
 import { chip, empty, failed, link, pageHead, skeleton, timeAgo } from '../ui.js';
-import { OPEN, plural, slaRing } from './requests_common.js';
+import { OPEN, plural, slaRing, syncClock } from './requests_common.js';
 import { needsYou } from './contracts_list.js';
 
 const LIVE = ['candidate.updated', 'request.updated', 'request.widened', 'request.sla_breached', 'message.created', 'conversation.created',
@@ -25,6 +25,7 @@ export default async function render(view, ctx) {
       get(`/api/v1/requests${qs({ limit: 50 })}`),
       get('/api/v1/conversations'),
       get(`/api/v1/contracts${qs({ status: 'active', limit: 50 })}`),
+      syncClock(),
     ]);
     if (reqs.status === 'rejected') throw reqs.reason;
     const all = reqs.value.items || [];

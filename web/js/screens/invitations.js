@@ -9,7 +9,7 @@ import { ApiError, get, post } from '../api.js';
 import { stateLabel } from '../format.js';
 import { scoreParts } from '../charts.js';
 import { busy, chip, clearErrors, empty, failed, field, loading, showErrors, timeAgo, toast } from '../ui.js';
-import { inviteRing, loadCatalog, plural, requestFacts } from './requests_common.js';
+import { inviteRing, loadCatalog, plural, requestFacts, syncClock } from './requests_common.js';
 
 const REASONS = [
   ['busy', 'I am fully booked for now'],
@@ -156,7 +156,7 @@ export default async function render(view, ctx) {
   }
 
   async function load({ fresh = false } = {}) {
-    const [d, c] = await Promise.all([get('/api/v1/me/invitations'), cat ? cat : loadCatalog().catch(() => null)]);
+    const [d, c] = await Promise.all([get('/api/v1/me/invitations'), cat ? cat : loadCatalog().catch(() => null), syncClock()]);
     if (!ctx.current) return [];
     cat = c || cat;
     const got = d.items || [];
@@ -165,7 +165,7 @@ export default async function render(view, ctx) {
     // open ones gone from the list without an answer here: expired or withdrawn (the live event says which)
     for (const [cid, it] of items) {
       if (it.closed || ids.has(cid)) continue;
-      if (new Date(it.inv.expires_at).getTime() > Date.now()) settle(it.inv, 'withdrawn', 'The client withdrew this invitation: the request was cancelled or filled. Nothing more to do.');
+      if (new Date(it.inv.expires_at).getTime() > Date.now() + (await syncClock())) settle(it.inv, 'withdrawn', 'The client withdrew this invitation: the request was cancelled or filled. Nothing more to do.');
       else settle(it.inv, 'expired', 'This invitation expired after 24 hours without an answer.');
     }
     counts();

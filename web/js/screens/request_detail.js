@@ -11,7 +11,7 @@ import { ApiError, get, post } from '../api.js';
 import { exactTime, money, stateLabel } from '../format.js';
 import { bars, scoreParts } from '../charts.js';
 import { chip, confirmDialog, empty, failed, link, loading, pageHead, timeAgo, toast } from '../ui.js';
-import { OPEN, inviteRing, loadCatalog, plural, requestFacts, skillName, slaRing } from './requests_common.js';
+import { OPEN, inviteRing, loadCatalog, plural, requestFacts, skillName, slaRing, syncClock, learnClock } from './requests_common.js';
 
 const NEEDED = 3;
 const RELAXED = {
@@ -74,7 +74,6 @@ export default async function render(view, ctx) {
   const liveNote = h('div', { class: 'live-note', 'aria-hidden': 'true' });
   let req = null;
   let cat = null;
-  let loadedAt = 0;
   const conv = new Map(); // candidate id -> conversation id
   const cands = new Map(); // candidate id -> {key, el}
   let head = null;
@@ -87,9 +86,10 @@ export default async function render(view, ctx) {
       get(`/api/v1/requests/${encodeURIComponent(id)}`),
       loadCatalog().catch(() => null),
       get('/api/v1/conversations').catch(() => null),
+      syncClock(),
     ]);
     for (const x of cs?.items || []) if (x.request_id === id) conv.set(x.candidate_id, x.id);
-    loadedAt = Date.now();
+    learnClock(r);
     return [r, c];
   }
 
@@ -158,7 +158,7 @@ export default async function render(view, ctx) {
         text = [stateLabel(req.status)];
     }
     mount(slaBox,
-      h('div', { class: 'sla-row' }, slaRing(req, loadedAt), OPEN.has(req.status) || req.status === 'filled' ? pips : null, h('p', { class: 'sla-text' }, text)),
+      h('div', { class: 'sla-row' }, slaRing(req), OPEN.has(req.status) || req.status === 'filled' ? pips : null, h('p', { class: 'sla-text' }, text)),
       req.relaxed?.length ? h('p', { class: 'meta' }, 'The search was widened: ', req.relaxed.map((r) => RELAXED[r] || r).join(', then '), '.') : null);
   }
 

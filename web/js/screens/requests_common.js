@@ -6,13 +6,37 @@ import { h, mount } from '../dom.js';
 import { date, money } from '../format.js';
 import { countdownRing } from '../charts.js';
 import { facts } from '../ui.js';
-import { loadCatalog, skillName } from './vetting_common.js';
+import { loadCatalog, serverOffset, skillName } from './vetting_common.js';
 
 export { loadCatalog, skillName };
 
 export const SLA_SECONDS = 8 * 3600;
 export const INVITE_SECONDS = 24 * 3600;
 export const OPEN = new Set(['matching', 'matched', 'breached']);
+
+// the server's clock minus ours (it may run on a test clock): deadlines are the server's times
+let offset = 0;
+let offsetAt = 0;
+let learned = false;
+/** Reads the server's clock offset (at most once a minute); screens await it with their data. */
+export async function syncClock() {
+  if (learned || Date.now() - offsetAt < 60000) return offset;
+  offset = await serverOffset();
+  offsetAt = Date.now();
+  return offset;
+}
+/**
+ * A request read from the server says how long its SLA has left, which
+ * pins the server's clock even when the Date header does not (a test clock).
+ */
+export function learnClock(req) {
+  if (req?.status === 'matching' && req.sla_seconds_left > 0) {
+    offset = new Date(req.sla_deadline).getTime() - req.sla_seconds_left * 1000 - Date.now();
+    offsetAt = Date.now();
+    learned = true;
+  }
+}
+const serverNow = () => Date.now() + offset;
 
 // every ring on the page ticks from one timer; a ring dropped from the page is forgotten
 const rings = new Set();
@@ -25,15 +49,18 @@ setInterval(() => {
 }, 15000);
 
 /**
- * A countdown ring to `deadline` (ms since the epoch, in the browser's
+ * A countdown ring to `deadline` (ms since the epoch, on the server's
  * clock) over `total` seconds that redraws itself every 15 s.
  */
-export function liveRing(deadline, total, { label = 'left', done } = {}) {
+export function liveRing(deadline, total, { label = 'left', done, overdue = false } = {}) {
   const el = h('span', { class: 'sla-ring' });
   const r = { el, mounted: false };
   r.draw = () => {
-    const left = Math.round((deadline - Date.now()) / 1000);
-    const ring = countdownRing(left, total, { label });
+    const left = Math.round((deadline - serverNow()) / 1000);
+    // the server says it passed while our clock disagrees (a test clock): say only that
+    const disagree = overdue && left > 0;
+    const ring = countdownRing(disagree ? -1 : left, total, { label });
+    if (disagree) ring.lastChild.textContent = 'deadline passed';
     ring.querySelector('svg')?.classList.add('chart'); // the ring's circles are styled under .chart
     if (left <= 0 && done) mount(el, done); else mount(el, ring);
   };
@@ -42,17 +69,10 @@ export function liveRing(deadline, total, { label = 'left', done } = {}) {
   return el;
 }
 
-/**
- * A request's 8-hour SLA as a ring. The deadline is taken from the
- * server's seconds-left when given (its clock may differ from ours), else
- * from sla_deadline.
- */
-export function slaRing(req, loadedAt = Date.now()) {
-  if (!OPEN.has(req.status) || req.status === 'matched') return null;
-  const deadline = typeof req.sla_seconds_left === 'number' && req.status === 'matching'
-    ? loadedAt + req.sla_seconds_left * 1000
-    : new Date(req.sla_deadline).getTime();
-  return liveRing(deadline, SLA_SECONDS, { label: 'to match' });
+/** A request's 8-hour SLA as a ring while it is matching or breached (overdue). */
+export function slaRing(req) {
+  if (req.status !== 'matching' && req.status !== 'breached') return null;
+  return liveRing(new Date(req.sla_deadline).getTime(), SLA_SECONDS, { label: 'to match', overdue: req.status === 'breached' });
 }
 
 /** An invitation's 24 hours to answer. */

@@ -7,7 +7,7 @@
 import { h, mount } from '../dom.js';
 import { get, qs } from '../api.js';
 import { chip, empty, failed, link, pageHead, skeleton, timeAgo } from '../ui.js';
-import { OPEN, plural, slaRing } from './requests_common.js';
+import { OPEN, plural, slaRing, syncClock } from './requests_common.js';
 
 const FILTERS = [['', 'All'], ['open', 'Open'], ['matching', 'Matching'], ['matched', 'Matched'], ['breached', 'SLA breached'],
   ['filled', 'Filled'], ['cancelled', 'Cancelled']];
@@ -73,7 +73,7 @@ export default async function render(view, ctx) {
   }
 
   async function page(first) {
-    const d = await get(`/api/v1/requests${qs({ limit: 50, cursor: first ? null : cursor })}`);
+    const [d] = await Promise.all([get(`/api/v1/requests${qs({ limit: 50, cursor: first ? null : cursor })}`), syncClock()]);
     if (!ctx.current) return;
     if (first) {
       // a live refresh re-reads the first page and keeps what was loaded beyond it
