@@ -123,6 +123,8 @@ void api_milestone_changes(http_req *req);
 void api_contract_end(http_req *req);
 void api_milestone_dispute(http_req *req);
 void api_dispute_resolve(http_req *req);
+void api_dispute_get(http_req *req);
+void api_admin_disputes(http_req *req);
 void api_balance(http_req *req);
 void api_my_payouts(http_req *req);
 void api_admin_payouts(http_req *req);

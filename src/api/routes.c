@@ -60,6 +60,8 @@ const route api_routes[] = {
     {HTTP_POST, "/api/v1/milestones/{id}/request-changes", api_milestone_changes, ROLE_CLIENT, 8 * KB, 0},
     {HTTP_POST, "/api/v1/milestones/{id}/dispute", api_milestone_dispute, ROLE_CLIENT | ROLE_ENGINEER, 16 * KB, 0},
     {HTTP_POST, "/api/v1/disputes/{id}/resolve", api_dispute_resolve, ROLE_ADMIN, 1 * KB, 0},
+    {HTTP_GET, "/api/v1/disputes/{id}", api_dispute_get, ROLE_CLIENT | ROLE_ENGINEER | ROLE_ADMIN, 0, 0},
+    {HTTP_GET, "/api/v1/admin/disputes", api_admin_disputes, ROLE_ADMIN, 0, 0},
     {HTTP_POST, "/api/v1/contracts/{id}/timesheets", api_timesheet_submit, ROLE_ENGINEER, 8 * KB, 0},
     {HTTP_POST, "/api/v1/timesheets/{id}/approve", api_timesheet_approve, ROLE_CLIENT, 1 * KB, 0},
     {HTTP_POST, "/api/v1/contracts/{id}/review", api_review_create, ROLE_CLIENT | ROLE_ENGINEER, 8 * KB, 0},

@@ -300,3 +300,100 @@ int sqk_contract_end(store *s, const char *id, const char *user_id, int64_t now,
     snprintf(a.user_id, sizeof a.user_id, "%s", user_id);
     return sqlite_submit_args(s, run_end, 1, d, cb, ctx, &a, sizeof a, out);
 }
+
+/* ---- reading disputes (GET /disputes/{id}, the admins' list) -------------------------------- */
+
+#define VIEW_COLS                                                                                   \
+    "d.id, d.milestone_id, m.contract_id, d.opened_by, d.status, coalesce(d.release_amount, 0),"    \
+    " coalesce(d.refund_amount, 0), coalesce(d.resolved_by, ''), d.created_at,"                    \
+    " coalesce(d.resolved_at, 0), m.amount, k.currency, d.reason, m.title, k.client_id, cu.name,"  \
+    " k.engineer_id, eu.name, d.rowid, d.status = 'open'"                                          \
+    " FROM disputes d JOIN milestones m ON m.id = d.milestone_id JOIN contracts k ON k.id = m.contract_id" \
+    " JOIN users cu ON cu.id = k.client_id JOIN users eu ON eu.id = k.engineer_id"
+
+static int read_view(sqlite3_stmt *st, store_dispute_view *v)
+{
+    memset(v, 0, sizeof *v);
+    store_dispute *d = &v->d;
+    sqlite_copy_col(d->id, sizeof d->id, st, 0);
+    sqlite_copy_col(d->milestone_id, sizeof d->milestone_id, st, 1);
+    sqlite_copy_col(d->contract_id, sizeof d->contract_id, st, 2);
+    sqlite_copy_col(d->opened_by, sizeof d->opened_by, st, 3);
+    sqlite_copy_col(d->status, sizeof d->status, st, 4);
+    d->release = sqlite3_column_int64(st, 5);
+    d->refund = sqlite3_column_int64(st, 6);
+    sqlite_copy_col(d->resolved_by, sizeof d->resolved_by, st, 7);
+    d->created_at = sqlite3_column_int64(st, 8);
+    d->resolved_at = sqlite3_column_int64(st, 9);
+    d->amount = sqlite3_column_int64(st, 10);
+    sqlite_copy_col(d->currency, sizeof d->currency, st, 11);
+    const unsigned char *r = sqlite3_column_text(st, 12);
+    v->text = strdup(r ? (const char *)r : "");
+    sqlite_copy_col(v->milestone_title, sizeof v->milestone_title, st, 13);
+    sqlite_copy_col(v->client_id, sizeof v->client_id, st, 14);
+    sqlite_copy_col(v->client_name, sizeof v->client_name, st, 15);
+    sqlite_copy_col(v->engineer_id, sizeof v->engineer_id, st, 16);
+    sqlite_copy_col(v->engineer_name, sizeof v->engineer_name, st, 17);
+    v->seq = sqlite3_column_int64(st, 18);
+    return v->text ? STORE_OK : STORE_BUSY;
+}
+
+static int run_dispute_get(sq_conn *c, sq_job *j)
+{
+    static const char sql[] = "SELECT " VIEW_COLS " WHERE d.id = ?";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    sqlite3_bind_text(st, 1, j->s1, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return STORE_NOTFOUND;
+    if (rc != SQLITE_ROW) return sq_rc(c, rc);
+    return read_view(st, j->out);
+}
+
+int sqk_dispute_get(store *s, const char *id, store_dispute_view *out, uint64_t d, store_done_cb cb, void *ctx)
+{
+    return sqlite_submit(s, run_dispute_get, 0, d, cb, ctx, NULL, out, id, NULL, 0);
+}
+
+typedef struct {
+    char status[12];
+    int has_status, after_open, limit;
+    int64_t after_seq;
+} list_args;
+
+static int run_disputes_list(sq_conn *c, sq_job *j)
+{
+    const list_args *a = j->in;
+    store_dispute_list *out = j->out;
+    /* open first, then newest first: the key (open DESC, rowid DESC) */
+    static const char sql[] = "SELECT " VIEW_COLS
+                              " WHERE (?1 IS NULL OR d.status = ?1)"
+                              "   AND (?2 = 0 OR (d.status = 'open') < ?3"
+                              "        OR ((d.status = 'open') = ?3 AND d.rowid < ?2))"
+                              " ORDER BY d.status = 'open' DESC, d.rowid DESC LIMIT ?4";
+    sqlite3_stmt *st = sq_prep(c, sql);
+    if (!st) return STORE_IO;
+    if (a->has_status) sqlite3_bind_text(st, 1, a->status, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 1);
+    sqlite3_bind_int64(st, 2, a->after_seq);
+    sqlite3_bind_int(st, 3, a->after_open);
+    sqlite3_bind_int(st, 4, a->limit);
+    int rc;
+    out->n = 0;
+    while (out->n < a->limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (read_view(st, &out->items[out->n++]) < 0) return STORE_BUSY;
+    if (out->n == a->limit) return STORE_OK;
+    return rc == SQLITE_DONE ? STORE_OK : sq_rc(c, rc);
+}
+
+int sqk_disputes_list(store *s, const char *status, int after_open, int64_t after_seq, int limit,
+                      store_dispute_list *out, uint64_t d, store_done_cb cb, void *ctx)
+{
+    list_args a = {.after_open = after_open ? 1 : 0, .after_seq = after_seq, .limit = limit};
+    if (a.limit < 1 || a.limit > STORE_DISPUTES_MAX) a.limit = STORE_DISPUTES_MAX;
+    if (status) {
+        a.has_status = 1;
+        snprintf(a.status, sizeof a.status, "%s", status);
+    }
+    return sqlite_submit_args(s, run_disputes_list, 0, d, cb, ctx, &a, sizeof a, out);
+}

@@ -616,6 +616,13 @@ typedef struct store_vtbl {
     int (*dispute_open)(store *s, const char *milestone_id, const char *user_id, const char *reason,
                         int64_t now, store_dispute *out, store_contract *k, store_money_conflict *why,
                         uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* one dispute with its milestone's title and the parties; NOTFOUND */
+    int (*dispute_get)(store *s, const char *id, store_dispute_view *out, uint64_t deadline_ns,
+                       store_done_cb cb, void *ctx);
+    /* disputes, open ones first, then newest first (status NULL: any);
+     * after (open, seq) from the last item of the page before, seq 0: from the start */
+    int (*disputes_list)(store *s, const char *status, int after_open, int64_t after_seq, int limit,
+                         store_dispute_list *out, uint64_t deadline_ns, store_done_cb cb, void *ctx);
     /* an admin splits the disputed escrow: release (with the fee) + refund
      * must equal it (CONFLICT otherwise); the milestone is resolved */
     int (*dispute_resolve)(store *s, const char *dispute_id, const char *admin_id, int64_t release,

@@ -102,6 +102,35 @@ typedef struct {
     char currency[4];
 } store_dispute;
 
+/* A dispute with what and whom it is about, as its parties and admins read
+ * it (GET /disputes/{id}, the admins' list). reason is malloc'd by the
+ * store: store_dispute_view_free. */
+typedef struct {
+    store_dispute d;           /* reason left empty: see text */
+    char *text;                /* the reason given */
+    char milestone_title[404];
+    char client_id[32], client_name[404], engineer_id[32], engineer_name[404];
+    int64_t seq;               /* orders the list (the cursor) */
+} store_dispute_view;
+
+#define STORE_DISPUTES_MAX 100
+typedef struct {
+    int n;
+    store_dispute_view items[STORE_DISPUTES_MAX];
+} store_dispute_list;
+
+static inline void store_dispute_view_free(store_dispute_view *v)
+{
+    free(v->text);
+    v->text = NULL;
+}
+
+static inline void store_dispute_list_free(store_dispute_list *l)
+{
+    for (int i = 0; i < l->n; i++) store_dispute_view_free(&l->items[i]);
+    l->n = 0;
+}
+
 typedef struct {
     char id[32], contract_id[32], milestone_id[32], week_start[11];
     int hours;
