@@ -348,3 +348,24 @@ test('an admin sees every request, filters by state and searches', { timeout: 60
   clean(problems, 'admin');
   await context.close();
 });
+
+// last in this file: it moves the server's clock forward
+test('the SLA: a request not matched in 8 hours turns breached on the open page, live', { timeout: 60000 }, async () => {
+  const client = { email: `client-sla-${uniq()}@example.test`, password: `pass-${uniq()}-long` };
+  await api.register('Sam Slow', client.email, client.password, 'client');
+  const token = await api.login(client.email, client.password);
+  const req = await api.call('POST', '/api/v1/requests', { ...REQUEST, title: `Slow match ${uniq()}`, start_date: inDays(10) }, token);
+  const { context, page, problems } = await newPage(browser, srv.base);
+  await signIn(page, client.email, client.password, `/requests/${req.id}`);
+  await settled(page);
+  await page.locator('.sla-card .countdown', { hasText: /7 h 5\d min to match|8 h to match/ }).waitFor();
+  await page.evaluate(() => { window.__noReload = 'still here'; });
+  await api.call('POST', '/api/v1/_test/clock', { advance_seconds: 8 * 3600 + 60 });
+  await page.locator('h1 .chip', { hasText: 'SLA breached' }).waitFor({ timeout: 15000 });
+  await page.locator('.sla-card', { hasText: /Not matched in 8 hours \(0 of 3 accepted\)/ }).waitFor();
+  await page.locator('.sla-card .countdown', { hasText: /deadline passed|overdue/ }).waitFor();
+  assert.equal(await page.evaluate(() => window.__noReload), 'still here', 'no reload');
+  await look(page, 'request-breached');
+  clean(problems, 'client');
+  await context.close();
+});
