@@ -14,6 +14,8 @@ static json_t *view_json(const store_dispute_view *v)
     if (!o) return NULL;
     json_object_set_new(o, "reason", json_string(v->text ? v->text : ""));
     json_object_set_new(o, "milestone_title", json_string(v->milestone_title));
+    json_object_set_new(o, "request_id", json_string(v->request_id));
+    json_object_set_new(o, "request_title", json_string(v->request_title));
     json_object_set_new(o, "client_id", json_string(v->client_id));
     json_object_set_new(o, "client_name", json_string(v->client_name));
     json_object_set_new(o, "engineer_id", json_string(v->engineer_id));

@@ -307,9 +307,10 @@ int sqk_contract_end(store *s, const char *id, const char *user_id, int64_t now,
     "d.id, d.milestone_id, m.contract_id, d.opened_by, d.status, coalesce(d.release_amount, 0),"    \
     " coalesce(d.refund_amount, 0), coalesce(d.resolved_by, ''), d.created_at,"                    \
     " coalesce(d.resolved_at, 0), m.amount, k.currency, d.reason, m.title, k.client_id, cu.name,"  \
-    " k.engineer_id, eu.name, d.rowid, d.status = 'open'"                                          \
+    " k.engineer_id, eu.name, d.rowid, k.request_id, r.title"                                      \
     " FROM disputes d JOIN milestones m ON m.id = d.milestone_id JOIN contracts k ON k.id = m.contract_id" \
-    " JOIN users cu ON cu.id = k.client_id JOIN users eu ON eu.id = k.engineer_id"
+    " JOIN users cu ON cu.id = k.client_id JOIN users eu ON eu.id = k.engineer_id"                  \
+    " JOIN requests r ON r.id = k.request_id"
 
 static int read_view(sqlite3_stmt *st, store_dispute_view *v)
 {
@@ -335,6 +336,8 @@ static int read_view(sqlite3_stmt *st, store_dispute_view *v)
     sqlite_copy_col(v->engineer_id, sizeof v->engineer_id, st, 16);
     sqlite_copy_col(v->engineer_name, sizeof v->engineer_name, st, 17);
     v->seq = sqlite3_column_int64(st, 18);
+    sqlite_copy_col(v->request_id, sizeof v->request_id, st, 19);
+    sqlite_copy_col(v->request_title, sizeof v->request_title, st, 20);
     return v->text ? STORE_OK : STORE_BUSY;
 }
 

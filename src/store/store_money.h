@@ -108,7 +108,7 @@ typedef struct {
 typedef struct {
     store_dispute d;           /* reason left empty: see text */
     char *text;                /* the reason given */
-    char milestone_title[404];
+    char milestone_title[404], request_id[32], request_title[404];
     char client_id[32], client_name[404], engineer_id[32], engineer_name[404];
     int64_t seq;               /* orders the list (the cursor) */
 } store_dispute_view;

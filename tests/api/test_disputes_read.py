@@ -33,7 +33,8 @@ def test_parties_and_admins_read_a_dispute_with_its_context_others_get_404(money
         assert {key: v[key] for key in d} == d  # what POST .../dispute answered, unchanged
         assert v["reason"] == "It does not handle cancellation."
         assert (v["status"], v["amount"], v["currency"], v["release"], v["refund"]) == ("open", 20000, "USD", None, None)
-        assert (v["milestone_title"], v["contract_id"]) == (m["title"], k["id"])
+        assert (v["milestone_title"], v["contract_id"], v["request_id"]) == (m["title"], k["id"], k["request_id"])
+        assert v["request_title"] == k["request_title"]
         assert (v["client_id"], v["client_name"], v["engineer_id"], v["engineer_name"]) == (
             k["client_id"], k["client_name"], k["engineer_id"], k["engineer_name"])
     # another client, another engineer, a vetter: 404, the same as for no dispute at all
