@@ -4,6 +4,9 @@
 #   api       pytest black-box tests against the real binary on SQLite
 #   fakes     the test doubles' own tests (tests/fakes: the fake Stripe)
 #   asan-*    the same two against an AddressSanitizer+UBSan build
+#   browser   the web app in Debian's chromium (tests/browser/run.sh):
+#             every journey by clicking, axe at 375 and 1280 px, screenshots
+#             in build/test-logs/screens/
 #   fuzz      each libFuzzer target over its seed corpus plus a few seconds
 # Logs go to build/test-logs/. Exit status is non-zero when anything failed.
 set -uo pipefail
@@ -54,6 +57,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_retur
 suite unit "$BUILD/unit-tests" --jobs 2
 suite api env OPX_BIN="$BUILD/opx" $PY -m pytest tests/api -q -p no:cacheprovider
 suite fakes $PY -m pytest tests/fakes -q -p no:cacheprovider
+suite browser env OPX_BIN="$BUILD/opx" BUILD="$BUILD" tests/browser/run.sh
 
 echo "=== building the sanitizer build in $ASAN_BUILD"
 if [ ! -f "$ASAN_BUILD/build.ninja" ]; then
