@@ -34,7 +34,13 @@ export function learnClock(req) {
     offset = new Date(req.sla_deadline).getTime() - req.sla_seconds_left * 1000 - Date.now();
     offsetAt = Date.now();
     learned = true;
+    return;
   }
+  // otherwise the latest thing that happened is no later than the server's now
+  const times = [req?.created_at, req?.matched_at, req?.breached_at,
+    ...(req?.candidates || []).flatMap((c) => [c.invited_at, c.responded_at])].filter(Boolean).map((t) => new Date(t).getTime());
+  const floor = times.length ? Math.max(...times) : 0;
+  if (floor > Date.now() + offset) { offset = floor - Date.now(); offsetAt = Date.now(); learned = true; }
 }
 const serverNow = () => Date.now() + offset;
 
