@@ -281,8 +281,8 @@ export default async function render(view, ctx) {
   ctx.onCleanup(ctx.live.on('candidate.updated', (d) => {
     if (!d || d.request_id !== id) return;
     if (d.conversation_id) conv.set(d.candidate_id, d.conversation_id);
-    const words = { accepted: 'accepted your invitation', declined: 'declined; the next best engineer is invited', expired: 'did not answer in time; the next best is invited', hired: 'accepted your offer' };
-    const msg = `${d.engineer_name} ${words[d.status] || `is now ${stateLabel(d.status)}`}.`;
+    const words = { accepted: 'accepted your invitation', declined: 'declined; the next best engineer is invited', expired: 'did not answer in time; the next best is invited', hired: 'accepted your offer', withdrawn: 'was told the invitation is withdrawn' };
+    const msg = `${d.engineer_name} ${words[d.status] || `is now ${stateLabel(d.status).toLowerCase()}`}.`;
     announce.textContent = msg;
     mount(liveNote, h('span', { class: 'chip chip-info' }, 'Live'), ' ', msg);
     if (d.status === 'accepted') toast(msg, 'good');
