@@ -9,7 +9,7 @@ import { h, mount } from '../dom.js';
 import { get } from '../api.js';
 import { exactTime, money } from '../format.js';
 import { bars, splitBar } from '../charts.js';
-import { busy, chip, empty, failed, loading, pageHead, select, timeAgo } from '../ui.js';
+import { busy, chip, empty, failed, loading, pageHead, select } from '../ui.js';
 import { wideBar } from './money_common.js';
 import { KIND_HINTS, KIND_LABELS, engineerName, kpi, shortId, stackTable } from './admin_common.js';
 
@@ -54,7 +54,7 @@ export default async function render(view, ctx) {
       h('p', { class: 'ledger-verdict', role: 'status' }, v.ok
         ? `Verify OK: ${v.violations || 0} violations. Every balance re-derived from the append-only entries agrees with the stored one, and each transaction balances.`
         : `Verify FAILED: ${v.violations} violation${v.violations === 1 ? '' : 's'}. Stop moving money by hand until the report below is understood.`),
-      h('p', { class: 'meta' }, 'Checked ', v.checked_at ? [timeAgo(v.checked_at), ` (${exactTime(v.checked_at)})`] : '—', ' · the same checks as ', h('code', 'opx ledger verify'), '.'),
+      h('p', { class: 'meta' }, 'Checked ', v.checked_at ? h('time', { datetime: v.checked_at }, exactTime(v.checked_at)) : '—', ' · the same checks as ', h('code', 'opx ledger verify'), '.'),
       h('details', { class: 'ledger-report', open: !v.ok },
         h('summary', `The report (${last})`),
         h('pre', v.report || '')));
@@ -79,7 +79,7 @@ export default async function render(view, ctx) {
       h('h3', 'Balance per account kind'),
       h('div', { class: 'ledger-bars' }, bars(ORDER.filter((k) => by[k] !== undefined).map((k) => ({
         label: KIND_LABELS[k], value: Math.abs(by[k]), max, text: money(by[k], c), fill: FILL[k] || 1,
-      })), { title: `${c} balance per account kind`, labelWidth: 150, valueWidth: 96, width: 420 })),
+      })), { title: `${c} balance per account kind`, labelWidth: 118, valueWidth: 92, width: 320 })),
       h('p', { class: sum === 0 ? 'meta' : 'ledger-unbalanced' }, sum === 0
         ? `The ${c} balances sum to zero, as double entry requires.`
         : `The ${c} balances sum to ${money(sum, c)}, not zero.`),

@@ -25,7 +25,7 @@ export default async function render(view, ctx) {
 
   async function load() {
     const [page, q, f] = await Promise.all([
-      get(`/api/v1/admin/outbox${qs({ status: state.status, limit: 50 })}`),
+      get(`/api/v1/admin/outbox${qs({ status: state.status, limit: 25 })}`),
       get(`/api/v1/admin/outbox${qs({ status: 'queued', limit: 100 })}`).catch(() => null),
       get(`/api/v1/admin/outbox${qs({ status: 'failed', limit: 100 })}`).catch(() => null),
     ]);
@@ -37,7 +37,7 @@ export default async function render(view, ctx) {
 
   async function more(btn) {
     await busy(btn, async () => {
-      const page = await get(`/api/v1/admin/outbox${qs({ status: state.status, limit: 50, before: cursor })}`);
+      const page = await get(`/api/v1/admin/outbox${qs({ status: state.status, limit: 25, before: cursor })}`);
       items = items.concat(page.items || []);
       cursor = page.next_cursor;
     }, 'Loading…').catch((e) => toast(`Could not load older mail: ${e.detail || e.message}`, 'bad'));

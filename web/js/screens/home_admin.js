@@ -42,12 +42,13 @@ export default async function render(view, ctx) {
   }
 
   /** One overview card: a heading that links to its page, a headline figure and a sentence. */
-  function tile({ title, href, attention, figure, tone, text, extra, linkText }) {
+  function tile({ title, href, attention, figure, tone, text, extra, linkText, unknown }) {
     const id = `ah-${href.replace(/[^a-z]/g, '')}`;
-    return h('section', { class: ['card', 'admin-tile', attention ? `admin-tile-${tone || 'warn'}` : null], 'aria-labelledby': id,
+    const t = attention ? tone || 'warn' : null;
+    return h('section', { class: ['card', 'admin-tile', t ? `admin-tile-${t}` : unknown ? 'admin-tile-unknown' : null], 'aria-labelledby': id,
       dataset: { attention: attention ? 'yes' : 'no' } },
     h('h2', { id }, title),
-    figure !== undefined ? h('p', { class: ['admin-figure', tone ? `tone-${tone}` : null] }, figure) : null,
+    figure !== undefined ? h('p', { class: ['admin-figure', t ? `tone-${t}` : null] }, figure) : null,
     h('p', text),
     extra || null,
     h('p', { class: 'admin-tile-link' }, h('a', { href }, linkText)));
@@ -55,7 +56,7 @@ export default async function render(view, ctx) {
 
   function broken(title, href, linkText, r, route) {
     const missing = routeMissing(r.reason);
-    return tile({ title, href, linkText, text: missing ? `Not available on this server yet (${route}).` : `Could not be read: ${r.reason?.detail || r.reason}.` });
+    return tile({ title, href, linkText, unknown: true, text: missing ? `Not available on this server yet (${route}).` : `Could not be read: ${r.reason?.detail || r.reason}.` });
   }
 
   function slaCard(r) {
@@ -126,7 +127,7 @@ export default async function render(view, ctx) {
       title: 'Email outbox', href: '/admin/outbox', linkText: failedN ? 'Send the failed mail again' : 'Open the outbox',
       attention: failedN > 0 || stale, tone: failedN ? 'bad' : 'warn',
       figure: `${q.status === 'fulfilled' ? countText(q.value) : '?'} queued · ${f.status === 'fulfilled' ? countText(f.value) : '?'} failed`,
-      text: queued.length ? ['The oldest queued mail waits since ', timeAgo(oldest.created_at), '.'] : failedN ? 'Failed mail used all its attempts.' : 'The outbox is empty: every mail went out.',
+      text: queued.length ? ['The oldest queued mail waits since ', timeAgo(oldest.created_at), '.'] : failedN ? 'Failed mail used all its attempts.' : 'Nothing is waiting: every mail went out.',
     });
   }
 
