@@ -13,36 +13,63 @@
 
 /* ---- disputes --------------------------------------------------------------------------------- */
 
+/* a dispute with its milestone, contract, request and parties: what every
+ * read of one shares (the money moves, GET /disputes/{id}, the list) */
+#define VIEW_COLS                                                                                   \
+    "d.id, d.milestone_id, m.contract_id, d.opened_by, d.status, coalesce(d.release_amount, 0),"    \
+    " coalesce(d.refund_amount, 0), coalesce(d.resolved_by, ''), d.created_at,"                    \
+    " coalesce(d.resolved_at, 0), m.amount, k.currency, d.reason, m.title, k.client_id, cu.name,"  \
+    " k.engineer_id, eu.name, d.rowid, k.request_id, r.title, d.from_status"                       \
+    " FROM disputes d JOIN milestones m ON m.id = d.milestone_id JOIN contracts k ON k.id = m.contract_id" \
+    " JOIN users cu ON cu.id = k.client_id JOIN users eu ON eu.id = k.engineer_id"                  \
+    " JOIN requests r ON r.id = k.request_id"
+
+static int read_view(sqlite3_stmt *st, store_dispute_view *v)
+{
+    memset(v, 0, sizeof *v);
+    store_dispute *d = &v->d;
+    sqlite_copy_col(d->id, sizeof d->id, st, 0);
+    sqlite_copy_col(d->milestone_id, sizeof d->milestone_id, st, 1);
+    sqlite_copy_col(d->contract_id, sizeof d->contract_id, st, 2);
+    sqlite_copy_col(d->opened_by, sizeof d->opened_by, st, 3);
+    sqlite_copy_col(d->status, sizeof d->status, st, 4);
+    d->release = sqlite3_column_int64(st, 5);
+    d->refund = sqlite3_column_int64(st, 6);
+    sqlite_copy_col(d->resolved_by, sizeof d->resolved_by, st, 7);
+    d->created_at = sqlite3_column_int64(st, 8);
+    d->resolved_at = sqlite3_column_int64(st, 9);
+    d->amount = sqlite3_column_int64(st, 10);
+    sqlite_copy_col(d->currency, sizeof d->currency, st, 11);
+    const unsigned char *r = sqlite3_column_text(st, 12);
+    v->text = strdup(r ? (const char *)r : "");
+    sqlite_copy_col(v->milestone_title, sizeof v->milestone_title, st, 13);
+    sqlite_copy_col(v->client_id, sizeof v->client_id, st, 14);
+    sqlite_copy_col(v->client_name, sizeof v->client_name, st, 15);
+    sqlite_copy_col(v->engineer_id, sizeof v->engineer_id, st, 16);
+    sqlite_copy_col(v->engineer_name, sizeof v->engineer_name, st, 17);
+    v->seq = sqlite3_column_int64(st, 18);
+    sqlite_copy_col(v->request_id, sizeof v->request_id, st, 19);
+    sqlite_copy_col(v->request_title, sizeof v->request_title, st, 20);
+    sqlite_copy_col(d->from_status, sizeof d->from_status, st, 21);
+    return v->text ? STORE_OK : STORE_BUSY;
+}
+
 static int read_dispute(sq_conn *c, const char *id, store_dispute *d)
 {
-    static const char sql[] =
-        "SELECT d.id, d.milestone_id, m.contract_id, d.opened_by, d.reason, d.from_status, d.status,"
-        " coalesce(d.release_amount, 0), coalesce(d.refund_amount, 0), coalesce(d.resolved_by, ''),"
-        " d.created_at, coalesce(d.resolved_at, 0), m.amount, k.currency"
-        " FROM disputes d JOIN milestones m ON m.id = d.milestone_id JOIN contracts k ON k.id = m.contract_id"
-        " WHERE d.id = ?";
+    static const char sql[] = "SELECT " VIEW_COLS " WHERE d.id = ?";
     sqlite3_stmt *st = sq_prep(c, sql);
     if (!st) return STORE_IO;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) return STORE_NOTFOUND;
     if (rc != SQLITE_ROW) return sq_rc(c, rc);
-    memset(d, 0, sizeof *d);
-    sqlite_copy_col(d->id, sizeof d->id, st, 0);
-    sqlite_copy_col(d->milestone_id, sizeof d->milestone_id, st, 1);
-    sqlite_copy_col(d->contract_id, sizeof d->contract_id, st, 2);
-    sqlite_copy_col(d->opened_by, sizeof d->opened_by, st, 3);
-    sqlite_copy_col(d->reason, sizeof d->reason, st, 4);
-    sqlite_copy_col(d->from_status, sizeof d->from_status, st, 5);
-    sqlite_copy_col(d->status, sizeof d->status, st, 6);
-    d->release = sqlite3_column_int64(st, 7);
-    d->refund = sqlite3_column_int64(st, 8);
-    sqlite_copy_col(d->resolved_by, sizeof d->resolved_by, st, 9);
-    d->created_at = sqlite3_column_int64(st, 10);
-    d->resolved_at = sqlite3_column_int64(st, 11);
-    d->amount = sqlite3_column_int64(st, 12);
-    sqlite_copy_col(d->currency, sizeof d->currency, st, 13);
+    store_dispute_view v;
+    rc = read_view(st, &v);
     sqlite3_reset(st);
+    if (rc < 0) return rc;
+    *d = v.d;
+    snprintf(d->reason, sizeof d->reason, "%s", v.text);
+    store_dispute_view_free(&v);
     return STORE_OK;
 }
 
@@ -302,44 +329,6 @@ int sqk_contract_end(store *s, const char *id, const char *user_id, int64_t now,
 }
 
 /* ---- reading disputes (GET /disputes/{id}, the admins' list) -------------------------------- */
-
-#define VIEW_COLS                                                                                   \
-    "d.id, d.milestone_id, m.contract_id, d.opened_by, d.status, coalesce(d.release_amount, 0),"    \
-    " coalesce(d.refund_amount, 0), coalesce(d.resolved_by, ''), d.created_at,"                    \
-    " coalesce(d.resolved_at, 0), m.amount, k.currency, d.reason, m.title, k.client_id, cu.name,"  \
-    " k.engineer_id, eu.name, d.rowid, k.request_id, r.title"                                      \
-    " FROM disputes d JOIN milestones m ON m.id = d.milestone_id JOIN contracts k ON k.id = m.contract_id" \
-    " JOIN users cu ON cu.id = k.client_id JOIN users eu ON eu.id = k.engineer_id"                  \
-    " JOIN requests r ON r.id = k.request_id"
-
-static int read_view(sqlite3_stmt *st, store_dispute_view *v)
-{
-    memset(v, 0, sizeof *v);
-    store_dispute *d = &v->d;
-    sqlite_copy_col(d->id, sizeof d->id, st, 0);
-    sqlite_copy_col(d->milestone_id, sizeof d->milestone_id, st, 1);
-    sqlite_copy_col(d->contract_id, sizeof d->contract_id, st, 2);
-    sqlite_copy_col(d->opened_by, sizeof d->opened_by, st, 3);
-    sqlite_copy_col(d->status, sizeof d->status, st, 4);
-    d->release = sqlite3_column_int64(st, 5);
-    d->refund = sqlite3_column_int64(st, 6);
-    sqlite_copy_col(d->resolved_by, sizeof d->resolved_by, st, 7);
-    d->created_at = sqlite3_column_int64(st, 8);
-    d->resolved_at = sqlite3_column_int64(st, 9);
-    d->amount = sqlite3_column_int64(st, 10);
-    sqlite_copy_col(d->currency, sizeof d->currency, st, 11);
-    const unsigned char *r = sqlite3_column_text(st, 12);
-    v->text = strdup(r ? (const char *)r : "");
-    sqlite_copy_col(v->milestone_title, sizeof v->milestone_title, st, 13);
-    sqlite_copy_col(v->client_id, sizeof v->client_id, st, 14);
-    sqlite_copy_col(v->client_name, sizeof v->client_name, st, 15);
-    sqlite_copy_col(v->engineer_id, sizeof v->engineer_id, st, 16);
-    sqlite_copy_col(v->engineer_name, sizeof v->engineer_name, st, 17);
-    v->seq = sqlite3_column_int64(st, 18);
-    sqlite_copy_col(v->request_id, sizeof v->request_id, st, 19);
-    sqlite_copy_col(v->request_title, sizeof v->request_title, st, 20);
-    return v->text ? STORE_OK : STORE_BUSY;
-}
 
 static int run_dispute_get(sq_conn *c, sq_job *j)
 {
