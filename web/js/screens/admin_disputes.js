@@ -41,8 +41,8 @@ async function list(view, ctx) {
 
   async function load() {
     const [open, resolved] = await Promise.all([
-      status === 'resolved' ? Promise.resolve(null) : get(`/api/v1/admin/disputes${qs({ status: 'open', limit: 100 })}`),
-      status === 'open' ? Promise.resolve(null) : get(`/api/v1/admin/disputes${qs({ status: 'resolved', limit: 100 })}`),
+      status === 'resolved' ? Promise.resolve(null) : get(`/api/v1/admin/disputes${qs({ status: 'open', limit: 50 })}`),
+      status === 'open' ? Promise.resolve(null) : get(`/api/v1/admin/disputes${qs({ status: 'resolved', limit: 50 })}`),
     ]);
     const items = [
       ...(open?.items || []).filter((d) => d.status === 'open').sort((a, b) => (a.created_at < b.created_at ? -1 : 1)),
@@ -66,7 +66,7 @@ async function list(view, ctx) {
         : h('section', { class: 'card', 'aria-labelledby': 'dl-h' },
           h('h2', { id: 'dl-h' }, status === 'resolved' ? 'Resolved' : status === 'all' ? `${openN} open, then resolved` : `${openN} open`),
           h('ol', { class: 'list dispute-list' }, d.items.map((x, i) => item(x, d.ks[i])))),
-      d.more ? h('p', { class: 'meta' }, 'Only the first 100 are shown.') : null);
+      d.more ? h('p', { class: 'meta' }, 'Only the first 50 of each are shown.') : null);
   }
 
   function item(x, k) {
@@ -131,13 +131,18 @@ function byIdForm(ctx) {
 
 async function findDispute(id) {
   try {
-    return await get(`/api/v1/disputes/${encodeURIComponent(id)}`);
+    const out = await get(`/api/v1/disputes/${encodeURIComponent(id)}`);
+    if (out && out.dispute) { // {dispute, contract}: the contract as GET /contracts/{id} shows it
+      if (out.contract) contracts.set(out.contract.id, Promise.resolve(out.contract));
+      return out.dispute;
+    }
+    return out;
   } catch (e) {
     if (!routeMissing(e)) throw e;
     // no GET /disputes/{id}: look for it in the admin list
     for (const s of ['open', 'resolved']) {
       let page;
-      try { page = await get(`/api/v1/admin/disputes${qs({ status: s, limit: 100 })}`); } catch { break; }
+      try { page = await get(`/api/v1/admin/disputes${qs({ status: s, limit: 50 })}`); } catch { break; }
       const d = (page.items || []).find((x) => x.id === id);
       if (d) return d;
     }

@@ -23,7 +23,7 @@ export default async function render(view, ctx) {
   async function load() {
     const [sla, disputes, ledger, payouts, refunds, mailFailed, mailQueued] = await Promise.allSettled([
       get('/api/v1/admin/sla'),
-      get(`/api/v1/admin/disputes${qs({ status: 'open', limit: 100 })}`),
+      get(`/api/v1/admin/disputes${qs({ status: 'open', limit: 50 })}`),
       get('/api/v1/admin/ledger'),
       get(`/api/v1/admin/payouts${qs({ status: 'failed', limit: 100 })}`),
       get(`/api/v1/admin/refunds${qs({ status: 'failed', limit: 100 })}`),
