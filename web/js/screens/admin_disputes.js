@@ -320,7 +320,8 @@ async function detail(view, ctx, id) {
       toast(`Resolved: ${money(r, c)} to ${k.engineer_name}, ${money(f, c)} back to ${k.client_name}.`, 'good');
       d = { ...d, ...(out || {}), status: 'resolved', release: out?.release ?? r, refund: out?.refund ?? f };
       mount(view, back, pageHead(`Dispute over “${title}”`, { state: 'resolved', sub: [`${k.client_name} and ${k.engineer_name}`] }), outcome(d, k, c), about);
-      view.querySelector('.outcome')?.focus();
+      window.scrollTo(0, 0);
+      view.querySelector('.outcome')?.focus({ preventScroll: true });
     } catch (e) {
       submit.disabled = false;
       submit.removeAttribute('aria-busy');
