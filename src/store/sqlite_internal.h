@@ -207,6 +207,14 @@ int sqt_message_create(store *s, store_message *m, uint64_t d, store_done_cb cb,
 int sqt_conversation_read(store *s, const char *conversation_id, const char *user_id,
                           const char *message_id, uint64_t d, store_done_cb cb, void *ctx);
 
+/* sqlite_contract_views.c */
+int sqk_contracts_list(store *s, const store_contract_filter *f, store_contract_list *out, uint64_t d,
+                       store_done_cb cb, void *ctx);
+int sqk_contract_receipts(store *s, const char *contract_id, const char *user_id, store_receipts *out, uint64_t d,
+                          store_done_cb cb, void *ctx);
+int sqk_contract_timesheets(store *s, const char *contract_id, const char *user_id, store_timesheet_list *out,
+                            uint64_t d, store_done_cb cb, void *ctx);
+
 /* sqlite_notifications.c */
 int sqn_notifications_read(store *s, const char *user_id, int64_t up_to, int64_t now, int *unread, uint64_t d,
                            store_done_cb cb, void *ctx);

@@ -696,6 +696,17 @@ typedef struct store_vtbl {
                               uint64_t deadline_ns, store_done_cb cb, void *ctx);
     int (*payout_account_get)(store *s, const char *user_id, char out[STORE_PAYOUT_ACCOUNT_MAX], int64_t *updated_at,
                               uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* ---- contract views (sqlite_contract_views.c) ---- */
+    /* newest first (f: the caller's side, filters and cursor; f must outlive the call) */
+    int (*contracts_list)(store *s, const store_contract_filter *f, store_contract_list *out, uint64_t deadline_ns,
+                          store_done_cb cb, void *ctx);
+    /* every charge and refund of the contract's milestones, oldest first;
+     * NOTFOUND unless user_id (NULL: an admin) is a party */
+    int (*contract_receipts)(store *s, const char *contract_id, const char *user_id, store_receipts *out,
+                             uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* the contract's timesheets by week; NOTFOUND as contract_receipts */
+    int (*contract_timesheets)(store *s, const char *contract_id, const char *user_id, store_timesheet_list *out,
+                               uint64_t deadline_ns, store_done_cb cb, void *ctx);
     /* ---- a user's own account (sqlite_accounts.c) ---- */
     /* the user with its password hash */
     int (*user_get)(store *s, const char *id, store_user *out, uint64_t deadline_ns, store_done_cb cb, void *ctx);

@@ -240,4 +240,44 @@ typedef struct {
     store_money_out_list payouts;
 } store_payout_batch;
 
+/* ---- read views of contracts (sqlite_contract_views.c) ---- */
+#define STORE_CONTRACT_LIST_MAX 100
+typedef struct {
+    char id[32], request_id[32], request_title[484];
+    char client_id[32], client_name[404], engineer_id[32], engineer_name[404];
+    char type[8], status[12], currency[4];
+    int64_t hourly_rate, total, escrow, seq;
+    int weekly_cap_hours, fee_bps, milestones;
+    int64_t created_at, accepted_at, ended_at;
+} store_contract_row;
+
+typedef struct {
+    int n;
+    store_contract_row items[STORE_CONTRACT_LIST_MAX];
+} store_contract_list;
+
+/* contracts_list's filters: NULL is any */
+typedef struct {
+    const char *client_id, *engineer_id, *request_id, *status;
+    int64_t before_seq; /* 0: from the newest */
+    int limit;
+} store_contract_filter;
+
+#define STORE_RECEIPTS_MAX 200
+typedef struct {
+    int n;
+    char currency[4];
+    struct {
+        char id[32], kind[8], milestone_id[32], milestone_title[804], gateway[16], gateway_ref[128];
+        int64_t amount;
+        char currency[4], status[12], error[256];
+        int64_t created_at, updated_at;
+    } items[STORE_RECEIPTS_MAX];
+} store_receipts;
+
+#define STORE_TIMESHEETS_MAX 120
+typedef struct {
+    int n;
+    store_timesheet items[STORE_TIMESHEETS_MAX];
+} store_timesheet_list;
 #endif
