@@ -173,6 +173,6 @@ export default async function render(view, ctx) {
     return;
   }
   if (!ctx.current) return;
-  mount(view, head, filters, list);
+  mount(view, head, h('div', { class: 'stack' }, filters, list));
   draw();
 }
