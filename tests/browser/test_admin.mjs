@@ -252,7 +252,9 @@ test('users: the admin suspends an account, which then cannot sign in; reactivat
   await U.page.getByLabel('Password').fill(u.password);
   await U.page.getByRole('button', { name: 'Sign in' }).click();
   await U.page.locator('.error-summary').waitFor();
+  assert.match(await U.page.locator('.error-summary').innerText(), /suspended/i, 'the sign-in page says the account is suspended');
   assert.ok(U.page.url().includes('/signin'), 'still on the sign-in page');
+  await screenshot(U.page, 'admin-users-suspended-signin');
 
   // reactivated, they can sign in again
   await row.getByRole('button', { name: `Reactivate ${u.name}` }).click();

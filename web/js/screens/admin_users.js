@@ -133,7 +133,8 @@ export default async function render(view, ctx) {
       drafts.delete(u.id);
       openId = null;
       replace(u.id, out?.user || out || { ...u, status: 'suspended', suspended_reason: why });
-      toast(`${u.name} is suspended and signed out everywhere.`, 'good');
+      const n = out?.sessions_ended;
+      toast(`${u.name} is suspended${typeof n === 'number' ? `; ${n} session${n === 1 ? '' : 's'} ended` : ' and signed out everywhere'}.`, 'good');
       draw();
       list.querySelector(`[data-k="re:${CSS.escape(u.id)}"]`)?.focus();
     }, 'Suspending…');
