@@ -86,6 +86,8 @@ void api_me_patch(http_req *req);
 void api_me_password(http_req *req);
 void api_skills(http_req *req);
 void api_terms(http_req *req);
+void api_frameworks(http_req *req);
+void api_framework_get(http_req *req);
 void api_profile_get(http_req *req);
 void api_profile_put(http_req *req);
 void api_engineer_get(http_req *req);

@@ -19,6 +19,8 @@ const route api_routes[] = {
     {HTTP_POST, "/api/v1/me/password", api_me_password, ROLES_SIGNED_IN, 4 * KB, 0},
     {HTTP_GET, "/api/v1/skills", api_skills, 0, 0, 0},
     {HTTP_GET, "/api/v1/terms", api_terms, 0, 0, 0},
+    {HTTP_GET, "/api/v1/frameworks", api_frameworks, 0, 0, 0},
+    {HTTP_GET, "/api/v1/frameworks/{id}", api_framework_get, 0, 0, 0},
     {HTTP_GET, "/api/v1/me/profile", api_profile_get, ROLE_ENGINEER, 0, 0},
     {HTTP_PUT, "/api/v1/me/profile", api_profile_put, ROLE_ENGINEER, 64 * KB, 0},
     {HTTP_GET, "/api/v1/engineers/{id}", api_engineer_get, ROLES_SIGNED_IN, 0, 0},

@@ -147,6 +147,9 @@ int sqk_dispute_open(store *s, const char *milestone_id, const char *user_id, co
 int sqk_dispute_resolve(store *s, const char *dispute_id, const char *admin_id, int64_t release, int64_t refund,
                         int64_t now, store_idem_done *idem, store_dispute *out, store_contract *k,
                         store_money_conflict *why, uint64_t d, store_done_cb cb, void *ctx);
+/* sqlite_pools.c: the vetted pool's public figures, as JSON text (malloc'd) */
+int sqp_framework_counts(store *s, const char *ids_json, char **out, uint64_t d, store_done_cb cb, void *ctx);
+int sqp_framework_pool(store *s, const char *skill_id, char **out, uint64_t d, store_done_cb cb, void *ctx);
 int sqk_dispute_get(store *s, const char *id, store_dispute_view *out, uint64_t d, store_done_cb cb, void *ctx);
 int sqk_disputes_list(store *s, const char *status, int after_open, int64_t after_seq, int limit,
                       store_dispute_list *out, uint64_t d, store_done_cb cb, void *ctx);

@@ -616,6 +616,13 @@ typedef struct store_vtbl {
     int (*dispute_open)(store *s, const char *milestone_id, const char *user_id, const char *reason,
                         int64_t now, store_dispute *out, store_contract *k, store_money_conflict *why,
                         uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* the vetted pool per framework, as JSON text the caller frees:
+     * [{"id","vetted_count"}] for the ids of ids_json (a JSON array), and
+     * for one framework {"id","vetted_count","levels","rate","profiles"} */
+    int (*framework_counts)(store *s, const char *ids_json, char **out, uint64_t deadline_ns, store_done_cb cb,
+                            void *ctx);
+    int (*framework_pool)(store *s, const char *skill_id, char **out, uint64_t deadline_ns, store_done_cb cb,
+                          void *ctx);
     /* one dispute with its milestone's title and the parties; NOTFOUND */
     int (*dispute_get)(store *s, const char *id, store_dispute_view *out, uint64_t deadline_ns,
                        store_done_cb cb, void *ctx);
