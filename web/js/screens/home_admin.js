@@ -21,7 +21,7 @@ export default async function render(view, ctx) {
     Array.from({ length: 6 }, () => h('section', { class: 'card' }, skeleton(3)))));
 
   async function load() {
-    const [sla, disputes, ledger, payouts, refunds, mailFailed, mailQueued] = await Promise.allSettled([
+    const [sla, disputes, ledger, payouts, refunds, mailFailed, mailQueued, suspended] = await Promise.allSettled([
       get('/api/v1/admin/sla'),
       get(`/api/v1/admin/disputes${qs({ status: 'open', limit: 50 })}`),
       get('/api/v1/admin/ledger'),
@@ -29,11 +29,12 @@ export default async function render(view, ctx) {
       get(`/api/v1/admin/refunds${qs({ status: 'failed', limit: 100 })}`),
       get(`/api/v1/admin/outbox${qs({ status: 'failed', limit: 100 })}`),
       get(`/api/v1/admin/outbox${qs({ status: 'queued', limit: 100 })}`),
+      get(`/api/v1/admin/users${qs({ status: 'suspended', limit: 100 })}`),
     ]);
     if (!ctx.current) return;
     const all = [sla, disputes, ledger, payouts, refunds, mailFailed, mailQueued];
     if (all.every((r) => r.status === 'rejected')) throw sla.reason;
-    const cards = [slaCard(sla), disputesCard(disputes), ledgerCard(ledger), moneyCard(payouts, refunds), outboxCard(mailFailed, mailQueued)];
+    const cards = [slaCard(sla), disputesCard(disputes), ledgerCard(ledger), moneyCard(payouts, refunds), outboxCard(mailFailed, mailQueued), usersCard(suspended)];
     const fires = cards.filter((c) => c.dataset.attention === 'yes').length;
     mount(view,
       pageHead(`Hello, ${first}`, { sub: fires ? `${fires} area${fires === 1 ? '' : 's'} need${fires === 1 ? 's' : ''} you now` : 'All clear: nothing needs you right now' }),
@@ -128,6 +129,16 @@ export default async function render(view, ctx) {
       attention: failedN > 0 || stale, tone: failedN ? 'bad' : 'warn',
       figure: `${q.status === 'fulfilled' ? countText(q.value) : '?'} queued · ${f.status === 'fulfilled' ? countText(f.value) : '?'} failed`,
       text: queued.length ? ['The oldest queued mail waits since ', timeAgo(oldest.created_at), '.'] : failedN ? 'Failed mail used all its attempts.' : 'Nothing is waiting: every mail went out.',
+    });
+  }
+
+  function usersCard(r) {
+    if (r.status === 'rejected') return broken('Users', '/admin/users', 'Find a user', r, 'GET /api/v1/admin/users');
+    const n = countText(r.value);
+    return tile({
+      title: 'Users', href: '/admin/users', linkText: 'Find, suspend or reactivate a user',
+      figure: `${n} suspended`,
+      text: r.value.items.length ? 'Suspended accounts cannot sign in; reactivate one from the users page.' : 'No account is suspended.',
     });
   }
 
