@@ -157,6 +157,7 @@ async function detail(view, ctx, id) {
   let k;
   const back = h('p', h('a', { href: '/admin/disputes' }, '← All open disputes'));
   try {
+    contracts.clear(); // the split needs the escrow as it is now, not as the list read it
     d = await findDispute(id);
     k = await contractOf(d.contract_id);
   } catch (e) {
