@@ -29,7 +29,10 @@ static json_t *row_json(const store_contract_row *k)
     json_object_set_new(o, "fee_bps", json_integer(k->fee_bps));
     json_object_set_new(o, "total", json_integer(k->total));
     json_object_set_new(o, "escrow", json_integer(k->escrow));
-    json_object_set_new(o, "milestones", json_integer(k->milestones));
+    json_object_set_new(o, "milestone_count", json_integer(k->milestones));
+    json_t *ms = json_loads(k->milestones_json ? k->milestones_json : "[]", 0, NULL);
+    json_object_set_new(o, "milestones", json_is_array(ms) ? ms : json_array());
+    if (ms && !json_is_array(ms)) json_decref(ms);
     json_object_set_new(o, "created_at", api_time_json(k->created_at));
     json_object_set_new(o, "accepted_at", api_time_json(k->accepted_at));
     json_object_set_new(o, "ended_at", api_time_json(k->ended_at));
@@ -56,6 +59,7 @@ static void on_contracts(void *ctx, int rc)
             http_respond_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
         }
     }
+    store_contract_list_free(c->out);
     api_call_end(c);
 }
 
@@ -128,6 +132,8 @@ static void on_receipts(void *ctx, int rc)
                 json_object_set_new(o, "gateway_ref",
                                     r->items[i].gateway_ref[0] ? json_string(r->items[i].gateway_ref) : json_null());
                 json_object_set_new(o, "error", r->items[i].error[0] ? json_string(r->items[i].error) : json_null());
+                json_object_set_new(o, "refund_of",
+                                    r->items[i].refund_of[0] ? json_string(r->items[i].refund_of) : json_null());
                 json_object_set_new(o, "created_at", api_time_json(r->items[i].created_at));
                 json_object_set_new(o, "updated_at", api_time_json(r->items[i].updated_at));
                 json_array_append_new(items, o);

@@ -4,6 +4,7 @@
  * parties: the per-contract reads take the caller (NULL: an admin) and
  * answer NOTFOUND to anyone else. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "sqlite_internal.h"
 
@@ -17,7 +18,10 @@ static int run_contracts_list(sq_conn *c, sq_job *j)
         " (SELECT coalesce(sum(amount), 0) FROM milestones WHERE contract_id = k.id),"
         " (SELECT count(*) FROM milestones WHERE contract_id = k.id),"
         " coalesce((SELECT balance FROM ledger_accounts WHERE id = 'escrow:' || k.id), 0),"
-        " k.created_at, coalesce(k.accepted_at, 0), coalesce(k.ended_at, 0)"
+        " k.created_at, coalesce(k.accepted_at, 0), coalesce(k.ended_at, 0),"
+        " (SELECT json_group_array(json_object('id', id, 'position', position, 'title', title, 'amount', amount,"
+        "   'due', due, 'week_start', week_start, 'status', status, 'changes_note', changes_note))"
+        "  FROM (SELECT * FROM milestones WHERE contract_id = k.id ORDER BY position))"
         " FROM contracts k JOIN users cu ON cu.id = k.client_id JOIN users eu ON eu.id = k.engineer_id"
         " JOIN requests r ON r.id = k.request_id"
         " WHERE (?1 IS NULL OR k.client_id = ?1) AND (?2 IS NULL OR k.engineer_id = ?2)"
@@ -54,6 +58,9 @@ static int run_contracts_list(sq_conn *c, sq_job *j)
         k->created_at = sqlite3_column_int64(st, 17);
         k->accepted_at = sqlite3_column_int64(st, 18);
         k->ended_at = sqlite3_column_int64(st, 19);
+        const unsigned char *ms = sqlite3_column_text(st, 20);
+        k->milestones_json = strdup(ms ? (const char *)ms : "[]");
+        if (!k->milestones_json) return STORE_BUSY;
     }
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sq_rc(c, rc);
 }
@@ -90,7 +97,9 @@ static int run_receipts(sq_conn *c, sq_job *j)
     if (rc < 0) return rc;
     static const char sql[] =
         "SELECT p.id, p.kind, p.milestone_id, m.title, p.gateway, coalesce(p.gateway_ref, ''), p.amount, p.currency,"
-        " p.status, coalesce(p.error, ''), p.created_at, p.updated_at"
+        " p.status, coalesce(p.error, ''), p.created_at, p.updated_at,"
+        " CASE WHEN p.kind = 'refund' THEN coalesce((SELECT ch.id FROM payments ch WHERE ch.milestone_id = p.milestone_id"
+        "   AND ch.kind = 'charge' AND ch.status = 'succeeded' ORDER BY ch.created_at, ch.rowid LIMIT 1), '') ELSE '' END"
         " FROM payments p JOIN milestones m ON m.id = p.milestone_id"
         " WHERE m.contract_id = ? AND p.kind IN ('charge', 'refund') ORDER BY p.created_at, p.rowid LIMIT ?";
     sqlite3_stmt *st = sq_prep(c, sql);
@@ -111,6 +120,7 @@ static int run_receipts(sq_conn *c, sq_job *j)
         sqlite_copy_col(out->items[i].error, sizeof out->items[i].error, st, 9);
         out->items[i].created_at = sqlite3_column_int64(st, 10);
         out->items[i].updated_at = sqlite3_column_int64(st, 11);
+        sqlite_copy_col(out->items[i].refund_of, sizeof out->items[i].refund_of, st, 12);
     }
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sq_rc(c, rc);
 }

@@ -249,12 +249,24 @@ typedef struct {
     int64_t hourly_rate, total, escrow, seq;
     int weekly_cap_hours, fee_bps, milestones;
     int64_t created_at, accepted_at, ended_at;
+    /* [{id, position, title, amount, due, week_start, status, changes_note}]
+     * in position order, malloc'd by the store: store_contract_list_free */
+    char *milestones_json;
 } store_contract_row;
 
 typedef struct {
     int n;
     store_contract_row items[STORE_CONTRACT_LIST_MAX];
 } store_contract_list;
+
+static inline void store_contract_list_free(store_contract_list *l)
+{
+    for (int i = 0; i < l->n; i++) {
+        free(l->items[i].milestones_json);
+        l->items[i].milestones_json = NULL;
+    }
+    l->n = 0;
+}
 
 /* contracts_list's filters: NULL is any */
 typedef struct {
@@ -271,6 +283,7 @@ typedef struct {
         char id[32], kind[8], milestone_id[32], milestone_title[804], gateway[16], gateway_ref[128];
         int64_t amount;
         char currency[4], status[12], error[256];
+        char refund_of[32];    /* a refund: the milestone's succeeded charge it returns */
         int64_t created_at, updated_at;
     } items[STORE_RECEIPTS_MAX];
 } store_receipts;

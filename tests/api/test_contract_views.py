@@ -27,8 +27,12 @@ def test_lists_filters_cursor_and_receipts(spawn, tmp_path_factory):
     ids = [k["id"] for k in mine["items"]]
     assert ids[:2] == [k2["id"], k1["id"]]  # newest first
     row = mine["items"][1]
-    assert (row["status"], row["type"], row["total"], row["milestones"], row["escrow"]) == \
+    assert (row["status"], row["type"], row["total"], row["milestone_count"], row["escrow"]) == \
         ("active", "fixed", 200000, 2, 0)
+    # each milestone as the contract has it, with what a list needs to say what waits on whom
+    keep = ("id", "position", "title", "amount", "due", "week_start", "status", "changes_note")
+    assert row["milestones"] == [{f: m[f] for f in keep} for m in k1["milestones"]]
+    assert [m["status"] for m in row["milestones"]] == ["pending", "pending"]
     assert row["engineer_id"] == eng1["id"] and row["client_id"] == client["id"]
     assert row["request_id"] == k1["request_id"] and row["hourly_rate"] is None
     assert [k["id"] for k in listing(c, eng1["token"])["items"]] == [k1["id"]]
@@ -68,6 +72,10 @@ def test_lists_filters_cursor_and_receipts(spawn, tmp_path_factory):
         assert sorted(k[1] for k in kinds[3:] if k[0] == "refund") == sorted([m1, m2])
         assert j["charged"] == 200000
         assert j["items"][0]["error"] and j["items"][1]["error"] is None
+        # each refund names the charge it returns; charges name none
+        paid = {i["milestone_id"]: i["id"] for i in j["items"] if i["kind"] == "charge" and i["status"] == "succeeded"}
+        assert all(i["refund_of"] == paid[i["milestone_id"]] for i in j["items"] if i["kind"] == "refund")
+        assert all(i["refund_of"] is None for i in j["items"] if i["kind"] == "charge")
     assert_problem(c.get(pay, headers=bearer(other["token"])), 404, "not-found")
     assert_problem(c.get(f"{CONTRACTS}/ctr_00000000000000000000/payments", headers=bearer(admin["token"])),
                    404, "not-found")

@@ -632,7 +632,7 @@ export default async function render(view, ctx) {
         h('td',
           h('strong', refund ? 'Refund' : 'Card charge'), ' · ', p.milestone_title,
           refund && p.refund_of ? h('div', { class: 'meta' }, 'Refunds ', h('a', { href: `#${p.refund_of}` }, of ? `the charge of ${money(of.amount, of.currency)} on ${exactTime(of.created_at)}` : 'a charge')) : null,
-          p.failure ? h('div', { class: 'meta receipt-failure' }, p.failure.replace(/^[a-z_]+: /, '')) : null),
+          p.error ? h('div', { class: 'meta receipt-failure' }, p.error.replace(/^[a-z_]+: /, '')) : null),
         h('td', chip(p.status)),
         h('td', { class: 'mono ref' }, p.gateway_ref || '—'),
         h('td', { class: 'num' }, refund ? '−' : '', money(p.amount, p.currency), /[A-Za-z]/.test(money(p.amount, p.currency)) ? null : [' ', h('span', { class: 'meta' }, p.currency)]));
