@@ -5,6 +5,7 @@
 // run, screenshots under build/test-logs/screens/, and API calls for
 // preconditions only. OPX_DEV_WEB=1 serves ./web instead of the embedded
 // copy (no rebuild while editing); OPX_BIN picks another binary.
+import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -138,6 +139,14 @@ export async function settled(page, ms = 6000) {
     const v = document.getElementById('view');
     return v && v.querySelector('h1') && !v.querySelector('.skeleton') && !v.querySelector('[aria-busy="true"]');
   }, null, { timeout: ms });
+}
+
+/** Fails the test when the page threw, logged a console error or met a 5xx. */
+export function assertClean(problems, what = '') {
+  const at = what ? `${what}: ` : '';
+  assert.deepEqual(problems.pageErrors, [], `${at}no page errors`);
+  assert.deepEqual(problems.consoleErrors, [], `${at}no console errors`);
+  assert.deepEqual(problems.http5xx, [], `${at}no server errors`);
 }
 
 /** Serious and critical axe violations: [{id, impact, help, targets[]}]. */

@@ -14,7 +14,7 @@
 // Steps whose API route this build lacks are skipped, and say so.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiClient, axe, forget, launch, newPage, screenshot, settled, signIn, startServer, uniq, visit } from './harness.mjs';
+import { apiClient, axe, forget, launch, newPage, screenshot, settled, signIn, startServer, uniq, visit, assertClean } from './harness.mjs';
 
 let srv;
 let browser;
@@ -35,12 +35,6 @@ after(async () => {
 const fmt = (minor) => new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'USD' }).format(minor / 100);
 const inDays = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
 const re = (s) => new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-
-function clean(problems, what) {
-  assert.deepEqual(problems.pageErrors, [], `${what}: no page errors`);
-  assert.deepEqual(problems.consoleErrors, [], `${what}: no console errors`);
-  assert.deepEqual(problems.http5xx, [], `${what}: no server errors`);
-}
 
 async function noSerious(page, what) {
   assert.deepEqual(await axe(page), [], `${what}: no serious or critical axe violations`);
@@ -206,9 +200,9 @@ test('journey 3: the client disputes, the admin splits the escrow, both see the 
   await ap.locator('.ledger-verify .chip', { hasText: 'OK' }).waitFor();
   assert.match(await ap.locator('.ledger-currencies').innerText(), /sum to zero/);
   await noSerious(ap, 'ledger');
-  clean(C.problems, 'client');
-  clean(E.problems, 'engineer');
-  clean(A.problems, 'admin');
+  assertClean(C.problems, 'client');
+  assertClean(E.problems, 'engineer');
+  assertClean(A.problems, 'admin');
   await C.context.close();
   await E.context.close();
   await A.context.close();
@@ -262,7 +256,7 @@ test('users: the admin suspends an account, which then cannot sign in; reactivat
   await row.locator('.chip', { hasText: 'Active' }).waitFor({ timeout: 10000 });
   await U.page.getByRole('button', { name: 'Sign in' }).click();
   await U.page.waitForURL((x) => !x.pathname.startsWith('/signin'), { timeout: 10000 });
-  clean(A.problems, 'admin');
+  assertClean(A.problems, 'admin');
   assert.deepEqual(U.problems.pageErrors, [], 'the suspended user: no page errors');
   await A.context.close();
   await U.context.close();
@@ -316,7 +310,7 @@ test('every admin page at 375 and 1280 px: screenshots, axe, no errors, no sidew
       const over = await ap.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(over <= 0, `${name} at ${width} px: no sideways scrolling (${over}px too wide)`);
     }
-    clean(A.problems, `admin pages at ${width}`);
+    assertClean(A.problems, `admin pages at ${width}`);
     await A.context.close();
   }
 });

@@ -17,9 +17,7 @@
 // Screenshots of each screen at 1280 and 375 px (client-*.png); axe on each.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { ROOT, apiClient, axe, launch, newPage, screenshot, settled, signIn, startServer, uniq, visit } from './harness.mjs';
+import { apiClient, axe, launch, newPage, screenshot, settled, signIn, startServer, uniq, visit, assertClean } from './harness.mjs';
 
 let srv;
 let browser;
@@ -35,34 +33,13 @@ after(async () => {
   await srv?.stop();
 });
 
-/** A screen another area has not written yet (e.g. the conversations) is not this file's failure. */
-function notYetWritten(msg) {
-  const m = /Failed to fetch dynamically imported module: \S+\/js\/screens\/([a-z_]+)\.js/.exec(msg);
-  return !!m && !fs.existsSync(path.join(ROOT, 'web/js/screens', `${m[1]}.js`));
-}
-
-function clean(problems, what) {
-  assert.deepEqual(problems.pageErrors, [], `${what}: no page errors`);
-  assert.deepEqual(problems.consoleErrors.filter((m) => !notYetWritten(m)), [], `${what}: no console errors`);
-  assert.deepEqual(problems.http5xx, [], `${what}: no server errors`);
-}
-
-/**
- * axe's serious findings, less one in the shared header this file does not
- * own: the account menu's <summary> is named "Account: <name>" while it
- * shows the initials and the name (label-content-name-mismatch; reported).
- */
-async function axeHere(page) {
-  return (await axe(page)).filter((v) => !(v.id === 'label-content-name-mismatch' && v.targets.every((x) => x === 'summary')));
-}
-
 /** Screenshots at 1280 and 375 and axe at both; the page is left at 1280. */
 async function look(page, name) {
   for (const width of [1280, 375]) {
     await page.setViewportSize({ width, height: width === 375 ? 740 : 800 });
     await page.waitForTimeout(50); // one frame for the layout to follow the new width
     await screenshot(page, `client-${name}`);
-    assert.deepEqual(await axeHere(page), [], `${name} at ${width}px: no serious or critical axe violations`);
+    assert.deepEqual(await axe(page), [], `${name} at ${width}px: no serious or critical axe violations`);
   }
   await page.setViewportSize({ width: 1280, height: 800 });
 }
@@ -248,8 +225,8 @@ test('journey 1: sign up, raise a request, the explained shortlist; the engineer
     assert.equal(await cp.getByRole('button', { name: 'Cancel the request' }).isEnabled(), true, 'the button is usable again');
   }
 
-  clean(C.problems, 'client');
-  clean(E.problems, 'engineer');
+  assertClean(C.problems, 'client');
+  assertClean(E.problems, 'engineer');
   await C.context.close();
   await E.context.close();
 });
@@ -301,7 +278,7 @@ test('the request form: bad input shows field errors beside the fields, keeps wh
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Requests' }).click();
   await page.getByText('You have not raised a request yet.').waitFor();
   await look(page, 'requests-empty');
-  clean(problems, 'client');
+  assertClean(problems, 'client');
   await context.close();
 });
 
@@ -345,7 +322,7 @@ test('an admin sees every request, filters by state and searches', { timeout: 60
   await page.locator('li.cand').first().waitFor();
   assert.equal(await page.getByRole('link', { name: /Make an offer/ }).count(), 0);
   await screenshot(page, 'client-request-admin');
-  clean(problems, 'admin');
+  assertClean(problems, 'admin');
   await context.close();
 });
 
@@ -366,6 +343,6 @@ test('the SLA: a request not matched in 8 hours turns breached on the open page,
   await page.locator('.sla-card .countdown', { hasText: /deadline passed|overdue/ }).waitFor();
   assert.equal(await page.evaluate(() => window.__noReload), 'still here', 'no reload');
   await look(page, 'request-breached');
-  clean(problems, 'client');
+  assertClean(problems, 'client');
   await context.close();
 });

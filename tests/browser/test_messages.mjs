@@ -15,9 +15,7 @@
 //      is lost after the server committed it is not sent twice.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { ROOT, apiClient, axe, forget, launch, newPage, screenshot, settled, signIn, startServer, uniq } from './harness.mjs';
+import { apiClient, axe, forget, launch, newPage, screenshot, settled, signIn, startServer, uniq, assertClean } from './harness.mjs';
 
 let srv;
 let browser;
@@ -32,26 +30,6 @@ after(async () => {
   await browser?.close();
   await srv?.stop();
 });
-
-/** A screen another area has not written yet (a home page passed on the way) is not this file's failure. */
-function notYetWritten(msg) {
-  const m = /Failed to fetch dynamically imported module: \S+\/js\/screens\/([a-z_]+)\.js/.exec(msg);
-  return !!m && !fs.existsSync(path.join(ROOT, 'web/js/screens', `${m[1]}.js`));
-}
-
-function clean(problems, what = '') {
-  assert.deepEqual(problems.pageErrors, [], `no page errors ${what}`);
-  assert.deepEqual(problems.consoleErrors.filter((m) => !notYetWritten(m)), [], `no console errors ${what}`);
-  assert.deepEqual(problems.http5xx, [], `no server errors ${what}`);
-}
-
-/**
- * axe's serious findings, less one in the shared header this file does not
- * own (the account menu's summary, reported by the money screens too).
- */
-async function axeHere(page) {
-  return (await axe(page)).filter((v) => !(v.id === 'label-content-name-mismatch' && v.targets.every((x) => x === 'summary')));
-}
 
 const inDays = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
 
@@ -214,7 +192,7 @@ test('chat both ways live, then two interview times proposed and one picked; bot
       await settled(s.page);
       await s.page.evaluate(() => window.scrollTo(0, 0));
       await screenshot(s.page, `messages-conversation-${who}`);
-      assert.deepEqual(await axeHere(s.page), [], `axe on the ${who}'s conversation at ${width}`);
+      assert.deepEqual(await axe(s.page), [], `axe on the ${who}'s conversation at ${width}`);
     }
     await s.page.setViewportSize({ width: 1280, height: 800 });
   }
@@ -235,7 +213,7 @@ test('chat both ways live, then two interview times proposed and one picked; bot
     await E.page.setViewportSize({ width, height: width === 375 ? 812 : 800 });
     await settled(E.page);
     await screenshot(E.page, 'messages-list');
-    assert.deepEqual(await axeHere(E.page), [], `axe on the list at ${width}`);
+    assert.deepEqual(await axe(E.page), [], `axe on the list at ${width}`);
   }
   // opening it marks it read
   await erow.getByRole('link').click();
@@ -248,8 +226,8 @@ test('chat both ways live, then two interview times proposed and one picked; bot
   await eside.getByText('You cancelled it').waitFor();
   await C.page.locator('.conv-side').getByText(`Cancelled by ${pre.engineer.name}`).waitFor();
   await C.page.locator('.conv-side').getByRole('button', { name: 'Propose new times' }).waitFor();
-  clean(C.problems, 'on the client side');
-  clean(E.problems, 'on the engineer side');
+  assertClean(C.problems, 'on the client side');
+  assertClean(E.problems, 'on the engineer side');
   await C.context.close();
   await E.context.close();
 
@@ -263,8 +241,8 @@ test('chat both ways live, then two interview times proposed and one picked; bot
   await log(A.page).locator('.msg-row', { hasText: 'See you then!' }).getByText(`${pre.client.name}:`).waitFor();
   assert.equal(await A.page.getByRole('textbox', { name: /^Message to / }).count(), 0, 'no composer for an admin');
   await A.page.getByText('You are reading as an admin').waitFor();
-  assert.deepEqual(await axeHere(A.page), [], 'axe on the admin\'s view');
-  clean(A.problems, 'on the admin side');
+  assert.deepEqual(await axe(A.page), [], 'axe on the admin\'s view');
+  assertClean(A.problems, 'on the admin side');
   await A.context.close();
 });
 
@@ -314,8 +292,8 @@ test('journey 5: offline mid-chat, nothing lost, no duplicate', { timeout: 12000
   await C.page.waitForLoadState('networkidle').catch(() => {});
   assert.deepEqual(await texts(C.page), want);
   assert.deepEqual(await texts(E.page), want);
-  clean(C.problems, 'on the client side');
-  clean(E.problems, 'on the engineer side');
+  assertClean(C.problems, 'on the client side');
+  assertClean(E.problems, 'on the engineer side');
   await C.context.close();
   await E.context.close();
 });
@@ -351,6 +329,6 @@ test('a failed send shows Retry on that message; an answer lost after the commit
   assert.deepEqual(server, ['This one fails first.', 'Committed, answer lost.'], 'each stored once');
   assert.deepEqual(await texts(C.page), server);
   C.problems.consoleErrors = C.problems.consoleErrors.filter((m) => !/ERR_CONNECTION_(REFUSED|RESET)|net::/.test(m));
-  clean(C.problems);
+  assertClean(C.problems);
   await C.context.close();
 });

@@ -15,13 +15,10 @@
 //      and the refund of the unused part, linked to that charge.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { ROOT, apiClient, axe, launch, newPage, settled, startServer, uniq, PASSWORD } from './harness.mjs';
+import { apiClient, axe, launch, newPage, settled, startServer, uniq, PASSWORD, assertClean, screenshot } from './harness.mjs';
 
 const NEEDED = [['POST', '/api/v1/contracts'], ['GET', '/api/v1/contracts'], ['GET', '/api/v1/contracts/{id}/payments'],
   ['GET', '/api/v1/contracts/{id}/timesheets'], ['GET', '/api/v1/me/balance']];
-const SHOTS = process.env.SHOTS || ''; // a directory: screenshots of each step land there
 
 let srv;
 let browser;
@@ -37,23 +34,8 @@ after(async () => {
   await srv?.stop();
 });
 
-/** A screen another area has not written yet (the client's home after sign-in) is not this file's failure. */
-function notYetWritten(msg) {
-  const m = /Failed to fetch dynamically imported module: \S+\/js\/screens\/([a-z_]+)\.js/.exec(msg);
-  return !!m && !fs.existsSync(path.join(ROOT, 'web/js/screens', `${m[1]}.js`));
-}
-
-function clean(problems) {
-  assert.deepEqual(problems.pageErrors, [], 'no page errors');
-  assert.deepEqual(problems.consoleErrors.filter((m) => !notYetWritten(m)), [], 'no console errors');
-  assert.deepEqual(problems.http5xx, [], 'no server errors');
-}
-
-async function shot(page, name) {
-  if (!SHOTS) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
+/** build/test-logs/screens/<name>-<width>.png (harness.screenshot) */
+const shot = (page, name) => screenshot(page, `${name.replace(/-(375|1280)$/, '')}`);
 
 /** Opens an app page: straight away, or (a build that serves only /) from the home page through the router. */
 async function open(page, to) {
@@ -103,15 +85,6 @@ function skipUnlessRoutes(t) {
 const fmt = (minor) => new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'USD' }).format(minor / 100);
 const inDays = (n) => { const d = new Date(Date.now() + n * 86400000); return d.toISOString().slice(0, 10); };
 
-/**
- * axe's serious findings, less one in the shared header this file does not
- * own: the account menu's <summary> is named "Account: <name>" while it
- * shows the initials and the name (label-content-name-mismatch; reported).
- */
-async function axeHere(page) {
-  return (await axe(page)).filter((v) => !(v.id === 'label-content-name-mismatch' && v.targets.every((x) => x === 'summary')));
-}
-
 /** Confirms the open dialog with its button named `name`. */
 async function confirm(page, name, expect) {
   const dlg = page.getByRole('dialog');
@@ -142,7 +115,7 @@ test('fixed price: offer, accept, a declined card then Visa, submit, approve, ea
   await totals.getByText(fmt(135000)).waitFor(); // what the engineer receives, before sending
   assert.match(await totals.innerText(), /10%/);
   await shot(cp, 'money-01-offer');
-  assert.deepEqual(await axeHere(cp), [], 'offer form: no serious axe violations');
+  assert.deepEqual(await axe(cp), [], 'offer form: no serious axe violations');
   await cp.getByRole('button', { name: 'Send the offer' }).click();
   await cp.waitForURL(/\/contracts\/ctr_/);
   const contractPath = new URL(cp.url()).pathname;
@@ -194,14 +167,14 @@ test('fixed price: offer, accept, a declined card then Visa, submit, approve, ea
   await approve.click();
   await confirm(cp, `Release ${fmt(150000)}`, /receives .*1,350\.00.*10% platform fee/);
   await ms.locator('.chip', { hasText: 'Released' }).waitFor();
-  assert.deepEqual(await axeHere(cp), [], 'contract page: no serious axe violations');
+  assert.deepEqual(await axe(cp), [], 'contract page: no serious axe violations');
 
   // the engineer's earnings: payable is the release less 10%
   await ep.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Earnings' }).click();
   await ep.getByRole('heading', { level: 1, name: 'Earnings' }).waitFor();
   await ep.locator('.kpi', { hasText: 'Payable' }).getByText(fmt(135000)).waitFor();
   await shot(ep, 'money-04-earnings');
-  assert.deepEqual(await axeHere(ep), [], 'earnings: no serious axe violations');
+  assert.deepEqual(await axe(ep), [], 'earnings: no serious axe violations');
 
   // the client ends the contract; both review; each sees the other's
   await cp.getByRole('button', { name: 'End contract' }).click();
@@ -227,8 +200,8 @@ test('fixed price: offer, accept, a declined card then Visa, submit, approve, ea
   assert.match(await cp.getByRole('main').innerText(), /Quick to fund and to review/);
   await shot(cp, 'money-05-reviews');
   await shot(ep, 'money-05-reviews-engineer');
-  clean(C.problems);
-  clean(E.problems);
+  assertClean(C.problems);
+  assertClean(E.problems);
   await C.context.close();
   await E.context.close();
 });
@@ -294,11 +267,11 @@ test('hourly (journey 4): the week funded, a timesheet, approval, the charge and
   assert.equal(await refund.getByRole('link').getAttribute('href'), `#${chargeId}`, 'the refund links to the charge it refunds');
   await cp.locator('.kpi', { hasText: 'Refunded' }).getByText(fmt(80000)).waitFor();
   await shot(cp, 'money-06-hourly-receipts-375');
-  assert.deepEqual(await axeHere(cp), [], 'hourly contract at 375 px: no serious axe violations');
+  assert.deepEqual(await axe(cp), [], 'hourly contract at 375 px: no serious axe violations');
   const overflow = await cp.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `no sideways scrolling at 375 px (${overflow}px too wide)`);
-  clean(C.problems);
-  clean(E.problems);
+  assertClean(C.problems);
+  assertClean(E.problems);
   await C.context.close();
   await E.context.close();
 });

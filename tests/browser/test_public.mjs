@@ -8,7 +8,7 @@
 // route this build lacks are skipped, saying which.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiClient, launch, newPage, signIn, settled, startServer, uniq, visit, forget } from './harness.mjs';
+import { apiClient, launch, newPage, signIn, settled, startServer, uniq, visit, forget, assertClean } from './harness.mjs';
 
 const FRAMEWORKS = [['fastapi', 'FastAPI'], ['sanic', 'Sanic'], ['django-async', 'Django (async)'], ['aiohttp', 'aiohttp'], ['starlette', 'Starlette']];
 let srv;
@@ -24,12 +24,6 @@ after(async () => {
   await browser?.close();
   await srv?.stop();
 });
-
-function clean(problems) {
-  assert.deepEqual(problems.pageErrors, [], 'no page errors');
-  assert.deepEqual(problems.consoleErrors, [], 'no console errors');
-  assert.deepEqual(problems.http5xx, [], 'no server errors');
-}
 
 /** A fresh client account, so the account tests do not touch shared demo users. */
 async function freshClient(name = 'Pat Tester') {
@@ -67,7 +61,7 @@ test('the landing page explains the journey and shows vetted counts per framewor
   // the nav's "Hire engineers" lands on the section
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Hire engineers' }).click();
   await section.waitFor();
-  clean(problems);
+  assertClean(problems);
   await context.close();
 });
 
@@ -97,7 +91,7 @@ test('each framework page shows its figures and links to the other four; an unkn
   await visit(page, '/hire/flask');
   await page.getByRole('heading', { level: 1, name: 'We do not match engineers for that framework' }).waitFor();
   assert.equal(await page.locator('.fw-links a').count(), 5);
-  clean(problems);
+  assertClean(problems);
   await context.close();
 });
 
@@ -137,7 +131,7 @@ test('settings: a new name shows in the header', { timeout: 30000 }, async (t) =
   await page.getByRole('button', { name: 'Save name' }).click();
   await page.getByText(`Saved. You now appear as ${name}.`).waitFor();
   await page.locator('#account .menu-name', { hasText: name }).waitFor();
-  clean(problems);
+  assertClean(problems);
   await visit(page, '/settings', { reload: true }); // a fresh load reads the name from the server
   await page.locator('#account .menu-name', { hasText: name }).waitFor();
   await context.close();
@@ -224,6 +218,6 @@ test('notifications: "Mark all as read" takes the unread badge to 0', { timeout:
   await badge.waitFor({ state: 'hidden' });
   assert.equal(await page.locator('.note-unread').count(), 0);
   assert.equal(await bell.getAttribute('aria-label'), 'Notifications');
-  clean(problems);
+  assertClean(problems);
   await context.close();
 });
