@@ -217,6 +217,11 @@ static void on_verified(void *ctx, int rc, const char *unused)
         login_failed(req, st);
         goto out;
     }
+    if (strcmp(st->user.status, "suspended") == 0) {
+        http_problem(req, 403, "account-suspended", "Forbidden",
+                     "this account is suspended; contact support to have it reactivated", NULL);
+        goto out;
+    }
     store_session *s = &st->sess;
     token_new(st->token);
     token_hash_hex(st->token, strlen(st->token), s->token_hash);

@@ -129,11 +129,12 @@ static void read_user(sqlite3_stmt *st, int col, store_user *u)
     sqlite_copy_col(u->role, sizeof u->role, st, col + 3);
     sqlite_copy_col(u->password_hash, sizeof u->password_hash, st, col + 4);
     u->created_at = sqlite3_column_int64(st, col + 5);
+    sqlite_copy_col(u->status, sizeof u->status, st, col + 6);
 }
 
 static int run_user_by_email(sq_conn *c, sq_job *j)
 {
-    static const char sql[] = "SELECT id, email, name, role, password_hash, created_at"
+    static const char sql[] = "SELECT id, email, name, role, password_hash, created_at, status"
                               " FROM users WHERE email = ?";
     sqlite3_stmt *st = sq_prep(c, sql);
     if (!st) return STORE_IO;
@@ -186,9 +187,9 @@ static int run_session_get(sq_conn *c, sq_job *j)
 {
     static const char sql[] =
         "SELECT s.token_hash, s.csrf_token, s.created_at, s.expires_at,"
-        " u.id, u.email, u.name, u.role, u.password_hash, u.created_at"
+        " u.id, u.email, u.name, u.role, u.password_hash, u.created_at, u.status"
         " FROM sessions s JOIN users u ON u.id = s.user_id"
-        " WHERE s.token_hash = ? AND s.expires_at > ?";
+        " WHERE s.token_hash = ? AND s.expires_at > ? AND u.status = 'active'";
     sqlite3_stmt *st = sq_prep(c, sql);
     if (!st) return STORE_IO;
     sqlite3_bind_text(st, 1, j->s1, -1, SQLITE_STATIC);
@@ -333,6 +334,8 @@ static const store_vtbl sqlite_vtbl = {
     .user_get = sqa_user_get,
     .user_rename = sqa_user_rename,
     .password_change = sqa_password_change,
+    .users_list = sqa_users_list,
+    .user_set_status = sqa_user_set_status,
     .queue_depth = s_queue_depth,
     .close = s_close,
 };

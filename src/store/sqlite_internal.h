@@ -228,6 +228,10 @@ int sqlite_sessions_end(sq_conn *c, const char *user_id, const char *keep, int *
 int sqa_user_get(store *s, const char *id, store_user *out, uint64_t d, store_done_cb cb, void *ctx);
 int sqa_user_rename(store *s, const char *id, const char *name, int64_t now, store_user *out, uint64_t d,
                     store_done_cb cb, void *ctx);
+int sqa_users_list(store *s, const store_account_filter *f, store_account_list *out, uint64_t d, store_done_cb cb,
+                   void *ctx);
+int sqa_user_set_status(store *s, const char *id, const char *to, const char *admin_id, const char *reason, int64_t now,
+                        store_account *out, int *ended, uint64_t d, store_done_cb cb, void *ctx);
 int sqa_password_change(store *s, const char *user_id, const char *hash, const char *keep_session, int64_t now,
                         int *ended, uint64_t d, store_done_cb cb, void *ctx);
 

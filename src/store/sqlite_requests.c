@@ -178,7 +178,9 @@ static int run_matchable(sq_conn *c, sq_job *j)
         "   AND r.published_at IS NOT NULL), 0),"
         " EXISTS (SELECT 1 FROM contracts k WHERE k.engineer_id = p.user_id AND k.status = 'active')"
         " FROM engineer_profiles p"
-        " WHERE p.status = 'vetted' AND p.user_id > ? ORDER BY p.user_id LIMIT ?";
+        " WHERE p.status = 'vetted' AND p.user_id > ?"
+        " AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = p.user_id AND u.status = 'suspended')"
+        " ORDER BY p.user_id LIMIT ?";
     sqlite3_stmt *st = sq_prep(c, sql);
     if (!st) return STORE_IO;
     sqlite3_bind_text(st, 1, j->s1, -1, SQLITE_STATIC);

@@ -34,6 +34,7 @@ typedef struct {
     char role[16];
     char password_hash[160];
     int64_t created_at;
+    char status[12]; /* active | suspended (read, never written by user_create) */
 } store_user;
 
 typedef struct {
@@ -43,6 +44,9 @@ typedef struct {
     store_user user; /* session_get fills the owner too */
 } store_session;
 
+
+/* the admins' view of accounts (types in store_accounts.h) */
+#include "store_accounts.h"
 
 /* ---- vetting ---------------------------------------------------------- */
 
@@ -724,6 +728,15 @@ typedef struct store_vtbl {
      * in the same transaction (*ended: how many) */
     int (*password_change)(store *s, const char *user_id, const char *hash, const char *keep_session, int64_t now,
                            int *ended, uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* accounts newest first; q matches name or email (case-insensitive substring) */
+    int (*users_list)(store *s, const store_account_filter *f, store_account_list *out, uint64_t deadline_ns,
+                      store_done_cb cb, void *ctx);
+    /* active <-> suspended by admin_id (audited); suspending ends every
+     * session of the user (*ended). CONFLICT when it is in that state
+     * already (out filled either way); NOTFOUND for no such user */
+    int (*user_set_status)(store *s, const char *id, const char *to, const char *admin_id, const char *reason,
+                           int64_t now, store_account *out, int *ended, uint64_t deadline_ns, store_done_cb cb,
+                           void *ctx);
     /* pending operations, for metrics and /readyz */
     int (*queue_depth)(store *s);
     /* Stops accepting work, finishes what is queued, delivers every
