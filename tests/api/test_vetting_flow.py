@@ -138,6 +138,8 @@ SIGNED_IN = set(ROLES)
 # (method, path, body kind, roles allowed)
 ENDPOINTS = [
     ("GET", "/api/v1/skills", None, "anyone"),
+    ("GET", "/api/v1/frameworks", None, "anyone"),
+    ("GET", "/api/v1/frameworks/{framework}", None, "anyone"),
     ("GET", "/api/v1/me/profile", None, {"engineer"}),
     ("PUT", "/api/v1/me/profile", "profile", {"engineer"}),
     ("GET", "/api/v1/engineers/{engineer}", None, SIGNED_IN),
@@ -155,11 +157,11 @@ DENIED = [(m, p, b, who, 401 if who == "anonymous" else 403)
 
 def test_the_role_table_covers_every_vetting_operation(contract):
     documented = {(m, p) for m, p, op in contract.operations() if "vetting" in op.get("tags", [])}
-    table = {(m, p.replace("{engineer}", "{id}").replace("{attempt}", "{id}")) for m, p, _, _ in ENDPOINTS}
+    table = {(m, p.replace("{engineer}", "{id}").replace("{attempt}", "{id}").replace("{framework}", "{id}")) for m, p, _, _ in ENDPOINTS}
     assert documented == table
     for m, p, _, allowed in ENDPOINTS:
         op = dict(((mm, pp), o) for mm, pp, o in contract.operations())[
-            (m, p.replace("{engineer}", "{id}").replace("{attempt}", "{id}"))]
+            (m, p.replace("{engineer}", "{id}").replace("{attempt}", "{id}").replace("{framework}", "{id}"))]
         want = "anyone" if allowed == "anyone" else ",".join(r for r in ROLES if r in allowed)
         assert op["x-roles"] == want, (m, p)
 
@@ -177,7 +179,8 @@ def subjects(client, people):
 
 
 def _request(client, subjects, method, path, body_kind, who):
-    path = path.replace("{engineer}", subjects["target"]["id"]).replace("{attempt}", subjects["attempt"]["id"])
+    path = path.replace("{engineer}", subjects["target"]["id"]).replace("{attempt}", subjects["attempt"]["id"]).replace(
+        "{framework}", "fastapi")
     body = {"profile": valid_profile(), "answers": {"answers": make_answers(subjects["attempt"])},
             "scorecard": scorecard_body()}.get(body_kind)
     headers = {} if who == "anonymous" else bearer(subjects["tokens"][who])
