@@ -111,30 +111,40 @@ typedef struct {
 
 /* a reactivated engineer is matched again: the index learns their profile
  * afresh (fire and forget: a failure leaves them out until the next
- * profile change or restart, and is logged) */
+ * profile change or restart, and is logged). The id the worker reads is a
+ * copy of its own: the request's state is gone once the answer is sent,
+ * and the store clears `e` before it fills it. */
+typedef struct {
+    store_engineer e;
+    char id[32];
+} engineer_back;
+
 static void on_engineer_back(void *ctx, int rc)
 {
-    store_engineer *e = ctx;
-    if (rc == STORE_OK) shortlist_update(e);
+    engineer_back *b = ctx;
+    if (rc == STORE_OK) shortlist_update(&b->e);
     else if (rc != STORE_NOTFOUND)
         log_msgf(LOG_WARN, "a reactivated engineer's profile could not be read: %s", store_strerror(rc));
-    free(e);
+    free(b);
 }
 
 static void matching_follow(const store_account *a, int suspend)
 {
     if (strcmp(a->u.role, "engineer") != 0) return;
-    store_engineer *e = calloc(1, sizeof *e);
-    if (!e) return;
-    snprintf(e->user_id, sizeof e->user_id, "%s", a->u.id);
     if (suspend) { /* not vetted as far as the index goes: removed */
+        store_engineer *e = calloc(1, sizeof *e);
+        if (!e) return;
+        snprintf(e->user_id, sizeof e->user_id, "%s", a->u.id);
         snprintf(e->status, sizeof e->status, "suspended");
         shortlist_update(e);
         free(e);
         return;
     }
-    if (STORE_CALL(APP->store, engineer_get, a->u.id, e, clock_mono_ns() + 10000000000ull, on_engineer_back, e) < 0)
-        free(e);
+    engineer_back *b = calloc(1, sizeof *b);
+    if (!b) return;
+    snprintf(b->id, sizeof b->id, "%s", a->u.id);
+    if (STORE_CALL(APP->store, engineer_get, b->id, &b->e, clock_mono_ns() + 10000000000ull, on_engineer_back, b) < 0)
+        free(b);
 }
 
 static void on_status(void *ctx, int rc)
