@@ -43,7 +43,7 @@ async function waitHealthy(base, child, ms = 15000) {
   throw new Error('opx serve did not become healthy');
 }
 
-/** A fresh server: {base, routes:Set('GET /api/v1/...'), has(method, path), stop(), dir}. */
+/** A fresh server: {base, dir, stop()}. */
 export async function startServer() {
   const src = process.env.OPX_BIN || path.join(ROOT, 'build/opx');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opx-browser-'));
@@ -53,8 +53,6 @@ export async function startServer() {
   const db = path.join(dir, 'opx.db');
   execFileSync(bin, ['migrate', '--db', db], { stdio: 'ignore' });
   execFileSync(bin, ['seed', '--demo', '--db', db], { stdio: 'ignore' });
-  const routes = new Set(execFileSync(bin, ['routes'], { encoding: 'utf8' }).split('\n')
-    .map((l) => l.trim().split(/\s+/).slice(0, 2).join(' ')).filter(Boolean));
   const port = await freePort();
   const log = fs.openSync(path.join(dir, 'log'), 'w');
   const web = process.env.OPX_DEV_WEB === '1' ? ['--web', path.join(ROOT, 'web')] : [];
@@ -65,8 +63,7 @@ export async function startServer() {
   const base = `http://127.0.0.1:${port}`;
   await waitHealthy(base, child);
   return {
-    base, dir, routes,
-    has: (method, p) => routes.has(`${method} ${p}`),
+    base, dir,
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

@@ -10,8 +10,7 @@
 //      client's page shows the acceptance live, with the offer and message
 //      links. A second request (raised through the API: a precondition)
 //      arrives live on the engineer's invitations; the client cancels it
-//      and the engineer sees the withdrawal (skipped while this build
-//      lacks POST /api/v1/requests/{id}/cancel).
+//      and the engineer sees the withdrawal.
 //   2. Bad input on the request form: field errors beside their fields and
 //      in the summary, what was typed kept, and no request created.
 // Screenshots of each screen at 1280 and 375 px (client-*.png); axe on each.
@@ -195,9 +194,7 @@ test('journey 1: sign up, raise a request, the explained shortlist; the engineer
   await inv2.waitFor({ timeout: 10000 });
   assert.equal(await inv2.getByRole('heading', { level: 2 }).innerText(), second.title);
 
-  await t.test('the client cancels the second request; the engineer sees the withdrawal', {
-    skip: srv.has('POST', '/api/v1/requests/{id}/cancel') ? false : 'this build lacks POST /api/v1/requests/{id}/cancel',
-  }, async () => {
+  await t.test('the client cancels the second request; the engineer sees the withdrawal', async () => {
     await visit(cp, `/requests/${second.id}`);
     await settled(cp);
     await cp.getByRole('button', { name: 'Cancel the request' }).click();
@@ -213,17 +210,6 @@ test('journey 1: sign up, raise a request, the explained shortlist; the engineer
     await screenshot(ep, 'client-invitations-withdrawn');
     await screenshot(cp, 'client-request-cancelled');
   });
-
-  if (!srv.has('POST', '/api/v1/requests/{id}/cancel')) {
-    // until the route exists the button says so and changes nothing
-    await visit(cp, `/requests/${second.id}`);
-    await settled(cp);
-    await cp.getByRole('button', { name: 'Cancel the request' }).click();
-    await cp.getByRole('dialog').getByRole('button', { name: 'Cancel the request' }).click();
-    await cp.locator('.toast', { hasText: 'Cancelling is not available on this server yet. Nothing changed.' }).waitFor();
-    assert.equal(await cp.locator('h1 .chip').innerText(), 'Matching');
-    assert.equal(await cp.getByRole('button', { name: 'Cancel the request' }).isEnabled(), true, 'the button is usable again');
-  }
 
   assertClean(C.problems, 'client');
   assertClean(E.problems, 'engineer');
