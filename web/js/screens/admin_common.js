@@ -27,18 +27,6 @@ export function ring(secondsLeft, total, label = 'left') {
   return el;
 }
 
-/** True when an error means the route itself is not on this server (yet). */
-export function routeMissing(err) {
-  return !!err && (err.status === 404 || err.status === 405) && (err.type === 'not-found' || err.type === 'method-not-allowed' || err.type === 'http');
-}
-
-/** A calm notice that a part of the page needs a route the server does not have yet. */
-export function unavailable(what, route, next) {
-  return h('div', { class: 'notice notice-warn', role: 'status' },
-    h('p', h('strong', `${what} is not available on this server yet. `),
-      'It needs ', h('code', route), ', which this build does not have.', next ? ` ${next}` : ''));
-}
-
 export const KIND_LABELS = {
   gateway_clearing: 'Gateway clearing',
   client_funding: 'Client funding',

@@ -6,15 +6,13 @@
 // confirm step says what moves where, and the resolve is a money action
 // (one Idempotency-Key kept across retries). The contract (names, fee,
 // the milestone's escrow) comes from GET /api/v1/contracts/{id}.
-// Where the server lacks the list or GET /api/v1/disputes/{id}, the page
-// says so instead of failing.
 import { h, mount } from '../dom.js';
 import { ApiError, get, moneyAction, qs } from '../api.js';
 import { exactTime, fromMinor, money, toMinor } from '../format.js';
 import { splitBar } from '../charts.js';
 import { card, chip, clearErrors, confirmDialog, empty, facts, failed, field, loading, pageHead, showErrors, timeAgo, toast } from '../ui.js';
 import { feeOf, feePercent, wideBar } from './money_common.js';
-import { kpi, routeMissing, unavailable } from './admin_common.js';
+import { kpi } from './admin_common.js';
 
 const LIVE = ['admin.dispute_opened', 'dispute.resolved', 'milestone.resolved', 'milestone.disputed'];
 const contracts = new Map(); // contract id -> Promise<contract>
@@ -92,11 +90,6 @@ async function list(view, ctx) {
     data = await load();
   } catch (e) {
     if (!ctx.current) return;
-    if (routeMissing(e)) {
-      mount(view, head, unavailable('The list of disputes', 'GET /api/v1/admin/disputes',
-        'Open a disputed milestone from its contract page instead, or ask for the dispute by its id:'), byIdForm(ctx));
-      return;
-    }
     failed(view, e, () => ctx.navigate(location.pathname + location.search, { replace: true }));
     return;
   }
@@ -112,42 +105,10 @@ async function list(view, ctx) {
   ctx.onCleanup(() => clearTimeout(t));
 }
 
-function byIdForm(ctx) {
-  const input = h('input', { name: 'id', class: 'w-m', placeholder: 'dsp_…', autocomplete: 'off', spellcheck: 'false' });
-  const form = h('form', { class: 'card', novalidate: true },
-    field({ label: 'Dispute id', name: 'id', input, required: true, hint: 'As the contract page and the admin notification name it (dsp_…)' }),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn' }, 'Open the dispute')));
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    clearErrors(form);
-    const v = input.value.trim();
-    if (!/^dsp_[0-9a-z]{20}$/.test(v)) { showErrors(form, new ApiError(422, { errors: [{ field: 'id', message: 'must look like dsp_ and 20 letters or digits' }] })); return; }
-    ctx.navigate(`/admin/disputes?id=${encodeURIComponent(v)}`);
-  });
-  return form;
-}
-
 // ---- one dispute: the split form --------------------------------------------------------------
 
 async function findDispute(id) {
-  try {
-    const out = await get(`/api/v1/disputes/${encodeURIComponent(id)}`);
-    if (out && out.dispute) { // {dispute, contract}: the contract as GET /contracts/{id} shows it
-      if (out.contract) contracts.set(out.contract.id, Promise.resolve(out.contract));
-      return out.dispute;
-    }
-    return out;
-  } catch (e) {
-    if (!routeMissing(e)) throw e;
-    // no GET /disputes/{id}: look for it in the admin list
-    for (const s of ['open', 'resolved']) {
-      let page;
-      try { page = await get(`/api/v1/admin/disputes${qs({ status: s, limit: 50 })}`); } catch { break; }
-      const d = (page.items || []).find((x) => x.id === id);
-      if (d) return d;
-    }
-    throw e;
-  }
+  return get(`/api/v1/disputes/${encodeURIComponent(id)}`);
 }
 
 async function detail(view, ctx, id) {
@@ -164,7 +125,7 @@ async function detail(view, ctx, id) {
     if (!ctx.current) return;
     if (e.status === 404) {
       mount(view, back, pageHead('Dispute not found'),
-        empty('There is no such dispute on this server.', 'It may have been mistyped, or this build cannot look disputes up by id.', h('a', { href: '/admin/disputes' }, 'See the open disputes')));
+        empty('There is no such dispute on this server.', 'It may have been mistyped, or the link is old.', h('a', { href: '/admin/disputes' }, 'See the open disputes')));
       return;
     }
     failed(view, e, () => ctx.navigate(location.pathname + location.search, { replace: true }));

@@ -8,7 +8,6 @@ import { h, mount } from '../dom.js';
 import { ApiError, get, post, qs } from '../api.js';
 import { exactTime } from '../format.js';
 import { busy, chip, confirmDialog, empty, failed, field, loading, onSubmit, pageHead, select, timeAgo, toast } from '../ui.js';
-import { routeMissing, unavailable } from './admin_common.js';
 
 const ROLES = [['', 'Every role'], ['client', 'Clients'], ['engineer', 'Engineers'], ['vetter', 'Vetters'], ['admin', 'Admins']];
 const STATUSES = [['', 'Active and suspended'], ['active', 'Active'], ['suspended', 'Suspended']];
@@ -165,11 +164,6 @@ export default async function render(view, ctx) {
     await load();
   } catch (e) {
     if (!ctx.current) return;
-    if (routeMissing(e)) {
-      mount(view, head, unavailable('Finding, suspending and reactivating users', 'GET /api/v1/admin/users',
-        'Accounts can still be managed with the opx command on the server.'));
-      return;
-    }
     failed(view, e, () => ctx.navigate(location.pathname + location.search, { replace: true }));
     return;
   }

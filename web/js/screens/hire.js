@@ -3,7 +3,7 @@
 // a few anonymised vetted-skill profiles, and the one next step: start a
 // request with this framework (signed out: through sign-up first).
 import { h, mount, svg } from '../dom.js';
-import { ApiError, get } from '../api.js';
+import { get } from '../api.js';
 import { money } from '../format.js';
 import { card, pageHead } from '../ui.js';
 import { bars } from '../charts.js';
@@ -127,11 +127,9 @@ export default async function render(view, ctx) {
   });
 
   if (!d) {
-    const missing = problem instanceof ApiError && (problem.status === 404 || problem.status === 405);
     mount(view, head, otherFrameworks(id),
       h('div', { class: 'notice notice-warn', role: 'status' },
-        h('p', h('strong', 'The figures for this framework are not available right now. '),
-          missing ? 'This server does not publish them yet.' : (problem?.detail || '')),
+        h('p', h('strong', 'The figures for this framework are not available right now. '), problem?.detail || ''),
         h('p', 'You can still raise a request: the shortlist is ranked from the whole vetted pool the moment you submit.')),
       startNote);
     return;

@@ -8,7 +8,7 @@ import { h, mount } from '../dom.js';
 import { get, qs } from '../api.js';
 import { duration, exactTime, money } from '../format.js';
 import { chip, empty, failed, pageHead, skeleton, timeAgo } from '../ui.js';
-import { countText, ring, routeMissing } from './admin_common.js';
+import { countText, ring } from './admin_common.js';
 
 const LIVE = ['admin.sla_breach', 'admin.dispute_opened', 'dispute.resolved', 'milestone.resolved', 'milestone.disputed',
   'payout.failed', 'payout.succeeded', 'payout.reversed', 'refund.failed', 'refund.succeeded', 'request.updated'];
@@ -56,8 +56,7 @@ export default async function render(view, ctx) {
   }
 
   function broken(title, href, linkText, r, route) {
-    const missing = routeMissing(r.reason);
-    return tile({ title, href, linkText, unknown: true, text: missing ? `Not available on this server yet (${route}).` : `Could not be read: ${r.reason?.detail || r.reason}.` });
+    return tile({ title, href, linkText, unknown: true, text: `Could not be read: ${r.reason?.detail || r.reason}.` });
   }
 
   function slaCard(r) {
@@ -146,10 +145,6 @@ export default async function render(view, ctx) {
     await load();
   } catch (e) {
     if (!ctx.current) return;
-    if (routeMissing(e)) {
-      mount(view, pageHead(`Hello, ${first}`), empty('The admin API is not on this server.', 'Use a build of opx that serves /api/v1/admin.'));
-      return;
-    }
     failed(view, e, () => ctx.navigate('/', { replace: true }));
     return;
   }

@@ -19,7 +19,6 @@ export default async function render(view, ctx) {
   const cta = () => h('a', { class: 'btn btn-primary', href: '/requests/new' }, 'Raise a request');
   mount(view, pageHead(`Hello, ${first}`, { sub: 'What is waiting for you', actions: cta() }), skeleton(6));
 
-  let ksMissing = false;
   async function load() {
     const [reqs, convs, contracts] = await Promise.allSettled([
       get(`/api/v1/requests${qs({ limit: 50 })}`),
@@ -39,8 +38,6 @@ export default async function render(view, ctx) {
     const waiting = details.filter(Boolean).flatMap((r) => r.candidates.filter((c) => c.status === 'accepted').map((c) => ({ r, c, conv: convOf.get(c.id) })));
     const unread = (cv || []).filter((c) => c.unread > 0);
     const ks = contracts.status === 'fulfilled' ? contracts.value.items || [] : null;
-    // a server without GET /contracts yet (404/405) is not an error to show, just nothing to list here
-    ksMissing = contracts.status === 'rejected' && [404, 405].includes(contracts.reason?.status);
 
     if (!all.length && !(ks && ks.length)) {
       mount(view, h('div', { class: 'stack' },
@@ -92,7 +89,7 @@ export default async function render(view, ctx) {
   function contractsCard(ks) {
     return h('section', { class: 'card', 'aria-labelledby': 'ctr-h' },
       h('h2', { id: 'ctr-h' }, 'Active contracts'),
-      ks === null ? h('p', { class: 'meta' }, ksMissing ? 'Your contracts are on the contracts page.' : 'Contracts could not be read just now.', ' ', link('/contracts', 'Open contracts'))
+      ks === null ? h('p', { class: 'meta' }, 'Contracts could not be read just now.', ' ', link('/contracts', 'Open contracts'))
         : !ks.length ? h('p', { class: 'meta' }, 'No active contracts. They start when an engineer accepts your offer.')
           : h('ul', { class: 'list home-list' }, ks.map((k) => {
             const need = needsYou(k, me);

@@ -4,7 +4,7 @@
 // /api/v1/me/notifications/read up to the newest shown, so one arriving
 // meanwhile stays unread), and new ones appearing live.
 import { h, mount } from '../dom.js';
-import { ApiError, get, post, qs } from '../api.js';
+import { get, post, qs } from '../api.js';
 import { badges } from '../badges.js';
 import { chip, empty, failed, loading, pageHead, timeAgo, toast, busy } from '../ui.js';
 
@@ -113,7 +113,6 @@ export default async function render(view, ctx) {
   const list = h('div', { class: 'notes' });
   let newest = 0;
   let unreadCount = 0;
-  let readSupported = true;
 
   async function load() {
     const d = await get('/api/v1/me/notifications');
@@ -128,7 +127,7 @@ export default async function render(view, ctx) {
     sub.textContent = items.length
       ? `${unread === 0 ? 'All read' : `${unread} unread`} · the latest ${items.length}`
       : 'Nothing yet';
-    markBtn.disabled = unread === 0 || !readSupported;
+    markBtn.disabled = unread === 0;
     markBtn.className = unread ? 'btn btn-primary' : 'btn';
     markBtn.hidden = items.length === 0;
     mount(list, items.length ? h('ul', { class: 'list note-list', 'aria-label': 'Notifications, newest first' }, items.map((n) => item(n, look, me))) : emptyFor(me));
@@ -173,12 +172,7 @@ export default async function render(view, ctx) {
       const d = await load();
       if (ctx.current) draw(d);
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 404 || err.status === 405)) {
-        readSupported = false;
-        toast('Marking notifications as read is not available on this server yet.', 'bad');
-      } else {
-        toast(`Could not mark them as read: ${err.detail || err.message}`, 'bad');
-      }
+      toast(`Could not mark them as read: ${err.detail || err.message}`, 'bad');
     }
-  }, 'Marking…').then(() => { markBtn.disabled = unreadCount === 0 || !readSupported; }));
+  }, 'Marking…').then(() => { markBtn.disabled = unreadCount === 0; }));
 }

@@ -231,10 +231,7 @@ export default async function render(view, ctx) {
       toast('Request cancelled. Open invitations were withdrawn.', 'good');
       await reload();
     } catch (e) {
-      const msg = e instanceof ApiError && (e.status === 404 || e.status === 405)
-        ? 'Cancelling is not available on this server yet. Nothing changed.'
-        : `Could not cancel: ${e.detail || e}`;
-      toast(msg, 'bad', 8000);
+      toast(`Could not cancel: ${e.detail || e}`, 'bad', 8000);
       btn.disabled = false;
       btn.removeAttribute('aria-busy');
     }

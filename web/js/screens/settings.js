@@ -14,14 +14,6 @@ function fieldProblem(errors, detail = 'Check the highlighted fields.') {
   return new ApiError(422, { detail, errors });
 }
 
-/** The server has no such route yet (an older build): say so plainly. */
-function notOffered(err, what) {
-  if (err instanceof ApiError && (err.status === 404 || err.status === 405)) {
-    return new ApiError(err.status, { detail: `${what} is not available on this server yet. Nothing was changed.` });
-  }
-  return err;
-}
-
 function memberSince(iso) {
   if (!iso) return 'Not recorded';
   const d = new Date(iso);
@@ -55,12 +47,7 @@ export default async function render(view, ctx) {
     if (!name) throw fieldProblem([{ field: 'name', message: 'must not be empty' }]);
     if (name.length > 100) throw fieldProblem([{ field: 'name', message: 'must be at most 100 characters' }]);
     if (name === session.me?.name) { nameStatus.textContent = 'That is already your name.'; return; }
-    let out;
-    try {
-      out = await patch('/api/v1/me', { name });
-    } catch (err) {
-      throw notOffered(err, 'Changing your name');
-    }
+    const out = await patch('/api/v1/me', { name });
     const user = out?.user || { ...session.me, name };
     if (session.me) Object.assign(session.me, { name: user.name });
     sessionChanged(); // the header shows the new name
@@ -94,11 +81,7 @@ export default async function render(view, ctx) {
     else if (next.length < MIN_PASSWORD) errors.push({ field: 'new_password', message: `must be at least ${MIN_PASSWORD} characters` });
     if (next && confirm !== next) errors.push({ field: 'confirm_password', message: 'does not match the new password' });
     if (errors.length) throw fieldProblem(errors);
-    try {
-      await post('/api/v1/me/password', { current_password: current, new_password: next });
-    } catch (err) {
-      throw notOffered(err, 'Changing your password');
-    }
+    await post('/api/v1/me/password', { current_password: current, new_password: next });
     pwForm.reset();
     pwForm.elements.username.value = me.email;
     // this session stays; read it again in case the server rotated its CSRF token
