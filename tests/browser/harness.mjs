@@ -185,3 +185,31 @@ export async function screenshot(page, name) {
   const w = page.viewportSize()?.width || 0;
   await page.screenshot({ path: path.join(SCREENS, `${name}-${w}.png`), fullPage: true });
 }
+
+/** A date n days from now, as the API's date fields take it (YYYY-MM-DD). */
+export const inDays = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
+
+/**
+ * A precondition several journeys share, through the API: a new client
+ * raises an hourly FastAPI request and its first invited engineer accepts.
+ * -> {client: {email, password, name}, ct, request, candidate,
+ *     engineer: {id, email, name, timezone}, et}
+ */
+export async function acceptedCandidate(api, { prefix = 'c', name = 'Cleo Client', title = 'Payments API',
+  description = 'FastAPI + asyncpg payouts service', timezone = 'Europe/Berlin', startInDays = 30 } = {}) {
+  const client = { email: `${prefix}-${uniq()}@example.test`, password: `pass-${uniq()}-long`, name };
+  await api.register(client.name, client.email, client.password, 'client');
+  const ct = await api.login(client.email, client.password);
+  const request = await api.call('POST', '/api/v1/requests', {
+    title: `${title} ${uniq()}`, description, frameworks: ['fastapi'], must_have: ['asyncpg'], nice_to_have: [],
+    seniority: 'senior', engagement: 'hourly', budget: { amount: 15000, currency: 'USD' }, hours_per_week: 20,
+    timezone, min_overlap_hours: 3, start_date: inDays(startInDays),
+  }, ct);
+  const candidate = request.candidates.find((c) => c.status === 'invited');
+  assert.ok(candidate, 'the shortlist invited someone');
+  const admin = await api.login('admin@demo.opx');
+  const eng = (await api.call('GET', `/api/v1/engineers/${candidate.engineer_id}`, undefined, admin)).engineer;
+  const et = await api.login(eng.email);
+  await api.call('POST', `/api/v1/candidates/${candidate.id}/accept`, undefined, et);
+  return { client, ct, request, candidate, engineer: { id: candidate.engineer_id, email: eng.email, name: eng.name, timezone: eng.timezone }, et };
+}

@@ -13,7 +13,7 @@
 //      or critical), no console or page errors, no sideways scrolling.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiClient, axe, forget, launch, newPage, screenshot, settled, signIn, startServer, uniq, visit, assertClean } from './harness.mjs';
+import { apiClient, axe, forget, launch, newPage, screenshot, settled, signIn, startServer, uniq, visit, assertClean, acceptedCandidate, inDays } from './harness.mjs';
 
 let srv;
 let browser;
@@ -32,7 +32,6 @@ after(async () => {
 });
 
 const fmt = (minor) => new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'USD' }).format(minor / 100);
-const inDays = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
 const re = (s) => new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
 
 async function noSerious(page, what) {
@@ -40,23 +39,8 @@ async function noSerious(page, what) {
 }
 
 /** A client (fresh), a request, its first invited engineer accepted: {client, engineer, candidate, request, ct, et}. */
-async function accepted() {
-  const client = { email: `admin-j3-${uniq()}@example.test`, password: `pass-${uniq()}-long`, name: `Cora ${uniq().slice(-4)}` };
-  await api.register(client.name, client.email, client.password, 'client');
-  const ct = await api.login(client.email, client.password);
-  const request = await api.call('POST', '/api/v1/requests', {
-    title: `Billing service ${uniq()}`, description: 'aiohttp + asyncpg billing service', frameworks: ['fastapi'],
-    must_have: ['asyncpg'], nice_to_have: [], seniority: 'senior', engagement: 'hourly',
-    budget: { amount: 15000, currency: 'USD' }, hours_per_week: 20, timezone: 'Europe/Berlin', min_overlap_hours: 3,
-    start_date: inDays(30),
-  }, ct);
-  const candidate = request.candidates.find((c) => c.status === 'invited');
-  assert.ok(candidate, 'the shortlist invited someone');
-  const eng = (await api.call('GET', `/api/v1/engineers/${candidate.engineer_id}`, undefined, adminToken)).engineer;
-  const et = await api.login(eng.email);
-  await api.call('POST', `/api/v1/candidates/${candidate.id}/accept`, undefined, et);
-  return { client, engineer: { email: eng.email, name: eng.name }, candidate, request, ct, et };
-}
+const accepted = () => acceptedCandidate(api, { prefix: 'admin-j3', name: `Cora ${uniq().slice(-4)}`, title: 'Billing service',
+  description: 'aiohttp + asyncpg billing service' });
 
 /** An active fixed-price contract with one funded milestone of `amount`: {…accepted(), contract, milestone}. */
 async function fundedContract(amount = 150000) {

@@ -16,7 +16,7 @@
 // Screenshots of each screen at 1280 and 375 px (client-*.png); axe on each.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiClient, axe, launch, newPage, screenshot, settled, signIn, startServer, uniq, visit, assertClean } from './harness.mjs';
+import { apiClient, axe, launch, newPage, screenshot, settled, signIn, startServer, uniq, visit, assertClean, inDays } from './harness.mjs';
 
 let srv;
 let browser;
@@ -43,7 +43,6 @@ async function look(page, name) {
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 
-const inDays = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
 
 const REQUEST = {
   description: 'A FastAPI + asyncpg payouts service: webhooks in, transfers out, with tests.',

@@ -15,7 +15,7 @@
 //      is lost after the server committed it is not sent twice.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiClient, axe, forget, launch, newPage, screenshot, settled, signIn, startServer, uniq, assertClean } from './harness.mjs';
+import { apiClient, axe, forget, launch, newPage, screenshot, settled, signIn, startServer, uniq, assertClean, acceptedCandidate, inDays } from './harness.mjs';
 
 let srv;
 let browser;
@@ -31,28 +31,14 @@ after(async () => {
   await srv?.stop();
 });
 
-const inDays = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
 
 /** A fresh client with a request whose first invited engineer accepted: {client, engineer, conversation}. */
 async function pair() {
-  const client = { email: `msg-${uniq()}@example.test`, password: `pass-${uniq()}-long`, name: 'Cleo Client' };
-  await api.register(client.name, client.email, client.password, 'client');
-  const ct = await api.login(client.email, client.password);
-  const req = await api.call('POST', '/api/v1/requests', {
-    title: `Webhooks service ${uniq()}`, description: 'aiohttp webhooks fan-out with retries', frameworks: ['fastapi'],
-    must_have: ['asyncpg'], nice_to_have: [], seniority: 'senior', engagement: 'hourly',
-    budget: { amount: 15000, currency: 'USD' }, hours_per_week: 20, timezone: 'America/New_York', min_overlap_hours: 3,
-    start_date: inDays(20),
-  }, ct);
-  const cand = req.candidates.find((c) => c.status === 'invited');
-  assert.ok(cand, 'the shortlist invited someone');
-  const admin = await api.login('admin@demo.opx');
-  const eng = (await api.call('GET', `/api/v1/engineers/${cand.engineer_id}`, undefined, admin)).engineer;
-  const et = await api.login(eng.email);
-  await api.call('POST', `/api/v1/candidates/${cand.id}/accept`, undefined, et);
-  const conv = (await api.call('GET', '/api/v1/conversations', undefined, ct)).items.find((c) => c.candidate_id === cand.id);
+  const p = await acceptedCandidate(api, { prefix: 'msg', title: 'Webhooks service', description: 'aiohttp webhooks fan-out with retries',
+    timezone: 'America/New_York', startInDays: 20 });
+  const conv = (await api.call('GET', '/api/v1/conversations', undefined, p.ct)).items.find((c) => c.candidate_id === p.candidate.id);
   assert.ok(conv, 'the acceptance opened a conversation');
-  return { client, clientToken: ct, engineer: { email: eng.email, name: eng.name, timezone: eng.timezone }, engineerToken: et, request: req, conversation: conv };
+  return { client: p.client, clientToken: p.ct, engineer: p.engineer, engineerToken: p.et, request: p.request, conversation: conv };
 }
 
 /** Signs in and goes to Messages through the header, then into conversation `conv` (with `name`). */

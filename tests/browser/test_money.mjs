@@ -15,7 +15,7 @@
 //      and the refund of the unused part, linked to that charge.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiClient, axe, launch, newPage, settled, startServer, uniq, PASSWORD, assertClean, screenshot } from './harness.mjs';
+import { apiClient, axe, launch, newPage, settled, startServer, uniq, PASSWORD, assertClean, screenshot, acceptedCandidate, inDays } from './harness.mjs';
 
 
 let srv;
@@ -56,26 +56,11 @@ async function signIn(page, email, password = PASSWORD) {
 
 /** A fresh client with a request whose first invited engineer accepted: {client, engineer, candidate, request}. */
 async function accepted() {
-  const client = { email: `money-${uniq()}@example.test`, password: `pass-${uniq()}-long`, name: 'Cleo Client' };
-  await api.register(client.name, client.email, client.password, 'client');
-  const ct = await api.login(client.email, client.password);
-  const req = await api.call('POST', '/api/v1/requests', {
-    title: `Payments API ${uniq()}`, description: 'FastAPI + asyncpg payouts service', frameworks: ['fastapi'],
-    must_have: ['asyncpg'], nice_to_have: [], seniority: 'senior', engagement: 'hourly',
-    budget: { amount: 15000, currency: 'USD' }, hours_per_week: 20, timezone: 'Europe/Berlin', min_overlap_hours: 3,
-    start_date: inDays(30),
-  }, ct);
-  const cand = req.candidates.find((c) => c.status === 'invited');
-  assert.ok(cand, 'the shortlist invited someone');
-  const admin = await api.login('admin@demo.opx');
-  const eng = (await api.call('GET', `/api/v1/engineers/${cand.engineer_id}`, undefined, admin)).engineer;
-  const et = await api.login(eng.email);
-  await api.call('POST', `/api/v1/candidates/${cand.id}/accept`, undefined, et);
-  return { client, engineer: { email: eng.email, name: eng.name }, candidate: cand, request: req };
+  const p = await acceptedCandidate(api, { prefix: 'money' });
+  return { client: p.client, engineer: p.engineer, candidate: p.candidate, request: p.request };
 }
 
 const fmt = (minor) => new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'USD' }).format(minor / 100);
-const inDays = (n) => { const d = new Date(Date.now() + n * 86400000); return d.toISOString().slice(0, 10); };
 
 /** Confirms the open dialog with its button named `name`. */
 async function confirm(page, name, expect) {
