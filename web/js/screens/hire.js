@@ -122,7 +122,7 @@ export default async function render(view, ctx) {
     : (!me ? h('p', { class: 'meta' }, 'You will create a free client account first; it takes a minute.') : null);
 
   const head = pageHead(`Hire vetted ${name} engineers`, {
-    sub: 'Every engineer here passed a timed async Python assessment, a scored interview and a practical challenge.',
+    sub: 'Every engineer here passed a timed async Python assessment and a scored interview with a vetter.',
     actions: start,
   });
 
