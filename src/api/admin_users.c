@@ -42,13 +42,7 @@ static void on_users(void *ctx, int rc)
         } else {
             json_t *items = json_array();
             for (int i = 0; i < l->n; i++) json_array_append_new(items, account_json(&l->items[i]));
-            json_t *next = json_null();
-            if (l->n == c->limit) {
-                char cur[32];
-                snprintf(cur, sizeof cur, "u%lld", (long long)l->items[l->n - 1].seq);
-                next = json_string(cur);
-            }
-            http_respond_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
+            api_respond_page(req, items, l->n == c->limit, 'u', l->n ? l->items[l->n - 1].seq : 0);
         }
     }
     api_call_end(c);

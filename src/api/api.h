@@ -35,6 +35,10 @@ void api_store_error(http_req *req, int rc);
  * absent); what is wrong goes to errs */
 void api_page_params(http_req *req, jv_errors *errs, long dflt, long max, const char *name, char prefix, long *limit,
                      long long *cursor);
+/* a list's answer, the twin of api_page_params: 200 {"items": items,
+ * "next_cursor": "<prefix><cursor>" when more may follow, else null};
+ * takes items */
+void api_respond_page(http_req *req, json_t *items, int more, char prefix, long long cursor);
 
 /* After starting a store call for req: on failure answers it (503/500);
  * on success takes the reference that the callback drops. */

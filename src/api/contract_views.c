@@ -50,13 +50,8 @@ static void on_contracts(void *ctx, int rc)
         } else {
             json_t *items = json_array();
             for (int i = 0; i < l->n; i++) json_array_append_new(items, row_json(&l->items[i]));
-            json_t *next = json_null();
-            if (l->n == c->limit) { /* opaque to clients: "k" + the creation order */
-                char cur[32];
-                snprintf(cur, sizeof cur, "k%lld", (long long)l->items[l->n - 1].seq);
-                next = json_string(cur);
-            }
-            http_respond_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
+            /* opaque to clients: "k" + the creation order */
+            api_respond_page(req, items, l->n == c->limit, 'k', l->n ? l->items[l->n - 1].seq : 0);
         }
     }
     store_contract_list_free(c->out);

@@ -51,6 +51,17 @@ void api_page_params(http_req *req, jv_errors *errs, long dflt, long max, const 
     }
 }
 
+void api_respond_page(http_req *req, json_t *items, int more, char prefix, long long cursor)
+{
+    json_t *next = json_null();
+    if (more) {
+        char cur[32];
+        snprintf(cur, sizeof cur, "%c%lld", prefix, cursor);
+        next = json_string(cur);
+    }
+    http_respond_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
+}
+
 void api_store_error(http_req *req, int rc)
 {
     if (rc == STORE_BUSY || rc == STORE_TIMEOUT || rc == STORE_CLOSED) {

@@ -68,15 +68,9 @@ static void on_list(void *ctx, int rc)
         } else {
             json_t *items = json_array();
             for (int i = 0; i < l->n; i++) json_array_append_new(items, view_json(&l->items[i]));
-            json_t *next = json_null();
-            if (l->n == c->limit && l->n > 0) {
-                const store_dispute_view *last = &l->items[l->n - 1];
-                char cur[40];
-                snprintf(cur, sizeof cur, "d%lld",
-                         (long long)last->seq * 2 + (strcmp(last->d.status, "open") == 0));
-                next = json_string(cur);
-            }
-            http_respond_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
+            const store_dispute_view *last = l->n ? &l->items[l->n - 1] : NULL;
+            api_respond_page(req, items, last && l->n == c->limit, 'd',
+                             last ? (long long)last->seq * 2 + (strcmp(last->d.status, "open") == 0) : 0);
         }
     }
     store_dispute_list_free(l);

@@ -47,13 +47,7 @@ static void on_list(void *ctx, int rc)
         } else {
             json_t *items = json_array();
             for (int i = 0; i < o->n; i++) json_array_append_new(items, mail_json(&o->items[i], 0));
-            json_t *next = json_null();
-            if (o->n == c->limit && o->n > 0) {
-                char cur[32];
-                snprintf(cur, sizeof cur, "o%lld", (long long)o->items[o->n - 1].seq);
-                next = json_string(cur);
-            }
-            http_respond_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
+            api_respond_page(req, items, o->n > 0 && o->n == c->limit, 'o', o->n ? o->items[o->n - 1].seq : 0);
         }
     }
     store_outbox_free(o);

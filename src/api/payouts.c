@@ -56,13 +56,7 @@ static void on_list(void *ctx, int rc)
         } else {
             json_t *items = json_array();
             for (int i = 0; i < l->n; i++) json_array_append_new(items, api_money_out_json(&l->items[i]));
-            json_t *next = json_null();
-            if (l->next_seq > 0) {
-                char cur[32];
-                snprintf(cur, sizeof cur, "c%lld", (long long)l->next_seq);
-                next = json_string(cur);
-            }
-            http_respond_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
+            api_respond_page(req, items, l->next_seq > 0, 'c', l->next_seq);
         }
     }
     api_call_end(c);

@@ -221,13 +221,8 @@ static void on_list(void *ctx, int rc)
                                      api_time_json(l->items[i].sla_deadline), "matched_at",
                                      api_time_json(l->items[i].matched_at), "invited", l->items[i].invited,
                                      "accepted", l->items[i].accepted));
-            json_t *next = json_null();
-            if (l->n == c->limit) { /* opaque to clients: "r" + the creation sequence */
-                char cur[32];
-                snprintf(cur, sizeof cur, "r%lld", (long long)l->items[l->n - 1].seq);
-                next = json_string(cur);
-            }
-            http_respond_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
+            /* opaque to clients: "r" + the creation sequence */
+            api_respond_page(req, items, l->n == c->limit, 'r', l->n ? l->items[l->n - 1].seq : 0);
         }
     }
     api_call_end(c);

@@ -104,13 +104,8 @@ static void on_messages(void *ctx, int rc)
         } else {
             json_t *items = json_array();
             for (int i = 0; i < st->page->n; i++) json_array_append_new(items, message_json(&st->page->items[i]));
-            json_t *next = json_null();
-            if (st->page->n == st->limit) {
-                char cur[32];
-                snprintf(cur, sizeof cur, "m%lld", (long long)st->page->items[st->page->n - 1].seq);
-                next = json_string(cur);
-            }
-            http_respond_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
+            const store_message_page *pg = st->page;
+            api_respond_page(req, items, pg->n == st->limit, 'm', pg->n ? pg->items[pg->n - 1].seq : 0);
         }
     }
     conv_end(st);
