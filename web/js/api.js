@@ -114,24 +114,11 @@ export function moneyAction() {
 
 /** Loads the signed-in user and the CSRF token; null when signed out.
  * GET /auth/session answers 200 either way, so a signed-out visit logs no
- * error; a server without it (older) is asked GET /me. */
+ * error. */
 export async function loadSession() {
-  try {
-    const d = await get('/api/v1/auth/session');
-    session.me = d.user || null;
-    session.csrf = d.csrf_token || null;
-  } catch (e) {
-    if (e.status !== 404) throw e;
-    try {
-      const d = await get('/api/v1/me');
-      session.me = d.user;
-      session.csrf = d.csrf_token;
-    } catch (e2) {
-      if (e2.status !== 401) throw e2;
-      session.me = null;
-      session.csrf = null;
-    }
-  }
+  const d = await get('/api/v1/auth/session');
+  session.me = d.user || null;
+  session.csrf = d.csrf_token || null;
   return session.me;
 }
 

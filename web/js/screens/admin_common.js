@@ -5,7 +5,6 @@
 // does not have yet, and a table that stacks its cells on a phone.
 import { h } from '../dom.js';
 import { get } from '../api.js';
-import { countdownRing } from '../charts.js';
 
 /** A KPI tile; `href` makes its value a link, `tone` colours it (good|warn|bad). */
 export function kpi(value, label, { href, tone } = {}) {
@@ -18,13 +17,6 @@ export function kpi(value, label, { href, tone } = {}) {
 export function countText(pageData) {
   const n = (pageData?.items || []).length;
   return `${n}${pageData?.next_cursor ? '+' : ''}`;
-}
-
-/** countdownRing with the chart styles (its svg lacks the class). */
-export function ring(secondsLeft, total, label = 'left') {
-  const el = countdownRing(secondsLeft, total, { label });
-  el.querySelector('svg')?.classList.add('chart');
-  return el;
 }
 
 export const KIND_LABELS = {

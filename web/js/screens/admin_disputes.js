@@ -46,9 +46,7 @@ async function list(view, ctx) {
       ...(open?.items || []).filter((d) => d.status === 'open').sort((a, b) => (a.created_at < b.created_at ? -1 : 1)),
       ...(resolved?.items || []).filter((d) => d.status === 'resolved').sort((a, b) => ((a.resolved_at || '') < (b.resolved_at || '') ? 1 : -1)),
     ];
-    // the contract says who the parties are, when the list does not
-    const ks = await Promise.allSettled(items.map((d) => (d.client_name && d.engineer_name && d.milestone_title ? Promise.resolve(null) : contractOf(d.contract_id))));
-    return { items, more: !!(open?.next_cursor || resolved?.next_cursor), ks: ks.map((r) => (r.status === 'fulfilled' ? r.value : null)) };
+    return { items, more: !!(open?.next_cursor || resolved?.next_cursor) };
   }
 
   function draw(d) {
@@ -63,16 +61,17 @@ async function list(view, ctx) {
           status === 'resolved' ? 'Disputes you split appear here with their outcome.' : 'When a client or an engineer disputes a milestone it appears here at once, and on your home page.')
         : h('section', { class: 'card', 'aria-labelledby': 'dl-h' },
           h('h2', { id: 'dl-h' }, status === 'resolved' ? 'Resolved' : status === 'all' ? `${openN} open, then resolved` : `${openN} open`),
-          h('ol', { class: 'list dispute-list' }, d.items.map((x, i) => item(x, d.ks[i])))),
+          h('ol', { class: 'list dispute-list' }, d.items.map(item))),
       d.more ? h('p', { class: 'meta' }, 'Only the first 50 of each are shown.') : null);
   }
 
-  function item(x, k) {
-    const title = x.milestone_title || k?.milestones?.find((m) => m.id === x.milestone_id)?.title || 'Milestone';
-    const reqTitle = x.request_title || k?.request_title || '';
-    const client = x.client_name || k?.client_name || 'the client';
-    const eng = x.engineer_name || k?.engineer_name || 'the engineer';
-    const opener = x.opened_by === (x.client_id || k?.client_id) ? client : x.opened_by === (x.engineer_id || k?.engineer_id) ? eng : 'a party';
+  /** One dispute of the list: GET /admin/disputes names its milestone, request and both parties. */
+  function item(x) {
+    const title = x.milestone_title;
+    const reqTitle = x.request_title;
+    const client = x.client_name;
+    const eng = x.engineer_name;
+    const opener = x.opened_by === x.client_id ? client : x.opened_by === x.engineer_id ? eng : 'a party';
     const href = `/admin/disputes?id=${encodeURIComponent(x.id)}`;
     return h('li', { class: 'dispute-item', dataset: { dispute: x.id, status: x.status } },
       h('div', { class: 'spread' },

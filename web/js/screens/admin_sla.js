@@ -10,7 +10,8 @@ import { h, mount } from '../dom.js';
 import { get } from '../api.js';
 import { duration, exactTime } from '../format.js';
 import { chip, empty, failed, loading, pageHead, timeExact } from '../ui.js';
-import { RELAXED, kpi, ring } from './admin_common.js';
+import { countdownRing } from '../charts.js';
+import { RELAXED, kpi } from './admin_common.js';
 
 const SLA_S = 8 * 3600;
 const WIDEN_AT_S = 4 * 3600;
@@ -87,8 +88,8 @@ export default async function render(view, ctx) {
 
   function ringFor(i) {
     const left = leftOf(i);
-    if (i.status === 'breached' || left <= 0) return ring(Math.min(left, -1), SLA_S, 'left');
-    return ring(left, (Date.parse(i.sla_deadline) - Date.parse(i.created_at)) / 1000 || SLA_S, 'left');
+    if (i.status === 'breached' || left <= 0) return countdownRing(Math.min(left, -1), SLA_S);
+    return countdownRing(left, (Date.parse(i.sla_deadline) - Date.parse(i.created_at)) / 1000 || SLA_S);
   }
 
   /** Each second: only the rings and their words change (no re-render, no focus lost). */

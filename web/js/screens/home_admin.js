@@ -8,7 +8,8 @@ import { h, mount } from '../dom.js';
 import { get, qs } from '../api.js';
 import { duration, exactTime, money } from '../format.js';
 import { chip, empty, failed, pageHead, skeleton, timeAgo } from '../ui.js';
-import { countText, ring } from './admin_common.js';
+import { countdownRing } from '../charts.js';
+import { countText } from './admin_common.js';
 
 const LIVE = ['admin.sla_breach', 'admin.dispute_opened', 'dispute.resolved', 'milestone.resolved', 'milestone.disputed',
   'payout.failed', 'payout.succeeded', 'payout.reversed', 'refund.failed', 'refund.succeeded', 'request.updated'];
@@ -73,7 +74,7 @@ export default async function render(view, ctx) {
         : 'No open requests: every request is matched or closed.',
       extra: soon.length ? h('ul', { class: 'list admin-mini' }, soon.map((i) => h('li', h('div', { class: 'spread' },
         h('a', { href: `/requests/${i.id}` }, i.title),
-        i.status === 'breached' ? chip('breached') : ring(i.seconds_left, 8 * 3600))))) : null,
+        i.status === 'breached' ? chip('breached') : countdownRing(i.seconds_left, 8 * 3600))))) : null,
     });
   }
 

@@ -62,13 +62,6 @@ export default async function render(view, ctx) {
         h('div', { class: 'stack' }, balanceCard(bal), eng && vetted ? profileCard(eng) : null))));
   }
 
-  // the ring's circles are styled under .chart, which countdownRing's svg lacks
-  function ring(left, total) {
-    const el = countdownRing(left, total, { label: 'to answer' });
-    el.querySelector('svg')?.classList.add('chart');
-    return el;
-  }
-
   function vettingCard(v) {
     const [title, text, href, cta] = VETTING[v.status] || ['Vetting', '', '/profile', 'See your profile'];
     const at = STEPS.indexOf(v.status);
@@ -93,7 +86,7 @@ export default async function render(view, ctx) {
             return h('li', h('div', { class: 'spread' },
               h('div', h('strong', i.request?.title || 'A request'),
                 h('p', { class: 'meta' }, [i.request?.seniority, i.request?.engagement, i.request?.budget ? `${money(i.request.budget)}${i.request.engagement === 'hourly' ? '/h' : ''}` : null].filter(Boolean).join(' · '))),
-              ring(left, total)));
+              countdownRing(left, total, { label: 'to answer' })));
           })),
       invs.length ? h('p', link('/invitations', invs.length > 5 ? `See all ${invs.length} invitations` : 'Answer on the invitations page')) : null);
   }

@@ -67,7 +67,6 @@ export function liveRing(deadline, total, { label = 'left', done, overdue = fals
     const disagree = overdue && left > 0;
     const ring = countdownRing(disagree ? -1 : left, total, { label });
     if (disagree) ring.lastChild.textContent = 'deadline passed';
-    ring.querySelector('svg')?.classList.add('chart'); // the ring's circles are styled under .chart
     if (left <= 0 && done) mount(el, done); else mount(el, ring);
   };
   r.draw();
