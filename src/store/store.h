@@ -8,9 +8,10 @@
  *
  * The caller owns the argument and result structs and must keep them alive
  * until the callback (requests do this by holding a reference). Nothing
- * above this header knows which database it is talking to: a backend is a
- * table of functions (store_vtbl), chosen by store_open() from the --db
- * string. */
+ * above this header knows which database it is talking to: each operation
+ * is one transaction (src/store/tx_*.c) written against the database
+ * primitives of db.h, and store_open() picks the driver (SQLite or
+ * PostgreSQL) from the --db string. */
 #ifndef OPX_STORE_H
 #define OPX_STORE_H
 #include <stdint.h>
@@ -393,7 +394,6 @@ typedef void (*store_done_cb)(void *ctx, int rc);
 typedef struct store store;
 
 typedef struct store_vtbl {
-    const char *name;
     int (*ping)(store *s, uint64_t deadline_ns, store_done_cb cb, void *ctx);
     /* u->id, email, name, role, password_hash, created_at set by the caller */
     int (*user_create)(store *s, const store_user *u, const char *actor_ip, uint64_t deadline_ns,
@@ -756,6 +756,8 @@ store *store_open(uv_loop_t *loop, const char *db, int migrate, char *err, size_
 /* Applies pending migrations and reports what it did (opx migrate). */
 int store_migrate(const char *db, int *applied, int *current, char *err, size_t errlen);
 const char *store_strerror(int rc);
+/* the driver's name: "sqlite" or "postgres" */
+const char *store_backend(store *s);
 
 static inline int store_ping(store *s, uint64_t d, store_done_cb cb, void *ctx)
 {

@@ -1,0 +1,50 @@
+/* events statements, PostgreSQL dialect (see sql.h). */
+#include <stddef.h>
+#include "../../sql.h"
+#include "dialect.h"
+
+#define MAIL_COLS                                                                                  \
+    "seq, id, coalesce(user_id, ''), to_addr, to_name, kind, data, status, attempts,"            \
+    " coalesce(last_error, ''), created_at, next_attempt_at, coalesce(sent_at, 0)"
+
+const sql_stmt sql_postgres_events[] = {
+    {ST_EVENT, "INSERT INTO events(user_id, kind, payload, created_at) VALUES ($1,$2,$3,$4)"
+              " RETURNING id"},
+    {ST_EVENT_PARTIES, "SELECT client_id, engineer_id FROM conversations WHERE id = $1"},
+    {ST_EVENT_ADMINS, "INSERT INTO events(user_id, kind, payload, created_at)"
+                      " SELECT id, $1, $2, $3 FROM users WHERE role = 'admin' ORDER BY id"
+                      " RETURNING id"},
+    {ST_MAIL, "INSERT INTO outbox(id, user_id, to_addr, to_name, kind, data, status, created_at,"
+              " next_attempt_at) SELECT $1, id, email, name, $2, $3, 'queued', $4, $4 FROM users" " WHERE id = $5"},
+    {ST_EVENTS_HEAD, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),"
+              " coalesce((SELECT max(id) FROM events), 0)), (SELECT min(id) FROM events)"},
+    {ST_EVENTS_AFTER, "SELECT id, user_id, kind, payload, created_at FROM events"
+               " WHERE ($1 IS NULL OR user_id = $1) AND id > $2 ORDER BY id LIMIT $3"},
+    {ST_EVENTS_PRUNE, "DELETE FROM events WHERE id IN (SELECT id FROM events"
+               " WHERE created_at < $1 ORDER BY id LIMIT 10000) RETURNING id"},
+    {ST_MAIL_GET, "SELECT " MAIL_COLS " FROM outbox WHERE id = $1"},
+    {ST_MAIL_RESULT_LATER, "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND status = 'queued'"},
+    {ST_MAIL_DEFER_JOB, "UPDATE jobs SET run_at = $1, lease_until = 0 WHERE id = $2 AND done_at IS NULL"},
+    {ST_MAIL_RESULT, "UPDATE outbox SET status = $1, attempts = attempts + 1, last_error = $2,"
+                     " next_attempt_at = $3, sent_at = CASE WHEN $1 = 'sent' THEN $4 ELSE sent_at END"
+                     " WHERE id = $5 AND status = 'queued'"},
+    {ST_MAIL_RETRY_JOB, "UPDATE jobs SET run_at = $1, lease_until = 0, last_error = $2"
+                                  " WHERE id = $3 AND done_at IS NULL"},
+    {ST_OUTBOX_LIST, "SELECT " MAIL_COLS " FROM outbox" " WHERE ($1 IS NULL OR status = $1) AND ($2 = 0 OR seq < $2)"
+                " ORDER BY seq DESC LIMIT $3"},
+    {ST_MAIL_REQUEUE, "UPDATE outbox SET status = 'queued', attempts = 0, last_error = NULL,"
+                 " next_attempt_at = $1 WHERE id = $2 AND status = 'failed'"},
+    {ST_MAIL_REQUEUE_GET, "SELECT " MAIL_COLS " FROM outbox WHERE id = $1"},
+    {ST_MAIL_DIGEST, "WITH unread AS (SELECT m.seq, m.sender_id, m.body FROM messages m"
+                "   JOIN conversations v ON v.id = m.conversation_id"
+                "  WHERE v.id = $1 AND $2 IN (v.client_id, v.engineer_id) AND m.sender_id <> $2"
+                "    AND m.seq > coalesce((SELECT last_read_seq FROM read_markers"
+                "      WHERE conversation_id = $1 AND user_id = $2), 0)),"
+                " last AS (SELECT * FROM unread ORDER BY seq DESC LIMIT 1)"
+                " SELECT json_object('conversation_id', v.id, 'request_id', v.request_id,"
+                "  'request_title', r.title, 'count', (SELECT count(*) FROM unread),"
+                "  'from_name', u.name, 'excerpt', substr(last.body, 1, 280))"
+                " FROM last JOIN conversations v ON v.id = $1 JOIN requests r ON r.id = v.request_id"
+                " JOIN users u ON u.id = last.sender_id"},
+    {0, NULL},
+};
