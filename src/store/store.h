@@ -671,10 +671,10 @@ typedef struct store_vtbl {
     int (*balance)(store *s, const char *engineer_id, store_balance *out, uint64_t deadline_ns,
                    store_done_cb cb, void *ctx);
     /* totals per currency and kind, the largest accounts, and a full
-     * verification (sqlite_ledger.c) in one snapshot */
+     * verification (tx_ledger.c) in one snapshot */
     int (*ledger_report)(store *s, store_ledger_report *out, uint64_t deadline_ns, store_done_cb cb,
                          void *ctx);
-    /* ---- money out: refunds and payouts (sqlite_money_out.c) ---- */
+    /* ---- money out: refunds and payouts (tx_money_out.c) ---- */
     /* a refund or payout by kind and id, with what its send needs */
     int (*money_out_get)(store *s, const char *kind, const char *id, store_money_out *out,
                          uint64_t deadline_ns, store_done_cb cb, void *ctx);
@@ -707,7 +707,7 @@ typedef struct store_vtbl {
                               uint64_t deadline_ns, store_done_cb cb, void *ctx);
     int (*payout_account_get)(store *s, const char *user_id, char out[STORE_PAYOUT_ACCOUNT_MAX], int64_t *updated_at,
                               uint64_t deadline_ns, store_done_cb cb, void *ctx);
-    /* ---- contract views (sqlite_contract_views.c) ---- */
+    /* ---- contract views (tx_contract_views.c) ---- */
     /* newest first (f: the caller's side, filters and cursor; f must outlive the call) */
     int (*contracts_list)(store *s, const store_contract_filter *f, store_contract_list *out, uint64_t deadline_ns,
                           store_done_cb cb, void *ctx);
@@ -718,7 +718,7 @@ typedef struct store_vtbl {
     /* the contract's timesheets by week; NOTFOUND as contract_receipts */
     int (*contract_timesheets)(store *s, const char *contract_id, const char *user_id, store_timesheet_list *out,
                                uint64_t deadline_ns, store_done_cb cb, void *ctx);
-    /* ---- a user's own account (sqlite_accounts.c) ---- */
+    /* ---- a user's own account (tx_accounts.c) ---- */
     /* the user with its password hash */
     int (*user_get)(store *s, const char *id, store_user *out, uint64_t deadline_ns, store_done_cb cb, void *ctx);
     /* sets the name (audited when it changed); out: the user after (no hash) */

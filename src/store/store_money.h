@@ -240,7 +240,7 @@ typedef struct {
     store_money_out_list payouts;
 } store_payout_batch;
 
-/* ---- read views of contracts (sqlite_contract_views.c) ---- */
+/* ---- read views of contracts (tx_contract_views.c) ---- */
 #define STORE_CONTRACT_LIST_MAX 100
 typedef struct {
     char id[32], request_id[32], request_title[484];

@@ -1,4 +1,4 @@
-/* sqlite_accounts: accounts: a user's own (name, password: the other
+/* tx_accounts: accounts: a user's own (name, password: the other
  * sessions end) and the admins' view (list, suspend, reactivate: a
  * suspended user's sessions end in the same transaction). */
 #include "tx_internal.h"

@@ -1,4 +1,4 @@
-/* sqlite_contract_views: reading contracts in bulk: a caller's list with
+/* tx_contract_views: reading contracts in bulk: a caller's list with
  * filters and a cursor, a contract's receipts (every charge and refund of
  * its milestones) and its timesheets. A contract belongs to its two
  * parties: the per-contract reads take the caller (NULL: an admin) and

@@ -1,5 +1,5 @@
-/* sqlite_contracts: contracts, milestones, payments, idempotency keys and
- * ledger postings on SQLite. Every money move is one transaction that
+/* tx_contracts: contracts, milestones, payments, idempotency keys and
+ * ledger postings Every money move is one transaction that
  * checks the state tables (src/domain/contracts.c), appends the ledger
  * transaction (src/domain/ledger.c builds it; the accounts' CHECK refuses
  * a negative escrow or payable, rolling everything back), moves the

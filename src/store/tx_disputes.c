@@ -1,4 +1,4 @@
-/* sqlite_disputes: disputes (opened by a party, resolved by an admin's
+/* tx_disputes: disputes (opened by a party, resolved by an admin's
  * split of the escrow) and ending a contract (funded escrow refunded,
  * pending work dropped), each one transaction with its ledger postings,
  * audit rows, events and mails. */

@@ -1,5 +1,5 @@
-/* sqlite_events: the durable event log behind GET /api/v1/events and the
- * email outbox, on SQLite. Both are written by the transaction of the
+/* tx_events: the durable event log behind GET /api/v1/events and the
+ * email outbox, Both are written by the transaction of the
  * change they announce (tx_event, tx_mail), so an event or a mail
  * exists exactly when its change committed. The writer reports the highest
  * committed event id to the loop (sqlite_exec), which pokes the event hub. */

@@ -1,8 +1,8 @@
-/* sqlite_idem: Idempotency-Key claims on SQLite (see store.h and
+/* tx_idem: Idempotency-Key claims (see store.h and
  * src/api/money.c for the semantics): a key is claimed by the first request,
  * replayed once answered, refused with another body, and taken over when the
  * process that claimed it has died. The answer itself is saved by the money
- * transaction (tx_idem_save in sqlite_contracts.c). */
+ * transaction (tx_idem_save in tx_contracts.c). */
 #include "../core/token.h"
 #include "../domain/contracts.h"
 #include "../domain/ledger.h"

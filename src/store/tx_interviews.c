@@ -1,4 +1,4 @@
-/* sqlite_interviews: interview proposals on SQLite. At most one interview
+/* tx_interviews: interview proposals At most one interview
  * per conversation is open (proposed or accepted) — a partial unique index
  * says so — and each change writes, in its own transaction, the events for
  * both parties and the mails the change sends. The mails carry one JSON

@@ -1,4 +1,4 @@
-/* sqlite_jobs: the durable job table on SQLite: scheduling a job inside
+/* tx_jobs: the durable job table: scheduling a job inside
  * the transaction that needs it, claiming due jobs under a lease, and
  * marking them done. A job whose effect and completion commit in one
  * transaction runs exactly once in effect, whatever crashes: a holder that

@@ -1,4 +1,4 @@
-/* sqlite_money_out: money leaving through the gateway. A card refund is
+/* tx_money_out: money leaving through the gateway. A card refund is
  * queued (a payments row of kind 'refund' and its `payment.refund` job) in
  * the same transaction that moved the escrow back in the ledger; a payout
  * run turns payable balances into payouts rows, each moving payable ->

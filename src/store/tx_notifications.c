@@ -1,4 +1,4 @@
-/* sqlite_notifications: a user's notifications: the latest with the unread
+/* tx_notifications: a user's notifications: the latest with the unread
  * count, and marking them read. */
 #include "tx_internal.h"
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* sqlite_pools: the public figures of the vetted pool per framework (the
+/* tx_pools: the public figures of the vetted pool per framework (the
  * landing page's counts, the /hire pages): how many are vetted, at which
  * levels, their hourly rates, and a few anonymised profiles. Each answer is
  * one statement that builds its JSON, read on a reader connection. */

@@ -1,4 +1,4 @@
-/* sqlite_requests: clients' requests and their candidates on SQLite. A
+/* tx_requests: clients' requests and their candidates A
  * request is created with its first invitations, their expiry jobs and the
  * two SLA jobs in one transaction, so a request never exists without the
  * jobs that guard its 8 hours. */

@@ -1,4 +1,4 @@
-/* sqlite_reviews: double-blind reviews of ended contracts on SQLite. Each
+/* tx_reviews: double-blind reviews of ended contracts Each
  * party writes once within 14 days of the end; nothing is shown to the
  * other side until both have written (then both publish in the same
  * transaction) or the window closes (the reviews.publish job, scheduled by

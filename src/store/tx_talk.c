@@ -1,4 +1,4 @@
-/* sqlite_talk: conversations, messages and read markers on SQLite. A
+/* tx_talk: conversations, messages and read markers A
  * message is acknowledged only after the writer's COMMIT returns, so an
  * answered POST survives a crash. Messages carry a sequence (the rowid)
  * that orders them and makes the cursor. */

@@ -1,4 +1,4 @@
-/* sqlite_timesheets: hourly contracts on SQLite. Each week is a milestone
+/* tx_timesheets: hourly contracts Each week is a milestone
  * of rate * weekly cap that the client funds into escrow; the engineer's
  * timesheet for the week submits it; approval (the client's, or the
  * system's after 5 days of silence) releases hours * rate, less the fee,

@@ -1,4 +1,4 @@
-/* sqlite_vetting: the SQLite side of vetting: profiles and skills,
+/* tx_vetting: the store side of vetting: profiles and skills,
  * assessment attempts, the interview queue, scorecards and the audit trail
  * of every transition. Each write checks the lifecycle
  * (domain/vetting.c) inside its transaction and writes its audit rows in
