@@ -4,9 +4,10 @@
 set -euo pipefail
 what=${1:-run}
 build=(build-essential pkg-config meson ninja-build libuv1-dev libhttp-parser-dev
-       libjansson-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev sqlite3 curl tzdata)
+       libjansson-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev libpq-dev sqlite3 curl tzdata)
 test=(libcriterion-dev python3-pytest python3-httpx python3-jsonschema clang
-      libclang-rt-14-dev netcat-openbsd python3-aiosmtpd python3-icalendar chromium)
+      libclang-rt-14-dev netcat-openbsd python3-aiosmtpd python3-icalendar chromium
+      postgresql)
 bench=(wrk hyperfine python3-httpx chromium)
 case "$what" in
   run) want=("${build[@]}") ;;

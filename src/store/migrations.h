@@ -13,4 +13,6 @@ typedef struct {
 
 extern const migration sqlite_migrations[];
 extern const int sqlite_migrations_count;
+extern const migration postgres_migrations[];
+extern const int postgres_migrations_count;
 #endif
