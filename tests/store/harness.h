@@ -74,7 +74,7 @@ const char *h_id(const char *prefix);
     }                                                                                              \
     static void body_##name(void)
 
-#define STR_EQ(a, b) cr_assert_str_eq((a), (b))
+#define STR_EQ(a, b, ...) cr_assert_str_eq((a), (b), ##__VA_ARGS__)
 
 /* ---- fixtures: each makes its thing through store operations and asserts
  * that it worked ---- */
