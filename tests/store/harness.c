@@ -7,6 +7,9 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/token.h"
+#include "store/db.h"
+#include <criterion/hooks.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -61,14 +64,70 @@ static void begin(int postgres)
     H.now = clock_now_s();
 }
 
+/* The SQLite schema is migrated once, before any test, into a template
+ * that each test copies; the store still runs its own migration step on
+ * the copy, which finds it current. The runner process removes the
+ * template at the end. */
+static char template_path[512];
+/* the tests run in processes of their own, which find it in the environment */
+#define TEMPLATE_ENV "OPX_STORE_TEST_TEMPLATE"
+
+static const char *tmpdir(void)
+{
+    return getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+}
+
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+    (void)set;
+    snprintf(template_path, sizeof template_path, "%s/opx-store-template-XXXXXX", tmpdir());
+    int fd = mkstemp(template_path);
+    if (fd < 0) {
+        template_path[0] = '\0';
+        return;
+    }
+    close(fd);
+    int applied = 0, current = 0;
+    char err[256];
+    if (db_sqlite_migrate(template_path, &applied, &current, err, sizeof err) < 0) {
+        unlink(template_path);
+        template_path[0] = '\0'; /* each test migrates its own then */
+        return;
+    }
+    setenv(TEMPLATE_ENV, template_path, 1);
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+    (void)stats;
+    if (template_path[0]) unlink(template_path);
+}
+
+static int copy_file(const char *from, int to)
+{
+    int in = open(from, O_RDONLY);
+    if (in < 0) return -1;
+    char chunk[65536];
+    ssize_t n;
+    int rc = 0;
+    while ((n = read(in, chunk, sizeof chunk)) > 0)
+        if (write(to, chunk, (size_t)n) != n) {
+            rc = -1;
+            break;
+        }
+    close(in);
+    return n < 0 ? -1 : rc;
+}
+
 void h_setup_sqlite(void)
 {
     begin(0);
     /* a file, not :memory:: the driver opens a writer and readers on it */
-    snprintf(H.url, sizeof H.url, "%s/opx-store-test-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(H.url, sizeof H.url, "%s/opx-store-test-XXXXXX", tmpdir());
     int fd = mkstemp(H.url);
     cr_assert(fd >= 0, "mkstemp");
+    const char *tpl = getenv(TEMPLATE_ENV);
+    if (tpl && *tpl) cr_assert_eq(copy_file(tpl, fd), 0, "copying the migrated template %s", tpl);
     close(fd);
     open_store();
 }
@@ -135,6 +194,31 @@ int h_wait(int submit_rc, h_call *w)
     uv_timer_stop(&guard);
     cr_assert(w->done, "no callback within %d ms", GUARD_MS);
     return w->rc;
+}
+
+void h_submitted(int submit_rc, h_call *w)
+{
+    if (submit_rc < 0) {
+        w->done = 1;
+        w->rc = submit_rc;
+    }
+}
+
+void h_wait_all(h_call *w, int n)
+{
+    int late = 0;
+    guard.data = &late;
+    uv_timer_start(&guard, on_guard, GUARD_MS, 0);
+    for (;;) {
+        int pending = 0;
+        for (int i = 0; i < n; i++)
+            pending += !w[i].done;
+        if (!pending || late) break;
+        uv_run(&H.loop, UV_RUN_ONCE);
+    }
+    uv_timer_stop(&guard);
+    for (int i = 0; i < n; i++)
+        cr_assert(w[i].done, "call %d: no callback within %d ms", i, GUARD_MS);
 }
 
 uint64_t h_deadline(void)

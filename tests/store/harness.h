@@ -45,7 +45,7 @@ uint64_t h_deadline(void);
 #define CALL(op, ...)                                                                              \
     ({                                                                                             \
         h_call h_w_ = {0};                                                                         \
-        h_wait(S->v->op(S, __VA_ARGS__, h_deadline(), h_cb, &h_w_), &h_w_);                        \
+        h_wait(S->v->op(S, ##__VA_ARGS__, h_deadline(), h_cb, &h_w_), &h_w_);                      \
     })
 /* the same, asserting STORE_OK with the operation's name in the message */
 #define OK(op, ...)                                                                                \
@@ -53,6 +53,13 @@ uint64_t h_deadline(void);
         int ok_rc_ = CALL(op, __VA_ARGS__);                                                        \
         cr_assert_eq(ok_rc_, STORE_OK, #op ": %s (%d)", store_strerror(ok_rc_), ok_rc_);           \
     } while (0)
+
+/* several calls in flight at once (what many nodes or requests do):
+ * SUBMIT starts one into w (a refused submit counts as done with its
+ * code), h_wait_all runs the loop until every one has called back */
+void h_submitted(int submit_rc, h_call *w);
+void h_wait_all(h_call *w, int n);
+#define SUBMIT(w, op, ...) h_submitted(S->v->op(S, ##__VA_ARGS__, h_deadline(), h_cb, (w)), (w))
 
 /* zeroed memory that lives until the test ends (the store's structs are
  * too large for the stack) */

@@ -95,6 +95,11 @@ STORE_TEST(idem_saved_with_the_effect_then_replayed)
     OK(idem_claim, &other, H.now + 501, out);
     cr_assert_eq(out->state, STORE_IDEM_REPLAY);
     free(out->response);
+    /* release forgets only a claim without an answer: this one stays */
+    OK(idem_release, p.client->id, "fund-1");
+    OK(idem_claim, &in, H.now + 502, out);
+    cr_assert_eq(out->state, STORE_IDEM_REPLAY);
+    free(out->response);
     store_contract_free(after);
 }
 
