@@ -21,8 +21,9 @@ typedef struct {
     uv_loop_t loop;
     store *s;
     int postgres;
-    char url[512]; /* the SQLite path or the PostgreSQL URL */
-    int64_t now;   /* the wall clock when the test began: every `now` is relative to it */
+    char url[512];   /* the SQLite path or the PostgreSQL URL */
+    int64_t now;     /* the wall clock when the test began: every `now` is relative to it */
+    char error[512]; /* why the store did not open */
 } harness;
 
 extern harness H;
@@ -30,6 +31,9 @@ extern harness H;
 void h_setup_sqlite(void);
 void h_setup_postgres(void);
 void h_teardown(void);
+/* fails the test when the store did not open; 0 when it was not asked to
+ * (postgres without OPX_TEST_PG) */
+int h_ready(void);
 
 /* one call in flight: what its callback said */
 typedef struct {
@@ -72,11 +76,12 @@ const char *h_id(const char *prefix);
     static void body_##name(void);                                                                 \
     Test(sqlite, name, .init = h_setup_sqlite, .fini = h_teardown)                                 \
     {                                                                                              \
+        h_ready();                                                                                 \
         body_##name();                                                                             \
     }                                                                                              \
     Test(postgres, name, .init = h_setup_postgres, .fini = h_teardown)                             \
     {                                                                                              \
-        if (!S) cr_skip_test("OPX_TEST_PG is not set");                                            \
+        if (!h_ready()) cr_skip_test("OPX_TEST_PG is not set");                                    \
         body_##name();                                                                             \
     }                                                                                              \
     static void body_##name(void)
