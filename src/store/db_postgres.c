@@ -83,8 +83,15 @@ int db_postgres_migrate(const char *url, int *applied, int *current, char *err, 
         PQclear(r);
         goto out;
     }
-    int have = atoi(PQgetvalue(r, 0, 0));
+    char *end;
+    long stored = strtol(PQgetvalue(r, 0, 0), &end, 10);
+    int readable = *end == '\0' && stored >= 0 && stored <= INT32_MAX;
+    int have = (int)stored;
     PQclear(r);
+    if (!readable) {
+        snprintf(msg, sizeof msg, "schema_migrations holds a version that is not a number");
+        goto out;
+    }
     int latest = postgres_migrations[postgres_migrations_count - 1].version;
     if (have > latest) {
         snprintf(err, errlen, "database schema version %d is newer than this binary knows (%d)",

@@ -456,8 +456,9 @@ static void *reader_loop(void *arg)
             j->rc = STORE_TIMEOUT;
         } else {
             ra.c->base.deadline_ns = j->deadline_ns;
-            if (sqlite3_step(ra.c->begin) != SQLITE_DONE) {
-                j->rc = sq_rc(ra.c, sqlite3_reset(ra.c->begin));
+            int began = sqlite3_step(ra.c->begin), why = sqlite3_reset(ra.c->begin);
+            if (began != SQLITE_DONE) {
+                j->rc = sq_rc(ra.c, why);
                 if (j->rc >= 0) j->rc = STORE_IO;
             } else {
                 j->rc = j->run(&ra.c->base, j);
@@ -465,7 +466,6 @@ static void *reader_loop(void *arg)
                 sqlite3_step(ra.c->commit);
                 sqlite3_reset(ra.c->commit);
             }
-            sqlite3_reset(ra.c->begin);
             ra.c->base.deadline_ns = 0;
         }
         complete(ra.x, j);

@@ -17,8 +17,20 @@ static database *D(store *s)
     return ((db_store *)s)->d;
 }
 
-int store_submit(store *s, db_run_fn run, int write, uint64_t deadline, store_done_cb cb, void *ctx,
-                 const void *in, void *out, const char *s1, const char *s2, int64_t n1)
+/* hands j to the driver; when it refuses, frees j and what j owns */
+static int submit(store *s, db_job *j, int write)
+{
+    database *d = D(s);
+    int rc = d->drv->submit(d, j, write);
+    if (rc < 0) {
+        free(j->owned);
+        free(j);
+    }
+    return rc;
+}
+
+int store_submit(store *s, db_run_fn run, int write, uint64_t deadline, store_done_cb cb,
+                 void *ctx, const void *in, void *out, const char *s1, const char *s2, int64_t n1)
 {
     db_job *j = db_job_new(run, deadline, cb, ctx);
     if (!j) return STORE_BUSY;
@@ -27,10 +39,7 @@ int store_submit(store *s, db_run_fn run, int write, uint64_t deadline, store_do
     j->s1 = s1;
     j->s2 = s2;
     j->n1 = n1;
-    database *d = D(s);
-    int rc = d->drv->submit(d, j, write);
-    if (rc < 0) free(j);
-    return rc;
+    return submit(s, j, write);
 }
 
 int store_submit_args(store *s, db_run_fn run, int write, uint64_t deadline, store_done_cb cb,
@@ -45,13 +54,7 @@ int store_submit_args(store *s, db_run_fn run, int write, uint64_t deadline, sto
     memcpy(copy, args, len);
     j->in = j->owned = copy;
     j->out = out;
-    database *d = D(s);
-    int rc = d->drv->submit(d, j, write);
-    if (rc < 0) {
-        free(copy);
-        free(j);
-    }
-    return rc;
+    return submit(s, j, write);
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */

@@ -44,7 +44,7 @@ static int run_contracts_list(db_conn *c, db_job *j)
         k->accepted_at = db_col_int(st, 18);
         k->ended_at = db_col_int(st, 19);
         const char *ms = db_col_text(st, 20);
-        k->milestones_json = strdup(ms ? (const char *)ms : "[]");
+        k->milestones_json = strdup(ms ? ms : "[]");
         if (!k->milestones_json) return STORE_BUSY;
     }
     return rc == DB_ROW || rc == DB_DONE ? STORE_OK : db_rc(rc);

@@ -69,7 +69,7 @@ int tx_contract_read(db_conn *c, const char *id, store_contract *k)
         db_copy_col(m->week_start, sizeof m->week_start, st, 5);
         db_copy_col(m->status, sizeof m->status, st, 6);
         const char *note = db_col_text(st, 7);
-        if (note && !(m->note = strdup((const char *)note))) return STORE_BUSY;
+        if (note && !(m->note = strdup(note))) return STORE_BUSY;
         db_copy_col(m->links, sizeof m->links, st, 8);
         db_copy_col(m->changes_note, sizeof m->changes_note, st, 9);
         db_copy_col(m->dispute_id, sizeof m->dispute_id, st, 10);

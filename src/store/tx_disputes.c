@@ -34,7 +34,7 @@ static int read_view(db_stmt *st, store_dispute_view *v)
     d->amount = db_col_int(st, 10);
     db_copy_col(d->currency, sizeof d->currency, st, 11);
     const char *r = db_col_text(st, 12);
-    v->text = strdup(r ? (const char *)r : "");
+    v->text = strdup(r ? r : "");
     db_copy_col(v->milestone_title, sizeof v->milestone_title, st, 13);
     db_copy_col(v->client_id, sizeof v->client_id, st, 14);
     db_copy_col(v->client_name, sizeof v->client_name, st, 15);

@@ -31,7 +31,7 @@ static char *json_row(db_conn *c, int sql, int *rc, char *col1, size_t col1_cap,
         return NULL;
     }
     const char *t = db_col_text(st, 0);
-    char *out = strdup(t ? (const char *)t : "{}");
+    char *out = strdup(t ? t : "{}");
     if (col1) db_copy_col(col1, col1_cap, st, 1);
     db_reset(st);
     *rc = out ? STORE_OK : STORE_BUSY;
@@ -148,10 +148,7 @@ static int run_after(db_conn *c, db_job *j)
     int limit = (int)(intptr_t)j->in;
     db_stmt *st = db_prep(c, ST_EVENTS_AFTER);
     if (!st) return STORE_IO;
-    if (j->s1)
-        db_bind_text(st, 1, j->s1);
-    else
-        db_bind_null(st, 1);
+    db_bind_text(st, 1, j->s1);
     db_bind_int(st, 2, j->n1);
     db_bind_int(st, 3, limit);
     int rc;
@@ -162,7 +159,7 @@ static int run_after(db_conn *c, db_job *j)
         db_copy_col(e->user_id, sizeof e->user_id, st, 1);
         db_copy_col(e->kind, sizeof e->kind, st, 2);
         const char *p = db_col_text(st, 3);
-        e->payload = strdup(p ? (const char *)p : "{}");
+        e->payload = strdup(p ? p : "{}");
         if (!e->payload) return STORE_BUSY;
         e->created_at = db_col_int(st, 4);
         out->n++;
@@ -211,7 +208,7 @@ static int read_mail(db_stmt *st, store_mail *m)
     db_copy_col(m->to_name, sizeof m->to_name, st, 4);
     db_copy_col(m->kind, sizeof m->kind, st, 5);
     const char *d = db_col_text(st, 6);
-    m->data = strdup(d ? (const char *)d : "{}");
+    m->data = strdup(d ? d : "{}");
     db_copy_col(m->status, sizeof m->status, st, 7);
     m->attempts = db_col_int(st, 8);
     db_copy_col(m->last_error, sizeof m->last_error, st, 9);
@@ -258,10 +255,7 @@ static int run_mail_result(db_conn *c, db_job *j)
     db_stmt *st = db_prep(c, ST_MAIL_RESULT);
     if (!st) return STORE_IO;
     db_bind_text(st, 1, status);
-    if (r->error)
-        db_bind_text(st, 2, r->error);
-    else
-        db_bind_null(st, 2);
+    db_bind_text(st, 2, r->error);
     db_bind_int(st, 3, r->retry_at > 0 ? r->retry_at : r->now);
     db_bind_int(st, 4, r->now);
     db_bind_text(st, 5, r->mail_id);
@@ -275,10 +269,7 @@ static int run_mail_result(db_conn *c, db_job *j)
         st = db_prep(c, ST_MAIL_RETRY_JOB);
         if (!st) return STORE_IO;
         db_bind_int(st, 1, r->retry_at);
-        if (r->error)
-            db_bind_text(st, 2, r->error);
-        else
-            db_bind_null(st, 2);
+        db_bind_text(st, 2, r->error);
         db_bind_text(st, 3, r->job_id);
         return db_rc(db_step(st));
     }
@@ -297,10 +288,7 @@ static int run_outbox(db_conn *c, db_job *j)
     int limit = (int)(intptr_t)j->in;
     db_stmt *st = db_prep(c, ST_OUTBOX_LIST);
     if (!st) return STORE_IO;
-    if (j->s1)
-        db_bind_text(st, 1, j->s1);
-    else
-        db_bind_null(st, 1);
+    db_bind_text(st, 1, j->s1);
     db_bind_int(st, 2, j->n1);
     db_bind_int(st, 3, limit);
     int rc;
@@ -365,7 +353,7 @@ static int run_digest(db_conn *c, db_job *j)
         rc = db_step(st);
         if (rc == DB_ROW) {
             const char *t = db_col_text(st, 0);
-            char *data = strdup(t ? (const char *)t : "{}");
+            char *data = strdup(t ? t : "{}");
             db_reset(st);
             if (!data) return STORE_BUSY;
             rc = tx_mail(c, user, "message.digest", data, j->n1);

@@ -56,7 +56,7 @@ static int run_idem_claim(db_conn *c, db_job *j)
         out->state = STORE_IDEM_REPLAY;
         out->status = db_col_int(st, 3);
         const char *r = db_col_text(st, 4);
-        out->response = strdup(r ? (const char *)r : "");
+        out->response = strdup(r ? r : "");
         return out->response ? STORE_OK : STORE_BUSY;
     }
     db_reset(st);

@@ -17,7 +17,7 @@ static void read_iv(db_stmt *st, store_interview *iv)
     db_copy_col(iv->conversation_id, sizeof iv->conversation_id, st, 1);
     db_copy_col(iv->status, sizeof iv->status, st, 2);
     const char *t = db_col_text(st, 3);
-    const char *p = t ? (const char *)t : "[]";
+    const char *p = t ? t : "[]";
     while (*p && iv->nslots < STORE_INTERVIEW_SLOTS) { /* "[a,b,c]", written by us */
         while (*p && (*p < '0' || *p > '9'))
             p++;

@@ -50,10 +50,7 @@ int tx_job_mark_done(db_conn *c, const char *id, int64_t now, const char *error)
     db_stmt *st = db_prep(c, ST_JOB_MARK_DONE);
     if (!st) return STORE_IO;
     db_bind_int(st, 1, now);
-    if (error)
-        db_bind_text(st, 2, error);
-    else
-        db_bind_null(st, 2);
+    db_bind_text(st, 2, error);
     db_bind_text(st, 3, id);
     int rc = db_rc(db_step(st));
     if (rc < 0) return rc;

@@ -211,10 +211,7 @@ static int reschedule(db_conn *c, const char *job_id, int64_t run_at, const char
     db_stmt *st = db_prep(c, ST_MONEY_OUT_RESCHEDULE);
     if (!st) return STORE_IO;
     db_bind_int(st, 1, run_at);
-    if (error)
-        db_bind_text(st, 2, error);
-    else
-        db_bind_null(st, 2);
+    db_bind_text(st, 2, error);
     db_bind_text(st, 3, job_id);
     return db_rc(db_step(st));
 }

@@ -331,10 +331,7 @@ static int run_candidate_move(db_conn *c, db_job *j)
     if (!st) return STORE_IO;
     db_bind_text(st, 1, a->to);
     db_bind_int(st, 2, a->now);
-    if (a->reason)
-        db_bind_text(st, 3, a->reason);
-    else
-        db_bind_null(st, 3);
+    db_bind_text(st, 3, a->reason);
     db_bind_text(st, 4, a->candidate_id);
     if ((rc = db_rc(db_step(st))) < 0) return rc;
     /* the expiry job has nothing left to do */
@@ -529,10 +526,7 @@ static int run_list(db_conn *c, db_job *j)
     store_request_list *out = j->out;
     db_stmt *st = db_prep(c, ST_REQUESTS_LIST);
     if (!st) return STORE_IO;
-    if (a->client_id)
-        db_bind_text(st, 1, a->client_id);
-    else
-        db_bind_null(st, 1);
+    db_bind_text(st, 1, a->client_id);
     db_bind_int(st, 2, a->before_seq);
     db_bind_int(st, 3, a->limit);
     int rc;
@@ -645,10 +639,7 @@ static int run_request_cancel(db_conn *c, db_job *j)
     if (!st) return STORE_IO;
     db_bind_int(st, 1, a->now);
     db_bind_text(st, 2, a->actor);
-    if (a->reason)
-        db_bind_text(st, 3, a->reason);
-    else
-        db_bind_null(st, 3);
+    db_bind_text(st, 3, a->reason);
     db_bind_text(st, 4, a->id);
     if ((rc = db_rc(db_step(st))) < 0) return rc;
     if ((rc = tx_job_cancel(c, "sla.half", a->id, a->now)) < 0) return rc;

@@ -49,7 +49,7 @@ static int read_conv(db_stmt *st, store_conversation *v)
         db_copy_col(v->last_id, sizeof v->last_id, st, 10);
         db_copy_col(v->last_sender, sizeof v->last_sender, st, 11);
         const char *b = db_col_text(st, 12);
-        v->last_body = strdup(b ? (const char *)b : "");
+        v->last_body = strdup(b ? b : "");
         v->last_created_at = db_col_int(st, 13);
         if (!v->last_body) return STORE_BUSY;
     }
@@ -63,10 +63,7 @@ static int run_conv_list(db_conn *c, db_job *j)
     db_stmt *st = db_prep(c, ST_CONV_LIST);
     if (!st) return STORE_IO;
     db_bind_text(st, 1, j->s1 ? j->s1 : "");
-    if (j->s1)
-        db_bind_text(st, 2, j->s1);
-    else
-        db_bind_null(st, 2);
+    db_bind_text(st, 2, j->s1);
     db_bind_int(st, 3, STORE_CONVERSATIONS_MAX);
     int rc;
     out->n = 0;
@@ -119,7 +116,7 @@ static int run_messages(db_conn *c, db_job *j)
         db_copy_col(m->conversation_id, sizeof m->conversation_id, st, 2);
         db_copy_col(m->sender_id, sizeof m->sender_id, st, 3);
         const char *b = db_col_text(st, 4);
-        m->body = strdup(b ? (const char *)b : "");
+        m->body = strdup(b ? b : "");
         if (!m->body) {
             out->n--;
             return STORE_BUSY;

@@ -80,7 +80,7 @@ static int load_engineer(db_conn *c, const char *user_id, store_engineer *e)
     if (rc == DB_DONE) return STORE_NOTFOUND;
     if (rc != DB_ROW) return db_rc(rc);
     const char *role = db_col_text(st, 3);
-    if (!role || strcmp((const char *)role, "engineer") != 0) return STORE_NOTFOUND;
+    if (!role || strcmp(role, "engineer") != 0) return STORE_NOTFOUND;
     memset(e, 0, sizeof *e);
     db_copy_col(e->user_id, sizeof e->user_id, st, 0);
     db_copy_col(e->name, sizeof e->name, st, 1);
