@@ -33,6 +33,16 @@ void *h_alloc(size_t n)
     return b->data;
 }
 
+#define CONTRACTS_MAX 64
+static store_contract *contracts[CONTRACTS_MAX];
+static int ncontracts;
+
+store_contract *h_contract(void)
+{
+    cr_assert(ncontracts < CONTRACTS_MAX, "more contracts than the harness tracks");
+    return contracts[ncontracts++] = NEW(store_contract);
+}
+
 const char *h_id(const char *prefix)
 {
     char *id = h_alloc(ID_STR_MAX);
@@ -227,6 +237,9 @@ void h_teardown(void)
         snprintf(side, sizeof side, "%s-shm", H.url);
         unlink(side);
     }
+    for (int i = 0; i < ncontracts; i++)
+        store_contract_free(contracts[i]);
+    ncontracts = 0;
     while (blocks) {
         h_block *b = blocks;
         blocks = b->next;
@@ -444,7 +457,7 @@ static store_contract *offer(const fx_parties *p, store_contract *k, int accept)
 store_contract *fx_contract(const fx_parties *p, const int64_t *amounts, int n, int fee_bps,
                             int accept)
 {
-    store_contract *k = NEW(store_contract);
+    store_contract *k = h_contract();
     id_new("ctr", k->id);
     snprintf(k->candidate_id, sizeof k->candidate_id, "%s", p->cand->id);
     snprintf(k->client_id, sizeof k->client_id, "%s", p->client->id);
@@ -465,7 +478,7 @@ store_contract *fx_contract(const fx_parties *p, const int64_t *amounts, int n, 
 store_contract *fx_hourly(const fx_parties *p, int64_t rate, int cap, const char *week_start,
                           int fee_bps)
 {
-    store_contract *k = NEW(store_contract);
+    store_contract *k = h_contract();
     id_new("ctr", k->id);
     snprintf(k->candidate_id, sizeof k->candidate_id, "%s", p->cand->id);
     snprintf(k->client_id, sizeof k->client_id, "%s", p->client->id);
@@ -497,7 +510,7 @@ void fx_fund(store_contract *k, int i)
     store_money_conflict *why = NEW(store_money_conflict);
     snprintf(p->gateway, sizeof p->gateway, "sandbox");
     snprintf(p->gateway_key, sizeof p->gateway_key, "fund:%s:%s", k->milestones[i].id, h_id("key"));
-    store_contract *after = NEW(store_contract);
+    store_contract *after = h_contract();
     OK(fund_begin, k->milestones[i].id, k->client_id, p, H.now + 400, after, why);
     cr_assert_str_eq(p->status, "pending");
     snprintf(p->status, sizeof p->status, "succeeded");

@@ -69,6 +69,9 @@ void h_wait_all(h_call *w, int n);
  * too large for the stack) */
 void *h_alloc(size_t n);
 #define NEW(T) ((T *)h_alloc(sizeof(T)))
+/* a contract whose milestones' notes (the store's malloc) are freed at
+ * the end of the test */
+store_contract *h_contract(void);
 /* a fresh id with the prefix, in memory that lives until the test ends */
 const char *h_id(const char *prefix);
 

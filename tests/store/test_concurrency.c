@@ -74,7 +74,7 @@ STORE_TEST(concurrency_one_charge_in_flight_per_milestone)
     store_money_conflict *why[CLAIMS];
     for (int i = 0; i < CLAIMS; i++) {
         pay[i] = NEW(store_payment);
-        out[i] = NEW(store_contract);
+        out[i] = h_contract();
         why[i] = NEW(store_money_conflict);
         snprintf(pay[i]->gateway, sizeof pay[i]->gateway, "sandbox");
         snprintf(pay[i]->gateway_key, sizeof pay[i]->gateway_key, "fund:%s:key-%d",
@@ -99,7 +99,7 @@ STORE_TEST(concurrency_a_milestone_is_released_once)
     int64_t amounts[] = {10000};
     store_contract *k = fx_contract(&p, amounts, 1, 1000, 1);
     fx_fund(k, 0);
-    store_contract *after = NEW(store_contract);
+    store_contract *after = h_contract();
     store_money_conflict *why = NEW(store_money_conflict);
     OK(milestone_move, k->milestones[0].id, p.engineer->id, "submitted", NULL, NULL, H.now + 500,
        NULL, after, why);
@@ -109,7 +109,7 @@ STORE_TEST(concurrency_a_milestone_is_released_once)
     store_money_conflict *whys[CLAIMS];
     store_idem_done done[CLAIMS];
     for (int i = 0; i < CLAIMS; i++) {
-        out[i] = NEW(store_contract);
+        out[i] = h_contract();
         whys[i] = NEW(store_money_conflict);
         done[i] = (store_idem_done){.render = fx_render};
         SUBMIT(&w[i], milestone_move, k->milestones[0].id, p.client->id, "released", NULL, NULL,

@@ -35,7 +35,7 @@ STORE_TEST(timesheets_submit_approve_and_open_the_next_week)
     cr_assert_eq(k->weekly_cap_hours, 10);
     STR_EQ(k->milestones[0].week_start, "2026-11-30");
     store_timesheet *t = NEW(store_timesheet);
-    store_contract *after = NEW(store_contract);
+    store_contract *after = h_contract();
     store_money_conflict *why = NEW(store_money_conflict);
     /* not funded yet */
     cr_assert_eq(CALL(timesheet_submit, k->id, p.engineer->id, "2026-11-30", 6, "", H.now + 500, t,
@@ -69,7 +69,7 @@ STORE_TEST(timesheets_submit_approve_and_open_the_next_week)
     STR_EQ(after->milestones[0].status, "submitted");
     store_contract_free(after);
     /* a fixed-price move does not apply to an hourly week */
-    store_contract *out = NEW(store_contract);
+    store_contract *out = h_contract();
     cr_assert_eq(CALL(milestone_move, k->milestones[0].id, p.client->id, "released", NULL, NULL,
                       H.now + 501, NULL, out, why),
                  STORE_CONFLICT);
@@ -116,7 +116,7 @@ STORE_TEST(timesheet_auto_approved_by_the_system)
     store_contract *k = fx_hourly(&p, 4000, 5, "2026-11-30", 1000);
     fx_fund(k, 0);
     store_timesheet *t = NEW(store_timesheet);
-    store_contract *after = NEW(store_contract);
+    store_contract *after = h_contract();
     store_money_conflict *why = NEW(store_money_conflict);
     OK(timesheet_submit, k->id, p.engineer->id, "2026-11-30", 5, "", H.now + 500, t, after, why);
     store_contract_free(after);
@@ -135,7 +135,7 @@ static store_contract *ended_contract(fx_parties *p, int64_t at)
     *p = fx_hire();
     int64_t amounts[] = {10000};
     store_contract *k = fx_contract(p, amounts, 1, 1000, 1);
-    store_contract *out = NEW(store_contract);
+    store_contract *out = h_contract();
     store_money_conflict *why = NEW(store_money_conflict);
     OK(contract_end, k->id, p->client->id, at, out, why);
     store_contract_free(out);
@@ -234,7 +234,7 @@ STORE_TEST(contracts_list_filters_pages_and_milestones)
     fx_parties p = fx_hire();
     int64_t amounts[] = {10000, 20000};
     store_contract *k1 = fx_contract(&p, amounts, 2, 1000, 0);
-    store_contract *out = NEW(store_contract);
+    store_contract *out = h_contract();
     store_money_conflict *why = NEW(store_money_conflict);
     OK(contract_answer, k1->id, p.engineer->id, "declined", H.now + 300, out, why);
     store_contract_free(out);

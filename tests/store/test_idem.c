@@ -73,7 +73,7 @@ STORE_TEST(idem_saved_with_the_effect_then_replayed)
 
     store_payment *pay = NEW(store_payment);
     store_money_conflict *why = NEW(store_money_conflict);
-    store_contract *after = NEW(store_contract);
+    store_contract *after = h_contract();
     snprintf(pay->gateway, sizeof pay->gateway, "sandbox");
     snprintf(pay->gateway_key, sizeof pay->gateway_key, "fund:%s:fund-1", k->milestones[0].id);
     OK(fund_begin, k->milestones[0].id, p.client->id, pay, H.now + 400, after, why);

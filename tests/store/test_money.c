@@ -44,7 +44,7 @@ STORE_TEST(money_offer_answer_hires_and_fills)
     cr_assert_eq(k->escrow, 0);
     /* a second open contract on the same candidate is refused */
     store_money_conflict *why = NEW(store_money_conflict);
-    store_contract *k2 = NEW(store_contract);
+    store_contract *k2 = h_contract();
     *k2 = *k;
     id_new("ctr", k2->id);
     for (int i = 0; i < k2->nmilestones; i++) {
@@ -54,7 +54,7 @@ STORE_TEST(money_offer_answer_hires_and_fills)
     cr_assert_eq(CALL(contract_offer, k2, why), STORE_CONFLICT);
     STR_EQ(why->entity, "contract");
     /* only the engineer answers */
-    store_contract *out = NEW(store_contract);
+    store_contract *out = h_contract();
     cr_assert_eq(CALL(contract_answer, k->id, p.client->id, "active", H.now + 300, out, why),
                  STORE_NOTFOUND);
     OK(contract_answer, k->id, p.engineer->id, "active", H.now + 300, out, why);
@@ -82,7 +82,7 @@ STORE_TEST(money_offer_needs_an_accepted_candidate_of_the_client)
     store_user *e = fx_engineer("Erik", 9000);
     store_request *r = fx_request(client, &e, 1);
     fx_parties p = {.client = client, .engineer = e, .r = r, .cand = &r->cand[0]};
-    store_contract *k = NEW(store_contract);
+    store_contract *k = h_contract();
     id_new("ctr", k->id);
     snprintf(k->candidate_id, sizeof k->candidate_id, "%s", p.cand->id);
     snprintf(k->client_id, sizeof k->client_id, "%s", client->id);
@@ -109,7 +109,7 @@ STORE_TEST(money_declined_offer_leaves_the_request_open)
     int64_t amounts[] = {1000};
     store_contract *k = fx_contract(&p, amounts, 1, 1000, 0);
     store_money_conflict *why = NEW(store_money_conflict);
-    store_contract *out = NEW(store_contract);
+    store_contract *out = h_contract();
     OK(contract_answer, k->id, p.engineer->id, "declined", H.now + 300, out, why);
     STR_EQ(out->status, "declined");
     store_request *r = NEW(store_request);
@@ -134,7 +134,7 @@ STORE_TEST(money_fund_submit_approve_moves_the_ledger)
     assert_ledger_clean();
 
     store_money_conflict *why = NEW(store_money_conflict);
-    store_contract *out = NEW(store_contract);
+    store_contract *out = h_contract();
     /* the client may not submit, nor approve a milestone that is only funded */
     cr_assert_eq(CALL(milestone_move, m0, p.client->id, "submitted", NULL, NULL, H.now + 500, NULL,
                       out, why),
@@ -216,7 +216,7 @@ STORE_TEST(money_fund_begin_retry_finds_its_charge_and_a_decline_moves_nothing)
     store_contract *k = fx_contract(&p, amounts, 1, 1000, 1);
     const char *m0 = k->milestones[0].id;
     store_money_conflict *why = NEW(store_money_conflict);
-    store_contract *out = NEW(store_contract);
+    store_contract *out = h_contract();
     store_payment *pay = NEW(store_payment);
     snprintf(pay->gateway, sizeof pay->gateway, "sandbox");
     snprintf(pay->gateway_key, sizeof pay->gateway_key, "fund:%s:k1", m0);
@@ -277,7 +277,7 @@ STORE_TEST(money_unanswered_offer_cannot_be_funded)
     int64_t amounts[] = {20000};
     store_contract *k = fx_contract(&p, amounts, 1, 1000, 0);
     store_money_conflict *why = NEW(store_money_conflict);
-    store_contract *out = NEW(store_contract);
+    store_contract *out = h_contract();
     store_payment *pay = NEW(store_payment);
     snprintf(pay->gateway, sizeof pay->gateway, "sandbox");
     snprintf(pay->gateway_key, sizeof pay->gateway_key, "fund:%s:k1", k->milestones[0].id);

@@ -28,7 +28,7 @@ static void assert_ledger_clean(void)
 static void submit(store_contract *k, int i, const fx_parties *p)
 {
     store_money_conflict *why = NEW(store_money_conflict);
-    store_contract *out = NEW(store_contract);
+    store_contract *out = h_contract();
     OK(milestone_move, k->milestones[i].id, p->engineer->id, "submitted", "done", NULL, H.now + 600,
        NULL, out, why);
     store_contract_free(out);
@@ -49,7 +49,7 @@ STORE_TEST(disputes_open_list_and_resolve_with_a_split)
     store_contract *k = fx_contract(&p, amounts, 2, 1000, 1);
     const char *m0 = k->milestones[0].id;
     store_dispute *d = NEW(store_dispute);
-    store_contract *after = NEW(store_contract);
+    store_contract *after = h_contract();
     store_money_conflict *why = NEW(store_money_conflict);
     /* nothing to dispute on a pending milestone */
     cr_assert_eq(CALL(dispute_open, m0, p.client->id, "no", H.now + 500, d, after, why),
@@ -164,7 +164,7 @@ STORE_TEST(contract_end_refunds_funded_and_drops_pending)
     fx_fund(k, 0);
     fx_fund(k, 1);
     submit(k, 1, &p);
-    store_contract *out = NEW(store_contract);
+    store_contract *out = h_contract();
     store_money_conflict *why = NEW(store_money_conflict);
     /* a submitted milestone must be settled first */
     cr_assert_eq(CALL(contract_end, k->id, p.client->id, H.now + 700, out, why), STORE_CONFLICT);
@@ -204,7 +204,7 @@ STORE_TEST(refunds_refused_held_then_sent_again)
     int64_t amounts[] = {30000};
     store_contract *k = fx_contract(&p, amounts, 1, 1000, 1);
     fx_fund(k, 0);
-    store_contract *out = NEW(store_contract);
+    store_contract *out = h_contract();
     store_money_conflict *why = NEW(store_money_conflict);
     OK(contract_end, k->id, p.client->id, H.now + 700, out, why);
     store_contract_free(out);
@@ -302,7 +302,7 @@ STORE_TEST(payouts_need_an_account_then_pay_and_reverse)
     store_contract *k = fx_contract(&p, amounts, 1, 1000, 1);
     fx_fund(k, 0);
     submit(k, 0, &p);
-    store_contract *out = NEW(store_contract);
+    store_contract *out = h_contract();
     store_money_conflict *why = NEW(store_money_conflict);
     store_idem_done done = {.render = fx_render};
     OK(milestone_move, k->milestones[0].id, p.client->id, "released", NULL, NULL, H.now + 700,

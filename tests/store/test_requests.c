@@ -352,7 +352,7 @@ STORE_TEST(requests_cancel_refused_while_an_offer_waits_or_once_filled)
         STORE_CONFLICT);
     STR_EQ(why->entity, "contract");
     STR_EQ(why->state, "offered");
-    store_contract *after = NEW(store_contract);
+    store_contract *after = h_contract();
     OK(contract_answer, k->id, p.engineer->id, "active", H.now + 600, after, why);
     cr_assert_eq(
         CALL(request_cancel, p.r->id, p.client->id, p.client->id, NULL, H.now + 700, out, why),
