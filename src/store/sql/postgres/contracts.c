@@ -16,12 +16,12 @@ const sql_stmt sql_postgres_contracts[] = {
                        " JOIN requests r ON r.id = k.request_id WHERE k.id = $1"},
     {ST_CONTRACT_READ_MS, "SELECT m.id, m.position, m.title, m.amount, coalesce(m.due, ''), coalesce(m.week_start, ''),"
                           " m.status, m.note, m.links, coalesce(m.changes_note, ''), coalesce(m.dispute_id, ''),"
-                          " coalesce((SELECT sum(amount) FROM ledger_entries e WHERE e.milestone_id = m.id"
+                          " coalesce((SELECT sum(amount)::bigint FROM ledger_entries e WHERE e.milestone_id = m.id"
                           "   AND e.account_id = 'escrow:' || m.contract_id), 0),"
                           " m.created_at, coalesce(m.funded_at, 0), coalesce(m.submitted_at, 0), coalesce(m.settled_at, 0)"
                           " FROM milestones m WHERE m.contract_id = $1 ORDER BY m.position"},
-    {ST_CONTRACT_ANNOUNCE_EV, "SELECT json_object('contract_id', $1, 'status', $2, 'request_id', $3, 'kind', $4)"},
-    {ST_CONTRACT_ANNOUNCE_MAIL, "SELECT json_object('subject', $1, 'text', $2, 'contract_id', $3)"},
+    {ST_CONTRACT_ANNOUNCE_EV, "SELECT json_build_object('contract_id', $1::text, 'status', $2::text, 'request_id', $3::text, 'kind', $4::text)"},
+    {ST_CONTRACT_ANNOUNCE_MAIL, "SELECT json_build_object('subject', $1::text, 'text', $2::text, 'contract_id', $3::text)"},
     {ST_OFFER_CAND, "SELECT k.status, k.engineer_id, r.client_id, r.id FROM candidates k"
                     " JOIN requests r ON r.id = k.request_id WHERE k.id = $1"},
     {ST_OFFER_INS, "INSERT INTO contracts(id, request_id, candidate_id, client_id, engineer_id, type, status, currency,"

@@ -16,10 +16,10 @@ const sql_stmt sql_postgres_events[] = {
                       " RETURNING id"},
     {ST_MAIL, "INSERT INTO outbox(id, user_id, to_addr, to_name, kind, data, status, created_at,"
               " next_attempt_at) SELECT $1, id, email, name, $2, $3, 'queued', $4, $4 FROM users" " WHERE id = $5"},
-    {ST_EVENTS_HEAD, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),"
+    {ST_EVENTS_HEAD, "SELECT greatest(coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass), 0),"
               " coalesce((SELECT max(id) FROM events), 0)), (SELECT min(id) FROM events)"},
     {ST_EVENTS_AFTER, "SELECT id, user_id, kind, payload, created_at FROM events"
-               " WHERE ($1 IS NULL OR user_id = $1) AND id > $2 ORDER BY id LIMIT $3"},
+               " WHERE ($1::text IS NULL OR user_id = $1) AND id > $2 ORDER BY id LIMIT $3"},
     {ST_EVENTS_PRUNE, "DELETE FROM events WHERE id IN (SELECT id FROM events"
                " WHERE created_at < $1 ORDER BY id LIMIT 10000) RETURNING id"},
     {ST_MAIL_GET, "SELECT " MAIL_COLS " FROM outbox WHERE id = $1"},
@@ -30,7 +30,7 @@ const sql_stmt sql_postgres_events[] = {
                      " WHERE id = $5 AND status = 'queued'"},
     {ST_MAIL_RETRY_JOB, "UPDATE jobs SET run_at = $1, lease_until = 0, last_error = $2"
                                   " WHERE id = $3 AND done_at IS NULL"},
-    {ST_OUTBOX_LIST, "SELECT " MAIL_COLS " FROM outbox" " WHERE ($1 IS NULL OR status = $1) AND ($2 = 0 OR seq < $2)"
+    {ST_OUTBOX_LIST, "SELECT " MAIL_COLS " FROM outbox" " WHERE ($1::text IS NULL OR status = $1) AND ($2::bigint = 0 OR seq < $2)"
                 " ORDER BY seq DESC LIMIT $3"},
     {ST_MAIL_REQUEUE, "UPDATE outbox SET status = 'queued', attempts = 0, last_error = NULL,"
                  " next_attempt_at = $1 WHERE id = $2 AND status = 'failed'"},
@@ -41,7 +41,7 @@ const sql_stmt sql_postgres_events[] = {
                 "    AND m.seq > coalesce((SELECT last_read_seq FROM read_markers"
                 "      WHERE conversation_id = $1 AND user_id = $2), 0)),"
                 " last AS (SELECT * FROM unread ORDER BY seq DESC LIMIT 1)"
-                " SELECT json_object('conversation_id', v.id, 'request_id', v.request_id,"
+                " SELECT json_build_object('conversation_id', v.id, 'request_id', v.request_id,"
                 "  'request_title', r.title, 'count', (SELECT count(*) FROM unread),"
                 "  'from_name', u.name, 'excerpt', substr(last.body, 1, 280))"
                 " FROM last JOIN conversations v ON v.id = $1 JOIN requests r ON r.id = v.request_id"

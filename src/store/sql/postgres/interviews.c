@@ -8,18 +8,19 @@
     " coalesce(i.slot, 0), i.sequence, coalesce(i.cancelled_by, ''), i.created_at, i.updated_at"
 
 const sql_stmt sql_postgres_interviews[] = {
-    {ST_INTERVIEW_ANNOUNCE, "SELECT json_object('interview', json_object('id', i.id, 'conversation_id', i.conversation_id,"
-                  "   'status', i.status," "   'slots', (SELECT json_group_array(" SQL_RFC3339("value")
-                  ") FROM json_each(i.slots))," "   'duration_minutes', i.duration_minutes, 'video_url', i.video_url,"
+    {ST_INTERVIEW_ANNOUNCE, "SELECT json_build_object('interview', json_build_object('id', i.id, 'conversation_id', i.conversation_id,"
+                  "   'status', i.status," "   'slots', (SELECT coalesce(json_agg(" SQL_RFC3339("e.value::bigint")
+                  " ORDER BY e.ord), '[]'::json) FROM json_array_elements_text(i.slots::json) WITH ORDINALITY e(value, ord)),"
+                  "   'duration_minutes', i.duration_minutes, 'video_url', i.video_url,"
                   "   'slot', CASE WHEN i.slot IS NULL THEN NULL ELSE " SQL_RFC3339("i.slot") " END,"
                   "   'cancelled_by', i.cancelled_by, 'created_at', " SQL_RFC3339("i.created_at") ","
                   "   'updated_at', " SQL_RFC3339("i.updated_at") ")),"
-                  " json_object('interview_id', i.id, 'conversation_id', v.id, 'request_id', r.id,"
-                  "   'request_title', r.title, 'status', i.status, 'slots', json(i.slots), 'slot', i.slot,"
+                  " json_build_object('interview_id', i.id, 'conversation_id', v.id, 'request_id', r.id,"
+                  "   'request_title', r.title, 'status', i.status, 'slots', i.slots::json, 'slot', i.slot,"
                   "   'duration_minutes', i.duration_minutes, 'video_url', i.video_url,"
                   "   'sequence', i.sequence, 'created_at', i.created_at,"
                   "   'client_id', v.client_id, 'client_name', cu.name, 'client_email', cu.email,"
-                  "   'client_timezone', coalesce(json_extract(r.spec, '$.timezone'), 'UTC'),"
+                  "   'client_timezone', coalesce(r.spec::json->>'timezone', 'UTC'),"
                   "   'engineer_id', v.engineer_id, 'engineer_name', eu.name, 'engineer_email', eu.email,"
                   "   'engineer_timezone', coalesce(p.timezone, 'UTC'))," " v.client_id, v.engineer_id"
                   " FROM interviews i JOIN conversations v ON v.id = i.conversation_id"
@@ -34,6 +35,6 @@ const sql_stmt sql_postgres_interviews[] = {
                 " sequence = sequence + 1 WHERE id = $3 AND status IN ('proposed', 'accepted')"},
     {ST_INTERVIEW_BY_ID, "SELECT " IV_COLS " FROM interviews i WHERE i.id = $1"},
     {ST_INTERVIEW_LATEST, "SELECT " IV_COLS " FROM interviews i WHERE i.conversation_id = $1"
-                          " ORDER BY i.created_at DESC, i.rowid DESC LIMIT 1"},
+                          " ORDER BY i.created_at DESC, i.seq DESC LIMIT 1"},
     {0, NULL},
 };

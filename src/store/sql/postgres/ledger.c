@@ -11,14 +11,14 @@ const sql_stmt sql_postgres_ledger[] = {
     {ST_LEDGER_POST_BAL, "UPDATE ledger_accounts SET balance = balance + $1" " WHERE id = $2 AND currency = $3"},
     {ST_LEDGER_POST_ENT, "INSERT INTO ledger_entries(txn_id, account_id, currency, amount, milestone_id)"
                          " VALUES ($1,$2,$3,$4,$5)"},
-    {ST_BALANCE, "SELECT currency, sum(CASE WHEN kind = 'payable' THEN balance ELSE 0 END),"
-                 " sum(CASE WHEN kind = 'paid_out' THEN balance ELSE 0 END), 0, 0 FROM ledger_accounts"
+    {ST_BALANCE, "SELECT currency, sum(CASE WHEN kind = 'payable' THEN balance ELSE 0 END)::bigint,"
+                 " sum(CASE WHEN kind = 'paid_out' THEN balance ELSE 0 END)::bigint, 0, 0 FROM ledger_accounts"
                  " WHERE owner = $1 AND kind IN ('payable', 'paid_out') GROUP BY currency"
-                 " UNION ALL SELECT k.currency, 0, 0, sum(m.amount), 0 FROM milestones m JOIN contracts k ON k.id = m.contract_id"
+                 " UNION ALL SELECT k.currency, 0, 0, sum(m.amount)::bigint, 0 FROM milestones m JOIN contracts k ON k.id = m.contract_id"
                  " WHERE k.engineer_id = $1 AND m.status IN ('funded', 'submitted', 'disputed') GROUP BY k.currency"
-                 " UNION ALL SELECT currency, 0, 0, 0, sum(amount) FROM payouts WHERE engineer_id = $1 AND status = 'pending'"
+                 " UNION ALL SELECT currency, 0, 0, 0, sum(amount)::bigint FROM payouts WHERE engineer_id = $1 AND status = 'pending'"
                  " GROUP BY currency"},
-    {ST_REPORT_TOTALS, "SELECT currency, kind, sum(balance) FROM ledger_accounts GROUP BY currency, kind"
+    {ST_REPORT_TOTALS, "SELECT currency, kind, sum(balance)::bigint FROM ledger_accounts GROUP BY currency, kind"
                        " ORDER BY currency, kind"},
     {ST_REPORT_ACCTS, "SELECT id, kind, coalesce(owner, ''), currency, balance FROM ledger_accounts"
                       " ORDER BY abs(balance) DESC, id LIMIT $1"},
@@ -64,7 +64,7 @@ const sql_stmt sql_postgres_ledger[] = {
     {ST_LEDGER_COUNT_TXNS, "SELECT count(*) FROM ledger_txns"},
     {ST_LEDGER_COUNT_ENTRIES, "SELECT count(*) FROM ledger_entries"},
     {ST_LEDGER_COUNT_ACCOUNTS, "SELECT count(*) FROM ledger_accounts"},
-    {ST_LEDGER_ENTRY_TOTALS, "SELECT a.currency, a.kind, sum(e.amount) FROM ledger_entries e"
+    {ST_LEDGER_ENTRY_TOTALS, "SELECT a.currency, a.kind, sum(e.amount)::bigint FROM ledger_entries e"
                             " JOIN ledger_accounts a ON a.id = e.account_id GROUP BY a.currency, a.kind"
                             " ORDER BY a.currency, a.kind"},
     {0, NULL},

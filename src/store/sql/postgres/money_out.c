@@ -4,9 +4,9 @@
 #include "dialect.h"
 
 #define REFUND_COLS                                                                                          \
-    "SELECT p.rowid, p.id, p.gateway, coalesce(p.gateway_ref, ''),"                                           \
+    "SELECT p.seq, p.id, p.gateway, coalesce(p.gateway_ref, ''),"                                           \
     " coalesce((SELECT ch.gateway_ref FROM payments ch WHERE ch.milestone_id = p.milestone_id"              \
-    "   AND ch.kind = 'charge' AND ch.status = 'succeeded' LIMIT 1), ''),"                                   \
+    "   AND ch.kind = 'charge' AND ch.status = 'succeeded' ORDER BY ch.seq LIMIT 1), ''),"                              \
     " k.client_id, p.milestone_id, k.id, p.amount, p.currency, p.status, coalesce(p.error, ''), p.attempts," \
     " p.created_at, p.updated_at, '', '' FROM payments p JOIN milestones m ON m.id = p.milestone_id"        \
     " JOIN contracts k ON k.id = m.contract_id"
@@ -24,14 +24,14 @@ const sql_stmt sql_postgres_money_out[] = {
                           " status, created_at, updated_at) VALUES ($1, $2, 'refund', $3, $1, $4, $5,"
                           " 'pending', $6, $6)"},
     {ST_LIST_REFUNDS, REFUND_COLS " WHERE p.kind = 'refund' AND ($1 = '' OR p.status = $1)"
-                      " AND ($2 = '' OR k.client_id = $2) AND ($3 = 0 OR p.rowid < $3)"
-                      " ORDER BY p.rowid DESC LIMIT $4"},
+                      " AND ($2 = '' OR k.client_id = $2) AND ($3::bigint = 0 OR p.seq < $3)"
+                      " ORDER BY p.seq DESC LIMIT $4"},
     {ST_LIST_PAYOUTS, PAYOUT_COLS " WHERE ($1 = '' OR status = $1) AND ($2 = '' OR engineer_id = $2)"
-                      " AND ($3 = 0 OR seq < $3) ORDER BY seq DESC LIMIT $4"},
-    {ST_MONEY_OUT_ANNOUNCE_EV, "SELECT json_object('id', $1, 'kind', $2, 'status', $3, 'amount', CAST($4 AS INTEGER),"
-                     " 'currency', $5, 'contract_id', nullif($6, ''), 'milestone_id', nullif($7, ''),"
-                     " 'batch_id', nullif($8, ''), 'error', nullif($9, ''))"},
-    {ST_MONEY_OUT_ANNOUNCE_MAIL, "SELECT json_object('subject', $1, 'text', $2, 'id', $3)"},
+                      " AND ($3::bigint = 0 OR seq < $3) ORDER BY seq DESC LIMIT $4"},
+    {ST_MONEY_OUT_ANNOUNCE_EV, "SELECT json_build_object('id', $1::text, 'kind', $2::text, 'status', $3::text, 'amount', $4::bigint,"
+                     " 'currency', $5::text, 'contract_id', nullif($6::text, ''), 'milestone_id', nullif($7::text, ''),"
+                     " 'batch_id', nullif($8::text, ''), 'error', nullif($9::text, ''))"},
+    {ST_MONEY_OUT_ANNOUNCE_MAIL, "SELECT json_build_object('subject', $1::text, 'text', $2::text, 'id', $3::text)"},
     {ST_SET_STATUS_REFUND, "UPDATE payments SET status = $1, gateway_ref = coalesce(nullif($2, ''), gateway_ref),"
                            " error = nullif($3, ''), attempts = attempts + $4, updated_at = $5 WHERE id = $6"},
     {ST_SET_STATUS_PAYOUT, "UPDATE payouts SET status = $1, gateway_ref = coalesce(nullif($2, ''), gateway_ref),"

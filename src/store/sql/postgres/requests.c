@@ -11,11 +11,11 @@ const sql_stmt sql_postgres_requests[] = {
     {ST_INSERT_CANDIDATE, "INSERT INTO candidates(id, request_id, engineer_id, status, score, rank, explain,"
                           " invited_at, expires_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"},
     {ST_INSERT_CANDIDATE_NOTE, "INSERT INTO notifications(user_id, kind, payload, created_at)"
-                               " VALUES ($1, 'invitation', json_object('candidate_id', $2, 'request_id', $3), $4)"},
-    {ST_INSERT_CANDIDATE_WHAT, "SELECT json_object('candidate_id', k.id, 'request_id', r.id, 'request_title', r.title,"
+                               " VALUES ($1, 'invitation', json_build_object('candidate_id', $2::text, 'request_id', $3::text)::text, $4)"},
+    {ST_INSERT_CANDIDATE_WHAT, "SELECT json_build_object('candidate_id', k.id, 'request_id', r.id, 'request_title', r.title,"
                                " 'status', k.status, 'expires_at', " SQL_RFC3339("k.expires_at") ")"
                                " FROM candidates k JOIN requests r ON r.id = k.request_id WHERE k.id = $1"},
-    {ST_ANNOUNCE_CANDIDATE_WHAT, "SELECT json_object('candidate_id', k.id, 'request_id', r.id, 'request_title', r.title,"
+    {ST_ANNOUNCE_CANDIDATE_WHAT, "SELECT json_build_object('candidate_id', k.id, 'request_id', r.id, 'request_title', r.title,"
                                  " 'status', k.status, 'engineer_id', k.engineer_id, 'engineer_name', u.name,"
                                  " 'client_id', r.client_id,"
                                  " 'conversation_id', (SELECT id FROM conversations WHERE candidate_id = k.id))"
@@ -46,7 +46,7 @@ const sql_stmt sql_postgres_requests[] = {
                       " matched_at = CASE WHEN $1 = 'matched' THEN coalesce(matched_at, $2) ELSE matched_at END,"
                       " breached_at = CASE WHEN $1 = 'breached' THEN $2 ELSE breached_at END"
                       " WHERE id = $3 AND status = $4"},
-    {ST_REQUEST_MOVE_WHAT, "SELECT json_object('request_id', id, 'title', title, 'from', $2, 'status', status), client_id"
+    {ST_REQUEST_MOVE_WHAT, "SELECT json_build_object('request_id', id, 'title', title, 'from', $2::text, 'status', status), client_id"
                            " FROM requests WHERE id = $1"},
     {ST_REQUEST_FILL, "SELECT status FROM requests WHERE id = $1"},
     {ST_REQUEST_NOTIFY, "INSERT INTO notifications(user_id, kind, payload, created_at) VALUES ($1,$2,$3,$4)"},
@@ -69,8 +69,8 @@ const sql_stmt sql_postgres_requests[] = {
     {ST_REQUESTS_LIST, "SELECT r.id, r.client_id, r.title, r.status, r.sla_deadline, r.created_at,"
               " coalesce(r.matched_at, 0)," " (SELECT count(*) FROM candidates k WHERE k.request_id = r.id),"
               " (SELECT count(*) FROM candidates k WHERE k.request_id = r.id AND k.status = 'accepted'),"
-              " r.rowid FROM requests r WHERE ($1 IS NULL OR r.client_id = $1)"
-              " AND ($2 = 0 OR r.rowid < $2) ORDER BY r.rowid DESC LIMIT $3"},
+              " r.seq FROM requests r WHERE ($1::text IS NULL OR r.client_id = $1)"
+              " AND ($2::bigint = 0 OR r.seq < $2) ORDER BY r.seq DESC LIMIT $3"},
     {ST_WITHDRAW_CANDIDATES, "SELECT k.id, k.engineer_id, k.status, r.title FROM candidates k"
                              " JOIN requests r ON r.id = k.request_id"
                              " WHERE k.request_id = $1 AND k.status IN ('invited','accepted') ORDER BY k.rank, k.id"},

@@ -10,7 +10,7 @@ const sql_stmt sql_postgres_reviews[] = {
                       " coalesce(r.published_at, 0) FROM reviews r JOIN users u ON u.id = r.author_id"
                       " WHERE r.contract_id = $1 ORDER BY r.created_at, r.author_id"},
     {ST_REVIEWS_PUBLISH, "UPDATE reviews SET published_at = $1 WHERE contract_id = $2 AND published_at IS NULL"},
-    {ST_REVIEWS_PUBLISH_EV, "SELECT json_object('contract_id', $1)"},
+    {ST_REVIEWS_PUBLISH_EV, "SELECT json_build_object('contract_id', $1::text)"},
     {ST_REVIEW_CREATE, "INSERT INTO reviews(contract_id, author_id, subject_id, rating, comment, created_at)"
                     " VALUES ($1,$2,$3,$4,$5,$6)"},
     {0, NULL},
