@@ -16,7 +16,7 @@ const sql_stmt sql_postgres_interviews[] = {
                   "   'cancelled_by', i.cancelled_by, 'created_at', " SQL_RFC3339("i.created_at") ","
                   "   'updated_at', " SQL_RFC3339("i.updated_at") ")),"
                   " json_build_object('interview_id', i.id, 'conversation_id', v.id, 'request_id', r.id,"
-                  "   'request_title', r.title, 'status', i.status, 'slots', i.slots::json, 'slot', i.slot,"
+                  "   'request_title', r.title, 'status', i.status, 'slots', i.slots::jsonb, 'slot', i.slot,"
                   "   'duration_minutes', i.duration_minutes, 'video_url', i.video_url,"
                   "   'sequence', i.sequence, 'created_at', i.created_at,"
                   "   'client_id', v.client_id, 'client_name', cu.name, 'client_email', cu.email,"

@@ -15,6 +15,6 @@ const sql_stmt sql_postgres_jobs[] = {
     {ST_JOB_MARK_DONE, "UPDATE jobs SET done_at = $1, last_error = $2 WHERE id = $3 AND done_at IS NULL"},
     {ST_JOBS_CLAIM, "UPDATE jobs SET lease_until = $1 + $2, attempts = attempts + 1 WHERE id IN"
                " (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $1 AND lease_until <= $1"
-               "  ORDER BY run_at, id LIMIT $3)" " RETURNING id, kind, ref, run_at, attempts"},
+               "  ORDER BY run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)" " RETURNING id, kind, ref, run_at, attempts"},
     {0, NULL},
 };
