@@ -48,6 +48,11 @@ struct db_job {
 /* what db_step answers besides a negative STORE_* code */
 enum { DB_DONE = 0, DB_ROW = 1 };
 
+#define DB_NOT_READ_ONLY "not a read-only query"
+
+/* a column value's type, as db_col_type answers it for the current row */
+enum { DB_T_NULL = 0, DB_T_INT = 1, DB_T_DOUBLE = 2, DB_T_TEXT = 3 };
+
 typedef struct db_driver {
     const char *name;
     int dialect; /* SQL_SQLITE or SQL_POSTGRES */
@@ -64,6 +69,21 @@ typedef struct db_driver {
     double (*col_double)(db_stmt *st, int col);
     const char *(*col_text)(db_stmt *st, int col);
     int64_t (*changes)(db_conn *c);
+    /* statements given as text, for `opx inspect` (store_inspect): only on
+     * a read job's connection, one read-only statement that returns rows;
+     * NULL with the database's message in err otherwise. Bound and stepped
+     * with the members above; finalize frees it. A driver may leave these
+     * NULL: the store then answers that it does not support them. A
+     * statement refused for writing (or not being a query) gets an err
+     * that begins with DB_NOT_READ_ONLY. */
+    db_stmt *(*prep_text)(db_conn *c, const char *sql, char *err, size_t errlen);
+    void (*finalize)(db_stmt *st);
+    int (*param_count)(db_stmt *st);
+    int (*col_count)(db_stmt *st);
+    const char *(*col_name)(db_stmt *st, int col);
+    int (*col_type)(db_stmt *st, int col); /* DB_T_*, for the current row */
+    /* the database's message for the statement's last failed step */
+    const char *(*errmsg)(db_stmt *st);
     /* on the loop thread */
     int (*submit)(database *d, db_job *j, int write); /* 0, or STORE_BUSY / STORE_CLOSED */
     int (*depth)(database *d);                        /* jobs queued or running */

@@ -224,8 +224,9 @@ static void d_bind_null(db_stmt *st, int i)
     sqlite3_bind_null(S(st), i);
 }
 
-/* Maps a SQLite result code to STORE_*. */
-static int sq_rc(sq_conn *c, int rc)
+/* Maps a SQLite result code to STORE_*; quiet: the caller reports the
+ * error itself (a text statement's, through errmsg), so it is not logged. */
+static int sq_rc_as(sq_conn *c, int rc, int quiet)
 {
     switch (rc & 0xff) {
     case SQLITE_OK:
@@ -241,9 +242,14 @@ static int sq_rc(sq_conn *c, int rc)
         return c->base.deadline_ns && clock_mono_ns() > c->base.deadline_ns ? STORE_TIMEOUT
                                                                             : STORE_BUSY;
     default:
-        log_msgf(LOG_ERROR, "sqlite error %d: %s", rc, sqlite3_errmsg(c->db));
+        if (!quiet) log_msgf(LOG_ERROR, "sqlite error %d: %s", rc, sqlite3_errmsg(c->db));
         return STORE_IO;
     }
+}
+
+static int sq_rc(sq_conn *c, int rc)
+{
+    return sq_rc_as(c, rc, 0);
 }
 
 static int d_step(db_stmt *st)
@@ -251,7 +257,7 @@ static int d_step(db_stmt *st)
     int rc = sqlite3_step(S(st));
     if (rc == SQLITE_ROW) return DB_ROW;
     if (rc == SQLITE_DONE) return DB_DONE;
-    int r = sq_rc((sq_conn *)st->c, rc);
+    int r = sq_rc_as((sq_conn *)st->c, rc, st->id == ST_NONE);
     return r < 0 ? r : STORE_IO;
 }
 
@@ -283,6 +289,103 @@ static const char *d_col_text(db_stmt *st, int col)
 static int64_t d_changes(db_conn *c)
 {
     return sqlite3_changes(((sq_conn *)c)->db);
+}
+
+/* ---- statements given as text (opx inspect) ------------------------------ */
+
+/* Prepares sql on a reader connection (opened read-only, query_only on):
+ * exactly one statement, which must not write and must return columns
+ * (that refuses BEGIN, COMMIT, ATTACH and PRAGMAs that set something,
+ * which would change the connection rather than read). */
+static db_stmt *d_prep_text(db_conn *dc, const char *sql, char *err, size_t errlen)
+{
+    sq_conn *c = (sq_conn *)dc;
+    if (!c->begin) {
+        snprintf(err, errlen, "statements given as text run only on a reader connection");
+        return NULL;
+    }
+    sqlite3_stmt *st = NULL, *more = NULL;
+    const char *tail = NULL;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, &tail) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(c->db));
+        return NULL;
+    }
+    if (!st) {
+        snprintf(err, errlen, "no statement in the text given");
+        return NULL;
+    }
+    /* what follows may only be whitespace and comments: preparing it must
+     * give no statement */
+    if (tail && *tail) {
+        int rc = sqlite3_prepare_v2(c->db, tail, -1, &more, NULL);
+        sqlite3_finalize(more);
+        if (rc != SQLITE_OK || more) {
+            while (*tail == ' ' || *tail == '\t' || *tail == '\n' || *tail == '\r')
+                tail++;
+            snprintf(err, errlen, "only one statement may be given; text follows the first: %.60s",
+                     tail);
+            sqlite3_finalize(st);
+            return NULL;
+        }
+    }
+    if (!sqlite3_stmt_readonly(st) || sqlite3_column_count(st) == 0) {
+        snprintf(err, errlen, DB_NOT_READ_ONLY ": the statement %s",
+                 sqlite3_stmt_readonly(st) ? "returns no rows" : "writes");
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    sq_stmt *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    s->base.c = dc;
+    s->base.id = ST_NONE;
+    s->st = st;
+    return &s->base;
+}
+
+static void d_finalize(db_stmt *st)
+{
+    if (!st) return;
+    sqlite3_finalize(S(st));
+    free(st);
+}
+
+static int d_param_count(db_stmt *st)
+{
+    return sqlite3_bind_parameter_count(S(st));
+}
+
+static int d_col_count(db_stmt *st)
+{
+    return sqlite3_column_count(S(st));
+}
+
+static const char *d_col_name(db_stmt *st, int col)
+{
+    return sqlite3_column_name(S(st), col);
+}
+
+/* per row: SQLite's values carry their own type (a BLOB reads as its text) */
+static int d_col_type(db_stmt *st, int col)
+{
+    switch (sqlite3_column_type(S(st), col)) {
+    case SQLITE_NULL:
+        return DB_T_NULL;
+    case SQLITE_INTEGER:
+        return DB_T_INT;
+    case SQLITE_FLOAT:
+        return DB_T_DOUBLE;
+    default:
+        return DB_T_TEXT;
+    }
+}
+
+static const char *d_errmsg(db_stmt *st)
+{
+    return sqlite3_errmsg(((sq_conn *)st->c)->db);
 }
 
 /* A statement left on a row holds its read transaction open, which pins a
@@ -624,6 +727,13 @@ static const db_driver sqlite_driver = {
     .col_double = d_col_double,
     .col_text = d_col_text,
     .changes = d_changes,
+    .prep_text = d_prep_text,
+    .finalize = d_finalize,
+    .param_count = d_param_count,
+    .col_count = d_col_count,
+    .col_name = d_col_name,
+    .col_type = d_col_type,
+    .errmsg = d_errmsg,
     .submit = x_submit,
     .depth = x_depth,
     .on_events = x_on_events,
