@@ -1,4 +1,5 @@
-/* main: the opx command line: serve, migrate, user create, seed, routes.
+/* main: the opx command line: serve, migrate, user create, seed, routes,
+ * ledger verify, inspect.
  * Every command takes --help; flags override environment variables
  * (OPX_LISTEN, OPX_DB, OPX_WEB_DIR, OPX_LOG_LEVEL), which override the
  * defaults. */
@@ -12,6 +13,7 @@
 #include "app.h"
 #include "core/clock.h"
 #include "core/jsonv.h"
+#include "store/inspect.h"
 #include "store/ledger_verify.h"
 #include "core/token.h"
 #include "domain/accounts.h"
@@ -32,6 +34,8 @@ static const char usage_main[] =
     "  routes        print the route table (method, path, who may call it)\n"
     "  ledger verify recompute every balance from the ledger's entries, check every\n"
     "                money invariant; exit 1 on any violation\n"
+    "  inspect SQL   run one read-only query on the database and print its rows\n"
+    "                (support and tests; safe while the server runs)\n"
     "  help [cmd]    this text, or a command's options\n"
     "\n"
     "Each command's options: opx <command> --help\n"
@@ -556,6 +560,129 @@ static int cmd_routes(int argc, char **argv)
     return 0;
 }
 
+static const char usage_inspect[] =
+    "usage: opx inspect [--db PATH|URL] [--json] SQL [PARAM...]\n"
+    "\n"
+    "Runs SQL, one read-only query (SELECT, WITH ... SELECT, a PRAGMA that reads),\n"
+    "on the database (env OPX_DB; default var/opx.db) in one snapshot, safe while\n"
+    "the server runs. Each PARAM is bound, as text, to the query's next parameter\n"
+    "(? in SQLite); the database converts it where the column is a number.\n"
+    "Options come before SQL; every argument after SQL is a PARAM.\n"
+    "\n"
+    "Prints a line of column names, then a line per row, values separated by tabs\n"
+    "(NULL as NULL; a tab, newline or backslash in a value as \\t, \\n, \\\\).\n"
+    "  --json   print {\"columns\": [...], \"rows\": [[...], ...]} instead: integers,\n"
+    "           reals, strings and null as the database holds them\n"
+    "\n"
+    "Exits 0 with the rows, 1 when the query fails or would write (the database's\n"
+    "message on stderr), 2 on a usage error or a database that cannot be opened.\n";
+
+/* one value of a text row: tabs, newlines and backslashes escaped */
+static void put_text_value(const json_t *v)
+{
+    if (json_is_null(v)) {
+        fputs("NULL", stdout);
+    } else if (json_is_integer(v)) {
+        printf("%lld", (long long)json_integer_value(v));
+    } else if (json_is_real(v)) {
+        printf("%.17g", json_real_value(v));
+    } else {
+        for (const char *p = json_string_value(v); p && *p; p++) {
+            if (*p == '\t') fputs("\\t", stdout);
+            else if (*p == '\n') fputs("\\n", stdout);
+            else if (*p == '\r') fputs("\\r", stdout);
+            else if (*p == '\\') fputs("\\\\", stdout);
+            else putchar(*p);
+        }
+    }
+}
+
+static void put_text_line(const json_t *arr)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        if (i) putchar('\t');
+        put_text_value(v);
+    }
+    putchar('\n');
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+    const char *db = env_or("OPX_DB", "var/opx.db");
+    int as_json = 0, i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0) {
+            fputs(usage_inspect, stdout);
+            return 0;
+        }
+        if (strcmp(a, "--json") == 0) as_json = 1;
+        else if (strcmp(a, "--db") == 0) {
+            if (i + 1 >= argc) return die_usage("--db is missing its value", usage_inspect);
+            db = argv[++i];
+        } else if (strncmp(a, "--db=", 5) == 0) db = a + 5;
+        else if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        } else if (a[0] == '-' && a[1]) return die_usage("unknown option", usage_inspect);
+        else break;
+    }
+    if (i >= argc) return die_usage("SQL is missing", usage_inspect);
+    if (!db[0]) return die_usage("--db is empty", usage_inspect);
+    const char *sql = argv[i];
+    const char *const *params = (const char *const *)argv + i + 1;
+    int nparams = argc - i - 1;
+    /* inspecting never creates a database that was not there */
+    char err[512];
+    if (store_inspect_can_open(db, err, sizeof err) < 0) {
+        fprintf(stderr, "opx inspect: %s\n", err);
+        return 2;
+    }
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    store *s = store_open(&loop, db, 0, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "opx inspect: %s\n", err);
+        uv_loop_close(&loop);
+        return 2;
+    }
+    store_inspect_result res;
+    wait_state w = {0, 0};
+    uint64_t deadline = clock_mono_ns() + 60000000000ull;
+    int rc = store_inspect(s, sql, params, nparams, &res, deadline, on_done, &w);
+    if (rc == 0)
+        while (!w.done) uv_run(&loop, UV_RUN_ONCE);
+    else
+        w.rc = rc;
+    s->v->close(s);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    if (w.rc < 0) {
+        if (res.refused)
+            fprintf(stderr, "opx inspect: %s (opx inspect runs read-only queries)\n", res.error);
+        else
+            fprintf(stderr, "opx inspect: %s\n", res.error[0] ? res.error : store_strerror(w.rc));
+        return 1;
+    }
+    if (as_json) {
+        if (json_dumpf(res.json, stdout, JSON_COMPACT) < 0) {
+            json_decref(res.json);
+            fprintf(stderr, "opx inspect: cannot write the rows\n");
+            return 1;
+        }
+        putchar('\n');
+    } else {
+        put_text_line(json_object_get(res.json, "columns"));
+        size_t n;
+        json_t *row;
+        json_array_foreach(json_object_get(res.json, "rows"), n, row) put_text_line(row);
+    }
+    json_decref(res.json);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 static int cmd_ledger(int argc, char **argv)
 {
     const char *db = env_or("OPX_DB", "var/opx.db");
@@ -608,6 +735,7 @@ int main(int argc, char **argv)
               : strcmp(what, "seed") == 0    ? usage_seed
               : strcmp(what, "routes") == 0  ? usage_routes
               : strcmp(what, "ledger") == 0  ? usage_ledger
+              : strcmp(what, "inspect") == 0 ? usage_inspect
                                              : usage_main,
               stdout);
         return 0;
@@ -618,6 +746,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "seed") == 0) return cmd_seed(argc - 1, argv + 1);
     if (strcmp(cmd, "routes") == 0) return cmd_routes(argc - 1, argv + 1);
     if (strcmp(cmd, "ledger") == 0) return cmd_ledger(argc - 1, argv + 1);
+    if (strcmp(cmd, "inspect") == 0) return cmd_inspect(argc - 1, argv + 1);
     fprintf(stderr, "opx: unknown command '%s'\n\n%s", cmd, usage_main);
     return 2;
 }
