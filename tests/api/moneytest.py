@@ -9,7 +9,7 @@ import subprocess
 import uuid
 
 from opxtest import (advance_clock, seeded_workdir, assert_problem, bearer, demo_server, create_request, days_from_today, demo_login, engineer_email, opx_bin,
-                     parse_time, talk_pair)
+                     db_url, parse_time, talk_pair)
 
 CONTRACTS = "/api/v1/contracts"
 MILESTONES = "/api/v1/milestones"
@@ -180,10 +180,11 @@ def account(c, admin_token, account_id):
     return 0
 
 
-def ledger_verify(db_path):
-    """`opx ledger verify --db PATH`: (exit status, stdout + stderr)."""
-    out = subprocess.run([opx_bin(), "ledger", "verify", "--db", str(db_path)], capture_output=True, text=True,
-                         timeout=30)
+def ledger_verify(target):
+    """`opx ledger verify --db` on a server's database (db_url) or on the
+    database a URL or path names: (exit status, stdout + stderr)."""
+    db = db_url(target) if hasattr(target, "db") else str(target)
+    out = subprocess.run([opx_bin(), "ledger", "verify", "--db", db], capture_output=True, text=True, timeout=30)
     return out.returncode, out.stdout + out.stderr
 
 

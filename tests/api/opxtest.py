@@ -442,6 +442,7 @@ class Server:
         self.proc = None
         self.port = None
         self.log_path = self.dir / "server.log"
+        self.db = str(self.dir / "opx.db")  # what --db names: a SQLite path (a postgres:// URL later)
         self.clients = []
         self.stopped = False
         web = self.dir / "web"
@@ -456,7 +457,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self, port):
-        cmd = [opx_bin(), "serve", "--listen", f"127.0.0.1:{port}", "--db", str(self.dir / "opx.db")]
+        cmd = [opx_bin(), "serve", "--listen", f"127.0.0.1:{port}", "--db", self.db]
         if self.web:
             cmd += ["--web", str(self.dir / "web")]
         if self.test_clock:
@@ -678,7 +679,7 @@ def create_staff(server, client, role, name=None):
     email = unique_email(role)
     out = subprocess.run([opx_bin(), "user", "create", "--email", email, "--password", DEFAULT_PASSWORD,
                           "--name", name or f"Test {role.capitalize()}", "--role", role,
-                          "--db", str(server.dir / "opx.db")],
+                          "--db", db_url(server)],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stdout + out.stderr
     r = login(client, email)
@@ -927,12 +928,56 @@ def wait_for(fn, timeout=5.0, what="the condition"):
         time.sleep(0.05)
 
 
+def db_url(server):
+    """What server's --db names: its SQLite file's path, or a postgres:// URL."""
+    return server.db
+
+
+def is_postgres(server):
+    return db_url(server).startswith(("postgres://", "postgresql://"))
+
+
+class DbError(Exception):
+    """A statement db_tamper ran failed; str() is the database's message."""
+
+
+def _param(v):
+    if v is None or isinstance(v, bool) or not isinstance(v, (str, int, float)):
+        raise TypeError(f"db_rows binds text, integers and reals only, not {v!r}")
+    return str(v)
+
+
 def db_rows(server, sql, *args):
-    """Rows of a read-only query on server's database (WAL: safe while it runs)."""
+    """Rows (a list of tuples) of one read-only query on server's database,
+    through `opx inspect --json` (one snapshot, safe while the server runs).
+    Each arg is bound as text to the next parameter; values come back typed."""
+    out = subprocess.run([opx_bin(), "inspect", "--db", db_url(server), "--json", sql, *map(_param, args)],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, f"opx inspect {sql!r} {args!r}: exit {out.returncode}: {out.stderr}"
+    return [tuple(r) for r in json.loads(out.stdout)["rows"]]
+
+
+def db_tamper(server, sql):
+    """Runs one statement that changes server's database behind its back
+    (for the tests that corrupt it on purpose) and returns the rows it
+    changed; raises DbError with the database's message when it fails."""
+    if is_postgres(server):
+        out = subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", db_url(server), "-c", sql],
+                             capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            raise DbError(out.stderr.strip())
+        m = re.search(r"^(?:UPDATE|DELETE|INSERT \d+) (\d+)$", out.stdout, re.M)
+        return int(m.group(1)) if m else 0
     import sqlite3
-    con = sqlite3.connect(f"file:{server.dir / 'opx.db'}?mode=ro", uri=True, timeout=5)
+    con = sqlite3.connect(db_url(server), timeout=5)
     try:
-        return con.execute(sql, args).fetchall()
+        try:
+            n = con.execute(sql).rowcount
+        except sqlite3.DatabaseError as e:
+            con.rollback()
+            raise DbError(str(e)) from None
+        con.commit()
+        return n
     finally:
         con.close()
 

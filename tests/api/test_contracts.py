@@ -150,7 +150,7 @@ def test_the_fixed_price_walk_from_offer_to_release(money):
         assert [abs(a["balance"]) for a in rep["accounts"]] == sorted((abs(a["balance"]) for a in rep["accounts"]),
                                                                       reverse=True)
         # `opx ledger verify` reads the live database (read-only) and agrees
-        rc, out = ledger_verify(srv.dir / "opx.db")
+        rc, out = ledger_verify(srv)
         assert rc == 0, out
         assert out.endswith("OK: 0 violations\n") and re.search(r"USD payable\s+180005\n", out), out
 
@@ -390,7 +390,7 @@ def test_outsiders_get_404_wrong_roles_403_and_refused_moves_move_nothing(money)
 
     # nothing of it moved anything
     assert (get_contract(c, admin["token"], kid), totals(c, admin["token"]), balances(c, en["token"])) == before
-    assert ledger_verify(srv.dir / "opx.db")[0] == 0
+    assert ledger_verify(srv)[0] == 0
     # and the admin reads it
     assert get_contract(c, admin["token"], kid) == get_contract(c, cl["token"], kid)
 
@@ -447,7 +447,7 @@ def test_ending_refunds_funded_milestones_drops_pending_ones_and_waits_for_submi
     conflict(contract_move(c, cl["token"], kid, "end", expect=409), "contract", "ended")
     conflict(fund(c, cl["token"], m3, expect=409), "contract", "ended")
     conflict(submit(c, en["token"], m2, expect=409), "contract", "ended")
-    rc, out = ledger_verify(srv.dir / "opx.db")
+    rc, out = ledger_verify(srv)
     assert rc == 0, out
 
 

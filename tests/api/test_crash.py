@@ -37,8 +37,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "fakes"))
 from stripe_fake import StripeFake  # noqa: E402
 
 from moneytest import FEE_BPS, fee, fixed_offer, ledger_verify, new_key
-from opxtest import (DEMO_PASSWORD, advance_clock, bearer, create_request, demo_login, demo_server, engineer_email,
-                     kill_hard, login)
+from opxtest import (DEMO_PASSWORD, advance_clock, bearer, create_request, db_rows, demo_login, demo_server,
+                     engineer_email, kill_hard, login)
 
 KILLS = int(os.environ.get("OPX_CRASH_KILLS", "200"))
 AMOUNTS = (30000, 20000, 10000)  # per contract: approved, disputed and split, refunded at the end
@@ -364,31 +364,26 @@ def test_money_survives_200_kills(spawn, tmp_path_factory, gateway):
     assert len({run["batch_id"] for _, run in runs}) == len(runs)
 
     srv.stop()
-    code, out = ledger_verify(srv.dir / "opx.db")
+    code, out = ledger_verify(srv)
     assert code == 0 and "OK: 0 violations" in out, out
 
     # no card was charged twice: one succeeded charge and one fund transaction per milestone
-    import sqlite3
-    db = sqlite3.connect(srv.dir / "opx.db")
-    try:
-        dup = db.execute("SELECT milestone_id, count(*) FROM payments WHERE kind = 'charge' AND status = 'succeeded'"
-                         " GROUP BY milestone_id HAVING count(*) > 1").fetchall()
-        assert dup == [], dup
-        charged = db.execute("SELECT count(*) FROM payments WHERE kind = 'charge' AND status = 'succeeded'").fetchone()[0]
-        funds = db.execute("SELECT count(*) FROM ledger_txns WHERE kind = 'fund'").fetchone()[0]
-        assert charged == funds == 3 * n, (charged, funds)
-        pending = db.execute("SELECT count(*) FROM payments WHERE status = 'pending'").fetchone()[0]
-        assert pending == 0, pending
-        # one ledger move per payout and per refund, none moved back
-        moves = dict(db.execute("SELECT kind, count(*) FROM ledger_txns GROUP BY kind").fetchall())
-        assert moves.get("payout", 0) == len(payouts), moves
-        assert moves.get("refund", 0) == n and moves.get("resolve", 0) == n, moves  # the end; the split
-        assert not {"payout_failed", "payout_reversed", "refund_failed"} & set(moves), moves
-        left = db.execute("SELECT kind, count(*) FROM jobs WHERE done_at IS NULL"
-                          " AND kind IN ('payment.refund', 'payout.send') GROUP BY kind").fetchall()
-        assert left == [], left
-    finally:
-        db.close()
+    dup = db_rows(srv, "SELECT milestone_id, count(*) FROM payments WHERE kind = 'charge' AND status = 'succeeded'"
+                  " GROUP BY milestone_id HAVING count(*) > 1")
+    assert dup == [], dup
+    charged = db_rows(srv, "SELECT count(*) FROM payments WHERE kind = 'charge' AND status = 'succeeded'")[0][0]
+    funds = db_rows(srv, "SELECT count(*) FROM ledger_txns WHERE kind = 'fund'")[0][0]
+    assert charged == funds == 3 * n, (charged, funds)
+    pending = db_rows(srv, "SELECT count(*) FROM payments WHERE status = 'pending'")[0][0]
+    assert pending == 0, pending
+    # one ledger move per payout and per refund, none moved back
+    moves = dict(db_rows(srv, "SELECT kind, count(*) FROM ledger_txns GROUP BY kind"))
+    assert moves.get("payout", 0) == len(payouts), moves
+    assert moves.get("refund", 0) == n and moves.get("resolve", 0) == n, moves  # the end; the split
+    assert not {"payout_failed", "payout_reversed", "refund_failed"} & set(moves), moves
+    left = db_rows(srv, "SELECT kind, count(*) FROM jobs WHERE done_at IS NULL"
+                   " AND kind IN ('payment.refund', 'payout.send') GROUP BY kind")
+    assert left == [], left
     if fake:  # and the card network agrees: one real charge per milestone, each under its own key
         assert fake.charges == 3 * n, (fake.charges, 3 * n)
         keys = [ch["idempotency_key"] for ch in fake.charge_list]

@@ -164,7 +164,7 @@ def test_the_hourly_walk_a_week_funded_its_hours_approved_the_rest_refunded_the_
         k3 = get_contract(c, en["token"], kid)
         assert [(m["position"], m["week_start"], m["status"]) for m in k3["milestones"]] == [
             (1, week, "released"), (2, nxt, "released"), (3, monday_of(week, 2), "pending")]
-        rc, out = ledger_verify(srv.dir / "opx.db")
+        rc, out = ledger_verify(srv)
         assert rc == 0 and out.endswith("OK: 0 violations\n"), out
 
         # both parties heard of each timesheet, live
@@ -246,7 +246,7 @@ def test_bad_timesheets_are_422_weeks_that_cannot_take_one_409_and_nothing_chang
     contract_move(c, p["engineer"]["token"], offered["id"], "decline")
     conflict(submit_timesheet(c, p["engineer"]["token"], offered["id"], week, 1, expect=409), "contract", "declined")
     assert db_rows(srv, "SELECT count(*) FROM timesheets")[0][0] == 1
-    assert ledger_verify(srv.dir / "opx.db")[0] == 0
+    assert ledger_verify(srv)[0] == 0
 
 
 def test_zero_hours_release_nothing_and_refund_the_whole_week(money):
@@ -262,7 +262,7 @@ def test_zero_hours_release_nothing_and_refund_the_whole_week(money):
     assert nonzero(totals(c, admin["token"])) == {}
     assert balances(c, en["token"]) == {}  # nothing earned, nothing pending
     assert [m["status"] for m in get_contract(c, cl["token"], kid)["milestones"]] == ["released", "pending"]
-    assert ledger_verify(srv.dir / "opx.db")[0] == 0
+    assert ledger_verify(srv)[0] == 0
 
 
 # ---- weeks do not move as plain milestones ----------------------------------------------------------------------
@@ -299,7 +299,7 @@ def test_an_hourly_week_never_moves_through_the_milestone_routes_but_may_be_disp
     assert nonzero(totals(c, admin["token"])) == {"gateway_clearing": -45000, "payable": 40500, "revenue": 4500}
     conflict(approve_timesheet(c, cl["token"], t["id"], expect=409), "timesheet", "resolved")
     assert db_rows(srv, "SELECT count(*) FROM ledger_txns WHERE kind = 'timesheet'")[0][0] == 0
-    assert ledger_verify(srv.dir / "opx.db")[0] == 0
+    assert ledger_verify(srv)[0] == 0
 
 
 # ---- five silent days ------------------------------------------------------------------------------------------
@@ -337,7 +337,7 @@ def test_five_silent_days_approve_a_timesheet_as_system(money):
     assert [(m["week_start"], m["status"]) for m in get_contract(c, cl["token"], kid)["milestones"]] == [
         (week, "released"), (monday_of(week, 1), "pending")]
     conflict(approve_timesheet(c, cl["token"], t["id"], expect=409), "timesheet", "approved")
-    assert ledger_verify(srv.dir / "opx.db")[0] == 0
+    assert ledger_verify(srv)[0] == 0
 
 
 # ---- who may do what -----------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ append-only and `opx ledger verify` re-derives every balance from them:
 a balance edited behind the server's back is caught. Each test runs on a
 demo population of its own."""
 import re
-import sqlite3
 import threading
 import time
 
@@ -18,8 +17,8 @@ import pytest
 from moneytest import (conflict, money_env, replayed, MILESTONES, account, active_contract, approve, balances, contract_move, dispute, fee,
                        fixed_offer, fund, get_contract, ledger, ledger_verify, money_pair, new_key, nonzero, offer,
                        request_changes, resolve, state, submit, totals)
-from opxtest import (Event, accept, advance_clock, assert_problem, bearer, create_request, db_rows, demo_login, demo_server,
-                     open_events, seeded_workdir, signed_in, stop_checked, wait_for)
+from opxtest import (DbError, Event, accept, advance_clock, assert_problem, bearer, create_request, db_rows, db_tamper,
+                     demo_login, demo_server, open_events, seeded_workdir, signed_in, stop_checked, wait_for)
 
 
 @pytest.fixture
@@ -113,7 +112,7 @@ def test_a_dispute_is_resolved_by_a_split_with_the_fee_on_the_released_part_only
     assert totals(c, admin["token"]) == {"gateway_clearing": -100000, "client_funding": 0, "escrow": 0,
                                          "payable": 90000, "revenue": 10000}
     assert balances(c, en["token"])["USD"] == {"currency": "USD", "payable": 90000, "paid_out": 0, "in_transit": 0, "pending": 0}
-    rc, out = ledger_verify(srv.dir / "opx.db")
+    rc, out = ledger_verify(srv)
     assert rc == 0 and out.endswith("OK: 0 violations\n"), out
 
 
@@ -139,7 +138,7 @@ def test_splits_round_the_fee_down_and_a_full_refund_pays_no_fee(money):
     assert totals(c, admin["token"]) == {"gateway_clearing": -63333, "client_funding": 0, "escrow": 0,
                                          "payable": 57000, "revenue": 6333}
     assert state(c, cl["token"], k["id"]) == (0, [("resolved", 0)] * 3)
-    assert ledger_verify(srv.dir / "opx.db")[0] == 0
+    assert ledger_verify(srv)[0] == 0
 
 
 # ---- idempotency ------------------------------------------------------------------------------------------------
@@ -198,7 +197,7 @@ def test_a_replay_is_the_first_answer_byte_for_byte_and_moves_nothing(money):
                    ["Idempotency-Key"])
     assert totals(c, admin["token"]) == {"gateway_clearing": -30000, "client_funding": 0, "escrow": 20000,
                                          "payable": 9000, "revenue": 1000}
-    assert ledger_verify(srv.dir / "opx.db")[0] == 0
+    assert ledger_verify(srv)[0] == 0
 
 
 def test_a_declined_card_is_a_final_402_and_a_new_key_funds(money):
@@ -278,7 +277,7 @@ def test_concurrent_requests_with_one_key_move_money_once(money):
             conflict(r, "milestone", "released")
     assert balances(c, en["token"])["USD"]["payable"] == 11000 - fee(11000)
     assert totals(c, admin["token"])["revenue"] == fee(11000)
-    assert ledger_verify(srv.dir / "opx.db")[0] == 0
+    assert ledger_verify(srv)[0] == 0
 
 
 def test_keys_are_per_user(money):
@@ -395,7 +394,7 @@ def test_a_charge_in_flight_when_the_contract_ends_is_not_lost(money):
         assert r.status_code == 200, r.text
     # either way the charge the gateway made is accounted for
     assert "pending" not in payments(srv, mid), payments(srv, mid)
-    assert ledger_verify(srv.dir / "opx.db")[0] == 0
+    assert ledger_verify(srv)[0] == 0
 
 
 def test_keys_are_kept_48_hours_then_forgotten(spawn, tmp_path_factory):
@@ -424,7 +423,7 @@ def test_keys_are_kept_48_hours_then_forgotten(spawn, tmp_path_factory):
     other = fund(c, cl["token"], mid, expect=409)  # a new key for the funded milestone: refused
     conflict(other, "milestone", "funded")
     assert fund_txns(srv, mid) == 1 and payments(srv, mid) == ["succeeded"]
-    assert ledger_verify(srv.dir / "opx.db")[0] == 0
+    assert ledger_verify(srv)[0] == 0
 
 
 # ---- balances and the ledger's view ------------------------------------------------------------------------------
@@ -503,26 +502,22 @@ def test_verify_catches_a_balance_edited_behind_the_servers_back(money, spawn, t
     submit(c, en["token"], m1)
     approve(c, cl["token"], m1)
     stop_checked(srv)
-    db = srv.dir / "opx.db"
-    rc, out = ledger_verify(db)
+    rc, out = ledger_verify(srv)
     assert rc == 0 and out.endswith("OK: 0 violations\n"), out
 
     payable = f"payable:{en['id']}:USD"
-    con = sqlite3.connect(db)
-    try:
-        # the entries and transactions are append-only
-        for sql in ("UPDATE ledger_entries SET amount = amount + 1",
-                    "DELETE FROM ledger_entries WHERE account_id = 'revenue:USD'",
-                    "UPDATE ledger_txns SET memo = 'edited'", "DELETE FROM ledger_txns"):
-            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-                con.execute(sql)
-        con.rollback()
-        # the balances beside them are not: edit one
-        assert con.execute("UPDATE ledger_accounts SET balance = balance + 500 WHERE id = ?", (payable,)).rowcount == 1
-        con.commit()
-    finally:
-        con.close()
-    rc, out = ledger_verify(db)
+    entries = db_rows(srv, "SELECT count(*), sum(amount) FROM ledger_entries")
+    # the entries and transactions are append-only
+    for sql in ("UPDATE ledger_entries SET amount = amount + 1",
+                "DELETE FROM ledger_entries WHERE account_id = 'revenue:USD'",
+                "UPDATE ledger_txns SET memo = 'edited'", "DELETE FROM ledger_txns"):
+        with pytest.raises(DbError, match="append-only"):
+            db_tamper(srv, sql)
+    assert db_rows(srv, "SELECT count(*), sum(amount) FROM ledger_entries") == entries
+    # the balances beside them are not: edit one
+    assert re.fullmatch(r"payable:[0-9a-z_]+:USD", payable), payable  # safe to write into the SQL
+    assert db_tamper(srv, f"UPDATE ledger_accounts SET balance = balance + 500 WHERE id = '{payable}'") == 1
+    rc, out = ledger_verify(srv)
     assert rc == 1, out
     assert f"VIOLATION stored balance differs from its entries: {payable} stored 18500, entries 18000" in out, out
     assert out.endswith("FAILED: 1 violation\n"), out
@@ -538,6 +533,6 @@ def test_verify_catches_a_balance_edited_behind_the_servers_back(money, spawn, t
     # a database that cannot be read: 2
     garbage = srv.dir / "garbage.db"
     garbage.write_bytes(b"not a database at all" * 100)
-    assert ledger_verify(garbage)[0] == 2
+    assert ledger_verify(str(garbage))[0] == 2
     missing = srv.dir / "missing.db"
-    assert ledger_verify(missing)[0] == 2 and not missing.exists()
+    assert ledger_verify(str(missing))[0] == 2 and not missing.exists()

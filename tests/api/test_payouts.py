@@ -226,7 +226,7 @@ def another_candidacy(c, cl, en):
 
 
 def verify_ok(srv):
-    rc, out = ledger_verify(srv.dir / "opx.db")
+    rc, out = ledger_verify(srv)
     assert rc == 0 and out.endswith("OK: 0 violations\n"), out
     return out
 
