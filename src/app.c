@@ -308,9 +308,9 @@ int app_serve(app_config *cfg)
     {
         char extra[256];
         snprintf(extra, sizeof extra,
-                 ",\"listen\":\"%s\",\"port\":%d,\"db\":\"sqlite\",\"web_files\":%zu,\"web\":\"%s\","
+                 ",\"listen\":\"%s\",\"port\":%d,\"db\":\"%s\",\"web_files\":%zu,\"web\":\"%s\","
                  "\"test_clock\":%s",
-                 cfg->listen, http_server_port(&x->srv), static_count(x->web),
+                 cfg->listen, http_server_port(&x->srv), store_backend(x->store), static_count(x->web),
                  cfg->web_dir ? "directory" : "embedded",
                  cfg->test_clock ? "true" : "false");
         log_line(LOG_INFO, "listening", extra);

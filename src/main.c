@@ -39,14 +39,17 @@ static const char usage_main[] =
     "  help [cmd]    this text, or a command's options\n"
     "\n"
     "Each command's options: opx <command> --help\n"
-    "Environment: OPX_LISTEN, OPX_DB, OPX_WEB_DIR, OPX_LOG_LEVEL (flags win).\n";
+    "Environment: OPX_LISTEN, OPX_DB, OPX_DB_POOL, OPX_WEB_DIR, OPX_LOG_LEVEL (flags win).\n";
 
 static const char usage_serve[] =
     "usage: opx serve [options]\n"
     "\n"
     "  --listen ADDR          host:port to listen on (env OPX_LISTEN; default 127.0.0.1:8080;\n"
     "                         port 0 picks a free one, logged at start)\n"
-    "  --db PATH              SQLite file (env OPX_DB; default var/opx.db); migrated at start\n"
+    "  --db PATH|URL          SQLite file, or postgres://user@host/db (env OPX_DB; default\n"
+    "                         var/opx.db); migrated at start\n"
+    "  --db-pool N            PostgreSQL connections, each on a worker thread (env OPX_DB_POOL;\n"
+    "                         default 4)\n"
     "  --web DIR              serve the web app from DIR instead of the copy built into\n"
     "                         the binary (development; env OPX_WEB_DIR)\n"
     "  --test-clock           enable POST /api/v1/_test/clock (tests only, never in production)\n"
@@ -174,6 +177,7 @@ static int cmd_serve(int argc, char **argv)
     cfg.db = env_or("OPX_DB", cfg.db);
     cfg.web_dir = env_or("OPX_WEB_DIR", cfg.web_dir);
     const char *lvl = env_or("OPX_LOG_LEVEL", "info");
+    const char *pool = env_or("OPX_DB_POOL", NULL);
     cfg.email.transport = env_or("OPX_EMAIL_TRANSPORT", cfg.email.transport);
     cfg.email.smtp_url = env_or("OPX_SMTP_URL", cfg.email.smtp_url);
     cfg.email.smtp_user = env_or("OPX_SMTP_USER", NULL);
@@ -186,10 +190,11 @@ static int cmd_serve(int argc, char **argv)
         O_MAXSTREAMS, O_USERSTREAMS, O_SSEHB, O_SSEQ,
         O_ETRANSPORT, O_SMTPURL, O_SMTPTLS, O_SMTPUSER, O_SMTPTO, O_SMTPINSECURE, O_MAILFROM,
         O_PUBURL, O_EATTEMPTS, O_ERETRY, O_EDIGEST, O_SMTPBREAKER, O_FEE, O_GATEWAY, O_STRIPEBASE, O_STRIPETO,
-        O_PAYOUTEVERY, O_PAYOUTMIN
+        O_PAYOUTEVERY, O_PAYOUTMIN, O_DBPOOL
     };
     static const struct option opts[] = {
         {"listen", 1, 0, O_LISTEN},           {"db", 1, 0, O_DB},
+        {"db-pool", 1, 0, O_DBPOOL},
         {"web", 1, 0, O_WEB},                 {"test-clock", 0, 0, O_TESTCLOCK},
         {"access-log", 1, 0, O_ACCESS},       {"log-level", 1, 0, O_LEVEL},
         {"max-connections", 1, 0, O_MAXCONN}, {"max-inflight", 1, 0, O_MAXINF},
@@ -221,6 +226,7 @@ static int cmd_serve(int argc, char **argv)
         switch (c) {
         case O_LISTEN: cfg.listen = optarg; break;
         case O_DB: cfg.db = optarg; break;
+        case O_DBPOOL: pool = optarg; break;
         case O_WEB: cfg.web_dir = optarg; break;
         case O_TESTCLOCK: cfg.test_clock = 1; break;
         case O_SECURE: cfg.secure_cookies = 1; break;
@@ -364,6 +370,10 @@ static int cmd_serve(int argc, char **argv)
     if (optind < argc) return die_usage("unexpected argument", usage_serve);
     if (log_parse_level(lvl, &cfg.log_level) < 0)
         return die_usage("--log-level takes debug, info, warn or error", usage_serve);
+    if (pool) {
+        if (parse_u64(pool, 1, 64, &v) < 0) return die_usage("--db-pool: 1..64", usage_serve);
+        store_set_pool_size((int)v);
+    }
     char err[160];
     if (email_config_check(&cfg.email, err, sizeof err) < 0) return die_usage(err, usage_serve);
     cfg.stripe.secret_key = env_or("OPX_STRIPE_SECRET_KEY", NULL);

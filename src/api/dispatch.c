@@ -64,11 +64,12 @@ void api_respond_page(http_req *req, json_t *items, int more, char prefix, long 
 
 void api_store_error(http_req *req, int rc)
 {
-    if (rc == STORE_BUSY || rc == STORE_TIMEOUT || rc == STORE_CLOSED) {
+    if (rc == STORE_BUSY || rc == STORE_TIMEOUT || rc == STORE_CLOSED || rc == STORE_UNAVAILABLE) {
         http_add_header(req, "Retry-After: 1");
         http_problem(req, 503, "unavailable", "Service Unavailable",
-                     rc == STORE_TIMEOUT ? "the database did not answer before the deadline"
-                                         : "the database is overloaded; retry shortly",
+                     rc == STORE_TIMEOUT       ? "the database did not answer before the deadline"
+                     : rc == STORE_UNAVAILABLE ? "the database cannot be reached; retry shortly"
+                                               : "the database is overloaded; retry shortly",
                      NULL);
         return;
     }

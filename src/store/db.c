@@ -11,6 +11,13 @@ int db_is_postgres(const char *url)
     return strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0;
 }
 
+static int pool_size = 4;
+
+void db_set_pool_size(int n)
+{
+    if (n > 0) pool_size = n;
+}
+
 int db_migrate(const char *url, int *applied, int *current, char *err, size_t errlen)
 {
     if (db_is_postgres(url)) return db_postgres_migrate(url, applied, current, err, errlen);
@@ -25,7 +32,7 @@ database *db_open(uv_loop_t *loop, const char *url, int migrate, char *err, size
         if (applied)
             log_msgf(LOG_INFO, "applied %d migration(s); schema at version %d", applied, current);
     }
-    if (db_is_postgres(url)) return db_postgres_open(loop, url, err, errlen);
+    if (db_is_postgres(url)) return db_postgres_open(loop, url, pool_size, err, errlen);
     return db_sqlite_open(loop, url, 2, err, errlen);
 }
 

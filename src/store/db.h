@@ -43,6 +43,7 @@ struct db_job {
     const char *s1, *s2;
     int64_t n1;
     void *owned; /* freed with the job, after its callback */
+    int write;   /* the driver's: submitted as a write */
 };
 
 /* what db_step answers besides a negative STORE_* code */
@@ -112,11 +113,14 @@ struct db_stmt {
 database *db_open(uv_loop_t *loop, const char *url, int migrate, char *err, size_t errlen);
 int db_migrate(const char *url, int *applied, int *current, char *err, size_t errlen);
 int db_is_postgres(const char *url);
+/* connections (worker threads) a PostgreSQL database opens; 4 unless set */
+void db_set_pool_size(int n);
 
 /* the drivers */
 database *db_sqlite_open(uv_loop_t *loop, const char *path, int readers, char *err, size_t errlen);
 int db_sqlite_migrate(const char *path, int *applied, int *current, char *err, size_t errlen);
-database *db_postgres_open(uv_loop_t *loop, const char *url, char *err, size_t errlen);
+database *db_postgres_open(uv_loop_t *loop, const char *url, int workers, char *err,
+                           size_t errlen);
 int db_postgres_migrate(const char *url, int *applied, int *current, char *err, size_t errlen);
 
 db_job *db_job_new(db_run_fn run, uint64_t deadline_ns, store_done_cb cb, void *ctx);

@@ -1,13 +1,24 @@
 /* db_postgres: the PostgreSQL driver of the db interface (see db.h), over
- * libpq: connecting and migrating. Opening a postgres:// URL for serving
- * is not built yet and says so. */
+ * libpq: connecting, migrating, and the primitives a transaction calls on
+ * a worker's connection. The worker threads, their queue and the
+ * transaction around each job are db_postgres_pool.c's.
+ *
+ * Each statement id is prepared once per connection as "s<id>" with no
+ * parameter types (the server infers them from the text, which casts
+ * where inference cannot) and its values go as text: integers in decimal,
+ * doubles with 17 digits, NULL as NULL. The first db_step executes it and
+ * keeps the whole result; later steps walk its rows. In a write job, a
+ * statement that changes rows runs inside a savepoint, because a refused
+ * one (a unique key: STORE_CONFLICT) is an answer the transaction goes on
+ * from, where PostgreSQL would otherwise abort the whole transaction. */
+#include "db_postgres.h"
 #include "../core/clock.h"
-#include "db.h"
+#include "../core/log.h"
 #include "migrations.h"
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* every opx session takes this advisory lock while it migrates, so nodes
  * started together apply each version once */
@@ -19,21 +30,31 @@ static void quiet(void *arg, const char *msg)
     (void)msg;
 }
 
-/* A blocking connection to url (start-up and worker threads only), in
- * UTC, with notices (CREATE ... IF NOT EXISTS) silenced. NULL with err
- * filled on failure. */
-static PGconn *pg_connect(const char *url, char *err, size_t errlen)
+/* libpq's messages end with a newline */
+static void chomp(char *s)
 {
-    /* defaults first: the URL's own settings override them */
-    const char *keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
-    const char *vals[] = {"10", "opx", url, NULL};
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+        s[--n] = 0;
+}
+
+PGconn *pg_connect(const char *url, char *err, size_t errlen)
+{
+    /* defaults first: the URL's own settings override them. Keepalives
+     * notice a server that vanished without closing the socket. */
+    const char *keys[] = {"connect_timeout",
+                          "fallback_application_name",
+                          "keepalives_idle",
+                          "keepalives_interval",
+                          "keepalives_count",
+                          "dbname",
+                          NULL};
+    const char *vals[] = {"10", "opx", "30", "10", "3", url, NULL};
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
         snprintf(err, errlen, "cannot connect to PostgreSQL: %s",
                  pg ? PQerrorMessage(pg) : "out of memory");
-        /* libpq's messages end with a newline */
-        size_t n = strlen(err);
-        if (n && err[n - 1] == '\n') err[n - 1] = 0;
+        chomp(err);
         PQfinish(pg);
         return NULL;
     }
@@ -52,8 +73,7 @@ static int pg_exec(PGconn *pg, const char *sql, char *err, size_t errlen)
     int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
     if (!ok) {
         snprintf(err, errlen, "%s", PQresultErrorMessage(r));
-        size_t n = strlen(err);
-        if (n && err[n - 1] == '\n') err[n - 1] = 0;
+        chomp(err);
     }
     PQclear(r);
     return ok ? 0 : -1;
@@ -137,10 +157,306 @@ out:
     return rc;
 }
 
-database *db_postgres_open(uv_loop_t *loop, const char *url, char *err, size_t errlen)
+/* ---- connections ---------------------------------------------------------- */
+
+void pg_conn_init(pg_conn *c, PGconn *pg)
 {
-    (void)loop;
-    (void)url;
-    snprintf(err, errlen, "the PostgreSQL driver cannot serve yet (only `opx migrate` works)");
-    return NULL;
+    memset(c, 0, sizeof *c);
+    c->base.drv = &postgres_driver;
+    c->pg = pg;
 }
+
+static void stmt_clear(pg_stmt *s)
+{
+    PQclear(s->res);
+    s->res = NULL;
+    s->row = s->nrows = 0;
+    for (int i = 0; i < s->nparams; i++) {
+        free(s->owned[i]);
+        s->owned[i] = NULL;
+        s->vals[i] = NULL;
+    }
+}
+
+void pg_conn_reset_stmts(pg_conn *c)
+{
+    for (int i = 0; i < c->nbusy; i++) {
+        stmt_clear(&c->stmts[c->busy[i]]);
+        c->stmts[c->busy[i]].listed = 0;
+    }
+    c->nbusy = 0;
+}
+
+void pg_conn_close(pg_conn *c)
+{
+    pg_conn_reset_stmts(c);
+    for (int id = 0; id < ST__COUNT; id++)
+        c->stmts[id].prepared = 0;
+    PQfinish(c->pg);
+    c->pg = NULL;
+    c->lost = 1;
+}
+
+int pg_error(pg_conn *c, const PGresult *r, const char *what)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (PQstatus(c->pg) == CONNECTION_BAD) {
+        /* the transaction is gone with the session: run it again on a new
+         * one, unless this was its COMMIT (the caller decides) */
+        c->lost = 1;
+        c->retry = 1;
+        log_msgf(LOG_WARN, "postgres: connection lost during %s: %s", what, PQerrorMessage(c->pg));
+        return STORE_UNAVAILABLE;
+    }
+    if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01"))) {
+        c->retry = 1; /* serialization failure or deadlock: run it again */
+        return STORE_BUSY;
+    }
+    if (state && !strncmp(state, "23", 2)) return STORE_CONFLICT;
+    if (state && !strcmp(state, "57014")) return STORE_TIMEOUT; /* statement_timeout */
+    if (state && !strcmp(state, "55P03")) return STORE_TIMEOUT; /* lock_not_available */
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
+    chomp(msg);
+    log_msgf(LOG_ERROR, "postgres: %s failed (SQLSTATE %s): %s", what, state ? state : "?", msg);
+    return STORE_IO;
+}
+
+int pg_command(pg_conn *c, const char *sql)
+{
+    PGresult *r = PQexec(c->pg, sql);
+    ExecStatusType st = PQresultStatus(r);
+    int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? STORE_OK : pg_error(c, r, sql);
+    PQclear(r);
+    return rc;
+}
+
+/* ---- the primitives ---------------------------------------------------- */
+
+static pg_conn *C(db_stmt *st)
+{
+    return (pg_conn *)st->c;
+}
+
+static pg_stmt *P(db_stmt *st)
+{
+    return (pg_stmt *)st;
+}
+
+/* a text that only reads: SELECT, or WITH ... SELECT (none of ours writes
+ * through a WITH) */
+static int reads_only(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '(')
+        sql++;
+    return !strncasecmp(sql, "SELECT", 6) || !strncasecmp(sql, "WITH", 4);
+}
+
+static db_stmt *d_prep(db_conn *dc, int id)
+{
+    pg_conn *c = (pg_conn *)dc;
+    if (id <= ST_NONE || id >= ST__COUNT || !c->pg) return NULL;
+    pg_stmt *s = &c->stmts[id];
+    if (s->prepared) {
+        stmt_clear(s);
+        return &s->base;
+    }
+    const char *sql = sql_text(SQL_POSTGRES, id);
+    if (!sql) {
+        log_msgf(LOG_ERROR, "postgres: %s has no PostgreSQL text", sql_name(id));
+        return NULL;
+    }
+    unsigned long long used = sql_params(SQL_POSTGRES, sql);
+    int n = 0;
+    for (int i = 1; i < 64; i++)
+        if (used & (1ULL << i)) n = i;
+    if ((used & 1) || n > PG_MAX_PARAMS) {
+        log_msgf(LOG_ERROR, "postgres: %s numbers its parameters past %d", sql_name(id),
+                 PG_MAX_PARAMS);
+        return NULL;
+    }
+    char name[16];
+    snprintf(name, sizeof name, "s%d", id);
+    PGresult *r = PQprepare(c->pg, name, sql, 0, NULL);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) pg_error(c, r, sql_name(id));
+    PQclear(r);
+    if (!ok) return NULL;
+    memset(s, 0, sizeof *s);
+    s->base.c = dc;
+    s->base.id = id;
+    s->prepared = 1;
+    s->reads = reads_only(sql);
+    s->nparams = n;
+    return &s->base;
+}
+
+/* parameters are numbered from 1, as in SQLite */
+static int slot(db_stmt *st, int i)
+{
+    pg_stmt *s = P(st);
+    if (i < 1 || i > s->nparams) {
+        log_msgf(LOG_ERROR, "postgres: %s has no parameter %d", sql_name(st->id), i);
+        return -1;
+    }
+    free(s->owned[i - 1]);
+    s->owned[i - 1] = NULL;
+    return i - 1;
+}
+
+static void d_bind_int(db_stmt *st, int i, int64_t v)
+{
+    int k = slot(st, i);
+    if (k < 0) return;
+    snprintf(P(st)->num[k], sizeof P(st)->num[k], "%lld", (long long)v);
+    P(st)->vals[k] = P(st)->num[k];
+}
+
+static void d_bind_double(db_stmt *st, int i, double v)
+{
+    int k = slot(st, i);
+    if (k < 0) return;
+    snprintf(P(st)->num[k], sizeof P(st)->num[k], "%.17g", v);
+    P(st)->vals[k] = P(st)->num[k];
+}
+
+static void d_bind_text(db_stmt *st, int i, const char *v, int copy)
+{
+    int k = slot(st, i);
+    if (k < 0) return;
+    if (v && copy) {
+        P(st)->owned[k] = strdup(v);
+        v = P(st)->owned[k];
+    }
+    P(st)->vals[k] = v;
+}
+
+static void d_bind_null(db_stmt *st, int i)
+{
+    int k = slot(st, i);
+    if (k >= 0) P(st)->vals[k] = NULL;
+}
+
+/* Runs the statement: inside a savepoint when it changes rows in a write
+ * job, so that its failure leaves the transaction usable. */
+static int execute(pg_stmt *s)
+{
+    pg_conn *c = C(&s->base);
+    int guard = c->write && !s->reads;
+    if (guard) {
+        int rc = pg_command(c, "SAVEPOINT st");
+        if (rc < 0) return rc;
+    }
+    char name[16];
+    snprintf(name, sizeof name, "s%d", s->base.id);
+    PGresult *r = PQexecPrepared(c->pg, name, s->nparams, s->vals, NULL, NULL, 0);
+    ExecStatusType status = PQresultStatus(r);
+    if (!s->listed) {
+        s->listed = 1;
+        c->busy[c->nbusy++] = s->base.id;
+    }
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+        s->res = r;
+        s->nrows = status == PGRES_TUPLES_OK ? PQntuples(r) : 0;
+        s->row = 0;
+        if (!s->reads) {
+            const char *n = PQcmdTuples(r);
+            c->changes = *n ? strtoll(n, NULL, 10) : 0;
+        }
+        if (guard) return pg_command(c, "RELEASE SAVEPOINT st");
+        return STORE_OK;
+    }
+    int rc = pg_error(c, r, sql_name(s->base.id));
+    PQclear(r);
+    if (guard && !c->lost) {
+        int back = pg_command(c, "ROLLBACK TO SAVEPOINT st");
+        if (back == STORE_OK) back = pg_command(c, "RELEASE SAVEPOINT st");
+        if (back < 0) rc = back;
+    }
+    return rc;
+}
+
+static int d_step(db_stmt *st)
+{
+    pg_stmt *s = P(st);
+    if (!s->res) {
+        int rc = execute(s);
+        if (rc < 0) return rc;
+    }
+    if (s->row < s->nrows) {
+        s->row++;
+        return DB_ROW;
+    }
+    return DB_DONE;
+}
+
+static void d_reset(db_stmt *st)
+{
+    pg_stmt *s = P(st);
+    PQclear(s->res);
+    s->res = NULL;
+    s->row = s->nrows = 0;
+}
+
+/* the current row's value of col; NULL past the result */
+static const char *value(db_stmt *st, int col)
+{
+    pg_stmt *s = P(st);
+    if (!s->res || s->row < 1 || col < 0 || col >= PQnfields(s->res)) return NULL;
+    if (PQgetisnull(s->res, s->row - 1, col)) return NULL;
+    return PQgetvalue(s->res, s->row - 1, col);
+}
+
+static int d_col_null(db_stmt *st, int col)
+{
+    return value(st, col) == NULL;
+}
+
+static int64_t d_col_int(db_stmt *st, int col)
+{
+    const char *v = value(st, col);
+    if (!v) return 0;
+    if (v[0] == 't' && !v[1]) return 1; /* booleans */
+    if (v[0] == 'f' && !v[1]) return 0;
+    /* a numeric or a double column read as an integer truncates, as
+     * SQLite's sqlite3_column_int64 does */
+    if (strpbrk(v, ".eE")) return (int64_t)strtod(v, NULL);
+    return strtoll(v, NULL, 10);
+}
+
+static double d_col_double(db_stmt *st, int col)
+{
+    const char *v = value(st, col);
+    return v ? strtod(v, NULL) : 0.0;
+}
+
+static const char *d_col_text(db_stmt *st, int col)
+{
+    return value(st, col);
+}
+
+static int64_t d_changes(db_conn *c)
+{
+    return ((pg_conn *)c)->changes;
+}
+
+const db_driver postgres_driver = {
+    .name = "postgres",
+    .dialect = SQL_POSTGRES,
+    .prep = d_prep,
+    .bind_int = d_bind_int,
+    .bind_double = d_bind_double,
+    .bind_text = d_bind_text,
+    .bind_null = d_bind_null,
+    .step = d_step,
+    .reset = d_reset,
+    .col_null = d_col_null,
+    .col_int = d_col_int,
+    .col_double = d_col_double,
+    .col_text = d_col_text,
+    .changes = d_changes,
+    .submit = pgp_submit,
+    .depth = pgp_depth,
+    .on_events = pgp_on_events,
+    .close = pgp_close,
+};

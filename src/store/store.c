@@ -180,6 +180,11 @@ int store_migrate(const char *url, int *applied, int *current, char *err, size_t
     return db_migrate(url, applied, current, err, errlen);
 }
 
+void store_set_pool_size(int n)
+{
+    db_set_pool_size(n);
+}
+
 store *store_open(uv_loop_t *loop, const char *url, int migrate, char *err, size_t errlen)
 {
     db_store *s = calloc(1, sizeof *s);
@@ -213,6 +218,8 @@ const char *store_strerror(int rc)
         return "database error";
     case STORE_CLOSED:
         return "database closed";
+    case STORE_UNAVAILABLE:
+        return "database unreachable";
     }
     return "unknown";
 }

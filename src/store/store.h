@@ -26,6 +26,7 @@ enum {
     STORE_BUSY = -4,     /* the queue is full: shed load */
     STORE_IO = -5,
     STORE_CLOSED = -6,
+    STORE_UNAVAILABLE = -7, /* the database cannot be reached */
 };
 
 typedef struct {
@@ -752,6 +753,9 @@ struct store {
 /* Opens the backend named by db ("path/to/file.db" is SQLite). With
  * migrate, pending migrations are applied first. Returns NULL with a
  * message in err on failure. */
+/* connections a PostgreSQL store opens (one worker thread each); before
+ * store_open */
+void store_set_pool_size(int n);
 store *store_open(uv_loop_t *loop, const char *db, int migrate, char *err, size_t errlen);
 /* Applies pending migrations and reports what it did (opx migrate). */
 int store_migrate(const char *db, int *applied, int *current, char *err, size_t errlen);

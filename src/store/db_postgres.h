@@ -1,0 +1,63 @@
+/* db_postgres.h: what the PostgreSQL driver's two files share (not part
+ * of the db interface): a connection with its prepared statements
+ * (db_postgres.c: the primitives over libpq) and the pool of worker
+ * threads that owns the connections (db_postgres_pool.c). */
+#ifndef OPX_DB_POSTGRES_H
+#define OPX_DB_POSTGRES_H
+#include "db.h"
+#include <libpq-fe.h>
+
+#define PG_MAX_PARAMS 16
+
+typedef struct {
+    db_stmt base;
+    int prepared; /* on the connection, as "s<id>" */
+    int reads;    /* a SELECT (or WITH ... SELECT): runs without a savepoint */
+    int nparams;  /* what the text uses, $1..$nparams */
+    const char *vals[PG_MAX_PARAMS];
+    char *owned[PG_MAX_PARAMS]; /* copies made by db_bind_text_copy */
+    char num[PG_MAX_PARAMS][32];
+    PGresult *res; /* after the first step, until reset */
+    int row, nrows;
+    int listed; /* in its connection's busy list */
+} pg_stmt;
+
+typedef struct {
+    db_conn base;
+    PGconn *pg;
+    int write; /* the running job is a write: statements that change rows
+                * run inside a savepoint, so a refused one (STORE_CONFLICT)
+                * rolls back alone and the transaction goes on */
+    int retry; /* the transaction must run again: serialization failure,
+                * deadlock, or the connection went away before COMMIT */
+    int lost;  /* the connection is broken */
+    int64_t changes;
+    pg_stmt stmts[ST__COUNT];
+    int busy[ST__COUNT]; /* ids whose statement holds a result */
+    int nbusy;
+} pg_conn;
+
+/* A blocking connection to url, in UTC, notices silenced; NULL with err
+ * filled on failure. */
+PGconn *pg_connect(const char *url, char *err, size_t errlen);
+/* Sets c up over pg (which it then owns). */
+void pg_conn_init(pg_conn *c, PGconn *pg);
+/* Forgets every statement (after a reconnect: the new session has none)
+ * and closes the connection. */
+void pg_conn_close(pg_conn *c);
+/* Clears the results the last job's statements hold. */
+void pg_conn_reset_stmts(pg_conn *c);
+/* Runs one command without parameters; its result status mapped to
+ * STORE_* (and c->retry / c->lost set as for statements). */
+int pg_command(pg_conn *c, const char *sql);
+/* An error result's SQLSTATE as STORE_*, setting c->retry or c->lost. */
+int pg_error(pg_conn *c, const PGresult *r, const char *what);
+
+/* the pool's side of the driver (db_postgres_pool.c), on the loop thread */
+int pgp_submit(database *d, db_job *j, int write);
+int pgp_depth(database *d);
+void pgp_on_events(database *d, void (*fn)(void *data, int64_t max_id), void *data);
+void pgp_close(database *d);
+
+extern const db_driver postgres_driver;
+#endif
