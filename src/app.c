@@ -8,6 +8,7 @@
  * handles close, and the process exits 0. A second signal exits at once. */
 #include "app.h"
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,23 @@ static double m_store_depth(void *a)
     app *x = a;
     return x->store ? (double)x->store->v->queue_depth(x->store) : 0;
 }
+/* one figure of the store driver's counters, by its offset in store_stats */
+typedef struct {
+    app *x;
+    size_t off;
+    int is_int;
+} store_figure;
+
+static double m_store_stat(void *a)
+{
+    store_figure *f = a;
+    if (!f->x->store) return 0;
+    store_stats st;
+    f->x->store->v->stats(f->x->store, &st);
+    const char *p = (const char *)&st + f->off;
+    return f->is_int ? (double)*(const int *)p : (double)*(const int64_t *)p;
+}
+
 static double m_hashes(void *a)
 {
     (void)a;
@@ -245,6 +263,32 @@ int app_serve(app_config *cfg)
                      "gauge", m_lag_max, x);
     metrics_register("opx_store_queue_depth", "Database operations queued or running.", "gauge",
                      m_store_depth, x);
+    static store_figure figures[6];
+    static const struct {
+        const char *name, *help, *type;
+        size_t off;
+        int is_int;
+    } store_metrics[] = {
+        {"opx_store_refused_total", "Database operations refused because the queue was full (503).",
+         "counter", offsetof(store_stats, refused), 0},
+        {"opx_store_expired_total",
+         "Database operations whose deadline passed while they waited in the queue (503).",
+         "counter", offsetof(store_stats, expired), 0},
+        {"opx_store_retries_total",
+         "Transactions run again after a serialization failure, a deadlock or a lost connection.",
+         "counter", offsetof(store_stats, retries), 0},
+        {"opx_store_reconnects_total", "Database connections made again after one broke.",
+         "counter", offsetof(store_stats, reconnects), 0},
+        {"opx_store_connections", "Database connections open now.", "gauge",
+         offsetof(store_stats, connections), 1},
+        {"opx_store_pool_size", "Database connections kept open when all is well.", "gauge",
+         offsetof(store_stats, pool), 1},
+    };
+    for (size_t i = 0; i < sizeof store_metrics / sizeof store_metrics[0]; i++) {
+        figures[i] = (store_figure){x, store_metrics[i].off, store_metrics[i].is_int};
+        metrics_register(store_metrics[i].name, store_metrics[i].help, store_metrics[i].type,
+                         m_store_stat, &figures[i]);
+    }
     metrics_register("opx_password_hashes_pending", "argon2id jobs queued or running.", "gauge",
                      m_hashes, x);
     metrics_register("opx_log_dropped_total", "Log lines dropped because the log queue was full.",

@@ -1,6 +1,7 @@
 /* ops: liveness, readiness, metrics, the OpenAPI document and the test
  * clock. /healthz answers from memory only; /readyz asks the database
- * (with a short deadline) and says not ready while draining. */
+ * (with a short deadline), shows its connection pool, and says not ready
+ * while draining or when no connection answers. */
 #include <stdio.h>
 #include <string.h>
 #include "../app.h"
@@ -22,10 +23,18 @@ static void on_ping(void *ctx, int rc)
 {
     http_req *req = ctx;
     if (!http_req_cancelled(req)) {
+        store_stats st;
+        APP->store->v->stats(APP->store, &st);
         if (rc == 0 && !APP->draining) {
+            /* the pool's figures: fewer connections than its size is
+             * still ready (one answered), but worth a look */
+            char ok[128];
+            int n = snprintf(ok, sizeof ok,
+                             "{\"status\":\"ready\",\"database\":\"ok\",\"connections\":%d,"
+                             "\"pool\":%d}",
+                             st.connections, st.pool);
             http_add_header(req, "Cache-Control: no-store");
-            static const char ok[] = "{\"status\":\"ready\",\"database\":\"ok\"}";
-            http_respond(req, 200, "application/json", ok, sizeof ok - 1);
+            http_respond(req, 200, "application/json", ok, (size_t)n);
         } else {
             http_add_header(req, "Retry-After: 1");
             http_problem(req, 503, "not-ready", "Service Unavailable",

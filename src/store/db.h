@@ -88,6 +88,7 @@ typedef struct db_driver {
     /* on the loop thread */
     int (*submit)(database *d, db_job *j, int write); /* 0, or STORE_BUSY / STORE_CLOSED */
     int (*depth)(database *d);                        /* jobs queued or running */
+    void (*stats)(database *d, store_stats *out);
     void (*on_events)(database *d, void (*fn)(void *data, int64_t max_id), void *data);
     void (*close)(database *d); /* runs every queued callback, then frees d */
 } db_driver;

@@ -457,6 +457,7 @@ const db_driver postgres_driver = {
     .changes = d_changes,
     .submit = pgp_submit,
     .depth = pgp_depth,
+    .stats = pgp_stats,
     .on_events = pgp_on_events,
     .close = pgp_close,
 };

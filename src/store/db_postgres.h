@@ -56,6 +56,7 @@ int pg_error(pg_conn *c, const PGresult *r, const char *what);
 /* the pool's side of the driver (db_postgres_pool.c), on the loop thread */
 int pgp_submit(database *d, db_job *j, int write);
 int pgp_depth(database *d);
+void pgp_stats(database *d, store_stats *out);
 void pgp_on_events(database *d, void (*fn)(void *data, int64_t max_id), void *data);
 void pgp_close(database *d);
 

@@ -61,6 +61,8 @@ struct pgp {
     int nworkers;
     _Atomic int stopping;
     _Atomic int depth;
+    _Atomic int64_t refused, expired, retries, reconnects;
+    _Atomic int connections;
     _Atomic int64_t events_committed;
     int64_t events_announced;
     void (*on_events)(void *, int64_t);
@@ -76,6 +78,7 @@ int pgp_submit(database *d, db_job *j, int write)
     pthread_mutex_lock(&p->mu);
     if (p->len >= PGP_QUEUE_MAX) {
         pthread_mutex_unlock(&p->mu);
+        atomic_fetch_add(&p->refused, 1);
         return STORE_BUSY;
     }
     j->next = NULL;
@@ -95,6 +98,17 @@ int pgp_submit(database *d, db_job *j, int write)
 int pgp_depth(database *d)
 {
     return atomic_load(&((pgp *)d)->depth);
+}
+
+void pgp_stats(database *d, store_stats *out)
+{
+    pgp *p = (pgp *)d;
+    out->refused = atomic_load(&p->refused);
+    out->expired = atomic_load(&p->expired);
+    out->retries = atomic_load(&p->retries);
+    out->reconnects = atomic_load(&p->reconnects);
+    out->connections = atomic_load(&p->connections);
+    out->pool = p->nworkers;
 }
 
 void pgp_on_events(database *d, void (*fn)(void *data, int64_t max_id), void *data)
@@ -179,7 +193,10 @@ static uint64_t jitter(pgp_worker *w, uint64_t base_ns)
 static int connected(pgp_worker *w, uint64_t deadline)
 {
     if (w->c.pg && !w->c.lost) return 0;
-    if (w->c.pg) pg_conn_close(&w->c);
+    if (w->c.pg) {
+        pg_conn_close(&w->c);
+        atomic_fetch_sub(&w->p->connections, 1);
+    }
     uint64_t now = clock_mono_ns();
     if (now < w->next_try_ns) {
         if (w->next_try_ns >= deadline) return -1;
@@ -200,6 +217,8 @@ static int connected(pgp_worker *w, uint64_t deadline)
     w->failures = 0;
     w->next_try_ns = 0;
     pg_conn_init(&w->c, pg);
+    atomic_fetch_add(&w->p->connections, 1);
+    atomic_fetch_add(&w->p->reconnects, 1);
     return 0;
 }
 
@@ -258,6 +277,7 @@ static void run_job(pgp_worker *w, db_job *j)
     for (int n = 0;; n++) {
         if (clock_mono_ns() >= j->deadline_ns) {
             j->rc = STORE_TIMEOUT;
+            if (n == 0) atomic_fetch_add(&w->p->expired, 1);
             break;
         }
         if (connected(w, j->deadline_ns) < 0) {
@@ -273,6 +293,7 @@ static void run_job(pgp_worker *w, db_job *j)
             j->rc = c->lost ? STORE_UNAVAILABLE : STORE_BUSY;
             break;
         }
+        atomic_fetch_add(&w->p->retries, 1);
         sleep_ns(pause);
         if (backoff < 64000000u) backoff *= 2;
     }
@@ -330,6 +351,7 @@ database *db_postgres_open(uv_loop_t *loop, const char *url, int workers, char *
         ws[i].seed = (unsigned)(clock_mono_ns() ^ (uint64_t)i * 2654435761u);
         pg_conn_init(&ws[i].c, pg);
     }
+    p->connections = workers;
     uv_async_init(loop, &p->async, on_async);
     p->async.data = p;
     for (int i = 0; i < workers; i++)

@@ -66,6 +66,7 @@ typedef struct {
     sq_conn wconn, rconn[SQ_MAX_READERS];
     _Atomic int stopping;
     _Atomic int depth;
+    _Atomic int64_t refused, expired;
     /* events committed (writer) and announced (loop): the hub is poked
      * once per delivery that saw the first move past the second */
     _Atomic int64_t events_committed;
@@ -94,6 +95,14 @@ static void x_on_events(database *d, void (*fn)(void *data, int64_t max_id), voi
 static int x_depth(database *d)
 {
     return atomic_load(&((sq_exec *)d)->depth);
+}
+
+static void x_stats(database *d, store_stats *out)
+{
+    sq_exec *x = (sq_exec *)d;
+    out->refused = atomic_load(&x->refused);
+    out->expired = atomic_load(&x->expired);
+    out->connections = out->pool = 1 + x->nreaders; /* a file: they do not break */
 }
 
 /* ---- connections ---------------------------------------------------------- */
@@ -409,6 +418,7 @@ static int x_submit(database *d, db_job *j, int write)
     pthread_mutex_lock(&q->mu);
     if (q->len >= SQ_QUEUE_MAX) {
         pthread_mutex_unlock(&q->mu);
+        atomic_fetch_add(&x->refused, 1);
         return STORE_BUSY;
     }
     j->next = NULL;
@@ -513,6 +523,7 @@ static void *writer_main(void *arg)
             }
             if (clock_mono_ns() > j->deadline_ns) {
                 j->rc = STORE_TIMEOUT;
+                atomic_fetch_add(&x->expired, 1);
                 continue;
             }
             exec_simple(c, "SAVEPOINT job");
@@ -557,6 +568,7 @@ static void *reader_loop(void *arg)
         if (!j) break;
         if (clock_mono_ns() > j->deadline_ns) {
             j->rc = STORE_TIMEOUT;
+            atomic_fetch_add(&ra.x->expired, 1);
         } else {
             ra.c->base.deadline_ns = j->deadline_ns;
             int began = sqlite3_step(ra.c->begin), why = sqlite3_reset(ra.c->begin);
@@ -736,6 +748,7 @@ static const db_driver sqlite_driver = {
     .errmsg = d_errmsg,
     .submit = x_submit,
     .depth = x_depth,
+    .stats = x_stats,
     .on_events = x_on_events,
     .close = x_close,
 };

@@ -65,6 +65,13 @@ static int s_queue_depth(store *s)
     return d->drv->depth(d);
 }
 
+static void s_stats(store *s, store_stats *out)
+{
+    database *d = D(s);
+    memset(out, 0, sizeof *out);
+    d->drv->stats(d, out);
+}
+
 static void s_events_watch(store *s, void (*fn)(void *, int64_t), void *data)
 {
     database *d = D(s);
@@ -167,6 +174,7 @@ static const store_vtbl store_ops = {
     .users_list = tx_users_list,
     .user_set_status = tx_user_set_status,
     .queue_depth = s_queue_depth,
+    .stats = s_stats,
     .close = s_close,
 };
 

@@ -29,6 +29,17 @@ enum {
     STORE_UNAVAILABLE = -7, /* the database cannot be reached */
 };
 
+/* what the database's driver has seen since start */
+typedef struct {
+    int64_t refused;    /* operations refused: the queue was full (STORE_BUSY) */
+    int64_t expired;    /* operations whose deadline passed while queued */
+    int64_t retries;    /* transactions run again (serialization failure,
+                         * deadlock, a connection lost before COMMIT) */
+    int64_t reconnects; /* connections made again after one broke */
+    int connections;    /* open now */
+    int pool;           /* what it keeps open when all is well */
+} store_stats;
+
 typedef struct {
     char id[32];
     char email[256]; /* at most 254 bytes, checked before it gets here */
@@ -740,6 +751,8 @@ typedef struct store_vtbl {
                            void *ctx);
     /* pending operations, for metrics and /readyz */
     int (*queue_depth)(store *s);
+    /* the driver's counters since start, for metrics and /readyz */
+    void (*stats)(store *s, store_stats *out);
     /* Stops accepting work, finishes what is queued, delivers every
      * callback, and releases the backend; the loop must then run once more
      * so the backend's handles close. */

@@ -19,7 +19,10 @@ def test_healthz(client):
 def test_readyz(client):
     r = client.get("/readyz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ready", "database": "ok"}
+    body = r.json()
+    assert {k: body[k] for k in ("status", "database")} == {"status": "ready", "database": "ok"}
+    # SQLite: the writer and two readers, and none of them breaks
+    assert body["pool"] >= 2 and body["connections"] == body["pool"], body
     assert r.headers["cache-control"] == "no-store"
 
 
@@ -65,6 +68,11 @@ def test_metrics_are_prometheus_text(client):
     assert samples[("opx_http_requests_in_flight", "")] >= 1  # this very request
     assert ("opx_event_loop_lag_seconds", "") in samples
     assert types["opx_event_loop_lag_seconds"] == "gauge"
+    # the store's pool and what it refused, from the start
+    for name in ("refused", "expired", "retries", "reconnects"):
+        assert types[f"opx_store_{name}_total"] == "counter"
+        assert samples[(f"opx_store_{name}_total", "")] == 0
+    assert samples[("opx_store_connections", "")] == samples[("opx_store_pool_size", "")] >= 2
     # histogram sanity: cumulative buckets, +Inf equals count
     b = {k[1]: v for k, v in samples.items() if k[0] == "opx_http_request_duration_seconds_bucket"
          and k[1].startswith('route="/healthz"')}

@@ -81,6 +81,14 @@ Test(postgres_pool, connections_cut_by_the_server_are_made_again, .init = h_setu
         cr_expect_eq(calls[i].rc, STORE_OK, "%s: %s", email[i], store_strerror(calls[i].rc));
         cr_expect_eq(CALL(user_by_email, email[i], NEW(store_user)), STORE_OK, "%s", email[i]);
     }
+    /* what metrics show: the jobs the cut interrupted ran again on
+     * connections made again */
+    store_stats st;
+    S->v->stats(S, &st);
+    cr_expect_geq(st.reconnects, 1);
+    cr_expect_geq(st.retries, 1);
+    cr_expect_leq(st.connections, st.pool);
+    cr_expect_eq(st.refused + st.expired, 0);
 }
 
 Test(postgres_pool, an_unreachable_database_answers_at_once_then_serves_again,
