@@ -2,6 +2,9 @@
 # run-all: every test suite there is, then one closing count.
 #   unit      Criterion unit tests (release build)
 #   store     the store conformance suite (tests/store) on SQLite
+#   store-pg  the same suite, and the PostgreSQL driver's own tests, on a
+#             PostgreSQL server started for the run (tests/pg/pg-server.sh);
+#             the unit suite's PostgreSQL tests (sql_pg/*) use it too
 #   api       pytest black-box tests against the real binary on SQLite
 #   fakes     the test doubles' own tests (tests/fakes: the fake Stripe)
 #   asan-*    the same two against an AddressSanitizer+UBSan build
@@ -55,13 +58,23 @@ suite() { # suite NAME CMD...
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1
 
-suite unit "$BUILD/unit-tests" --jobs 2
-suite store "$BUILD/store-tests" --jobs 1
-# TODO(lead): once src/store/db_postgres.c serves (store_open on postgres://),
-# run the same suite on a throwaway server as well:
-#   { read -r pgurl; read -r pgdir; } < <(tests/pg/pg-server.sh start --watch $$)
-#   suite store-pg env OPX_TEST_PG="$pgurl" "$BUILD/store-tests" --jobs 1 --filter 'postgres/*'
-#   tests/pg/pg-server.sh stop "$pgdir"
+# one throwaway PostgreSQL for every suite that runs on it; its watchdog
+# stops it if this script dies, the trap when it ends
+pgurl= pgdir=
+if { read -r pgurl; read -r pgdir; } < <(tests/pg/pg-server.sh start --watch $$ 2>"$LOGS/pg-server.log") \
+    && [ -n "$pgurl" ]; then
+  trap 'tests/pg/pg-server.sh stop "$pgdir"' EXIT
+  echo "=== PostgreSQL for the tests: $pgurl"
+else
+  cat "$LOGS/pg-server.log"
+  count pg-server "$LOGS/pg-server.log" 1
+fi
+
+suite unit env OPX_TEST_PG="$pgurl" "$BUILD/unit-tests" --jobs 2
+suite store "$BUILD/store-tests" --jobs 1 --filter 'sqlite/*'
+if [ -n "$pgurl" ]; then
+  suite store-pg env OPX_TEST_PG="$pgurl" "$BUILD/store-tests" --jobs 1 --filter 'postgres*/*'
+fi
 suite api env OPX_BIN="$BUILD/opx" $PY -m pytest tests/api -q -p no:cacheprovider
 suite fakes $PY -m pytest tests/fakes -q -p no:cacheprovider
 suite browser env OPX_BIN="$BUILD/opx" BUILD="$BUILD" tests/browser/run.sh

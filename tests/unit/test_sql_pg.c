@@ -190,7 +190,8 @@ static const char *const fixture[] = {
     "'u-en', 'EUR', 300)",
     "INSERT INTO events(user_id, kind, payload, created_at) VALUES ('u-cl', 'a', '{}', 1),"
     " ('u-en', 'b', '{}', 2), ('u-cl', 'c', '{}', 3)",
-    "DELETE FROM events WHERE kind IN ('a', 'c')",
+    /* pruning deletes the oldest first */
+    "DELETE FROM events WHERE kind = 'a'",
     "INSERT INTO outbox(id, user_id, to_addr, to_name, kind, data, status, created_at, "
     "next_attempt_at)"
     " VALUES ('o-1', 'u-cl', 'alice@x.test', 'Alice', 'k', '{}', 'sent', 1, 1),"

@@ -3,21 +3,37 @@
 #include "../../sql.h"
 #include "dialect.h"
 
+/* the advisory lock that orders event ids ("opxe") */
+#define EVENTS_ORDER_LOCK "1869641829"
+
 #define MAIL_COLS                                                                                  \
     "seq, id, coalesce(user_id, ''), to_addr, to_name, kind, data, status, attempts,"            \
     " coalesce(last_error, ''), created_at, next_attempt_at, coalesce(sent_at, 0)"
 
 const sql_stmt sql_postgres_events[] = {
-    {ST_EVENT, "INSERT INTO events(user_id, kind, payload, created_at) VALUES ($1,$2,$3,$4)"
+    /* Event ids must become visible in the order they are issued: the
+     * hub reads "after the last id it saw", so an id that commits after
+     * a higher one would never be sent live. Each transaction that adds
+     * events first takes one advisory lock, held to its commit, and only
+     * then draws its ids (the locking subquery is volatile, so it runs
+     * before the row that draws the id is made). */
+    {ST_EVENT, "INSERT INTO events(user_id, kind, payload, created_at)"
+              " SELECT $1::text, $2::text, $3::text, $4::bigint"
+              " FROM (SELECT pg_advisory_xact_lock(" EVENTS_ORDER_LOCK ")) AS ordered"
               " RETURNING id"},
     {ST_EVENT_PARTIES, "SELECT client_id, engineer_id FROM conversations WHERE id = $1"},
     {ST_EVENT_ADMINS, "INSERT INTO events(user_id, kind, payload, created_at)"
-                      " SELECT id, $1, $2, $3 FROM users WHERE role = 'admin' ORDER BY id"
+                      " SELECT u.id, $1::text, $2::text, $3::bigint"
+                      " FROM (SELECT pg_advisory_xact_lock(" EVENTS_ORDER_LOCK ")) AS ordered,"
+                      " users u WHERE u.role = 'admin' ORDER BY u.id"
                       " RETURNING id"},
     {ST_MAIL, "INSERT INTO outbox(id, user_id, to_addr, to_name, kind, data, status, created_at,"
               " next_attempt_at) SELECT $1, id, email, name, $2, $3, 'queued', $4, $4 FROM users" " WHERE id = $5"},
-    {ST_EVENTS_HEAD, "SELECT greatest(coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass), 0),"
-              " coalesce((SELECT max(id) FROM events), 0)), (SELECT min(id) FROM events)"},
+    /* the newest committed id; with none left (pruned), the last one
+     * ever issued, as SQLite's sqlite_sequence keeps it */
+    {ST_EVENTS_HEAD, "SELECT coalesce((SELECT max(id) FROM events),"
+              " pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass), 0),"
+              " (SELECT min(id) FROM events)"},
     {ST_EVENTS_AFTER, "SELECT id, user_id, kind, payload, created_at FROM events"
                " WHERE ($1::text IS NULL OR user_id = $1) AND id > $2 ORDER BY id LIMIT $3"},
     {ST_EVENTS_PRUNE, "DELETE FROM events WHERE id IN (SELECT id FROM events"
