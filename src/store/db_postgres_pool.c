@@ -235,8 +235,9 @@ static int attempt(pgp *p, pg_conn *c, db_job *j)
 {
     uint64_t now = clock_mono_ns();
     if (now >= j->deadline_ns) return STORE_TIMEOUT;
-    long long ms = (long long)((j->deadline_ns - now) / 1000000u);
-    if (ms < 1) ms = 1;
+    uint64_t left_ms = (j->deadline_ns - now) / 1000000u;
+    /* past a day the job has no real deadline (offline commands): none */
+    long long ms = left_ms > 86400000u ? 0 : left_ms < 1 ? 1 : (long long)left_ms;
     char begin[160];
     snprintf(begin, sizeof begin, "BEGIN ISOLATION LEVEL %s; SET LOCAL statement_timeout = %lld",
              j->write ? "SERIALIZABLE" : "REPEATABLE READ READ ONLY", ms);
