@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/match.sh -- latency of one match and memory per engineer of the
-# in-memory matching index (src/domain/matching.c).
+# in-memory matching index (src/rules/matching.c).
 #
 # Usage: bash bench/match.sh [IGNORED]     (bench/run.sh passes the opx binary; not needed)
 #
@@ -29,7 +29,7 @@ SIZES=${BENCH_MATCH_SIZES:-"100000 1000000"}
 CPU=${BENCH_MATCH_CPU:-0}
 BIN=$ROOT/build/bench_match
 RESULTS=$ROOT/build/bench-results.txt
-SRCS=(bench/match_bench.c src/domain/matching.c src/domain/tzinfo.c src/domain/skills.c)
+SRCS=(bench/match_bench.c src/rules/matching.c src/rules/tzinfo.c src/rules/skills.c)
 
 BENCH_NAME=match.sh
 # shellcheck source=bench/lib.sh
@@ -51,7 +51,7 @@ taskset -c "$CPU" true 2>/dev/null || die "cannot pin to CPU $CPU (BENCH_MATCH_C
 mkdir -p "$ROOT/build"
 stale=0
 [[ -x $BIN ]] || stale=1
-for f in "${SRCS[@]}" src/domain/matching.h src/domain/tzinfo.h src/domain/skills.h; do
+for f in "${SRCS[@]}" src/rules/matching.h src/rules/tzinfo.h src/rules/skills.h; do
     [[ $f -nt $BIN ]] && stale=1
 done
 if ((stale)); then

@@ -1,5 +1,5 @@
 /* match_bench: latency of one match_query and memory per engineer of the
- * matching index (src/domain/matching.c), on generated populations.
+ * matching index (src/rules/matching.c), on generated populations.
  *
  * Usage: match_bench [QUERIES [SIZE...]]   (default 10000 100000 1000000)
  *
@@ -23,9 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "domain/matching.h"
-#include "domain/skills.h"
-#include "domain/tzinfo.h"
+#include "rules/matching.h"
+#include "rules/skills.h"
+#include "rules/tzinfo.h"
 
 #define WARMUP 100
 #define MAX_SIZES 8

@@ -54,7 +54,7 @@
  * that does not verify, a count that does not match). */
 #include "core/buf.h"
 #include "core/log.h"
-#include "domain/ledger.h"
+#include "rules/ledger.h"
 #include "store/ledger_verify.h"
 #include "store/sqlite_internal.h"
 #include "store/store.h"

@@ -7,8 +7,8 @@
 #include <uv.h>
 #include "core/log.h"
 #include "core/ratelimit.h"
-#include "domain/email.h"
-#include "domain/events.h"
+#include "services/email.h"
+#include "services/events.h"
 #include "http/server.h"
 #include "http/static.h"
 #include "store/store.h"

@@ -16,8 +16,8 @@
 #include "store/inspect.h"
 #include "store/ledger_verify.h"
 #include "core/token.h"
-#include "domain/accounts.h"
-#include "domain/seed.h"
+#include "services/accounts.h"
+#include "services/seed.h"
 
 #define OPX_VERSION "0.1.0"
 

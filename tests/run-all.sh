@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # run-all: every test suite there is, then one closing count.
+#   layers    the include graph runs down (tools/check-layers.sh)
 #   unit      Criterion unit tests (release build)
 #   store     the store conformance suite (tests/store) on SQLite
 #   store-pg  the same suite, and the PostgreSQL driver's own tests, on a
@@ -70,6 +71,7 @@ else
   count pg-server "$LOGS/pg-server.log" 1
 fi
 
+suite layers tools/check-layers.sh
 suite unit env OPX_TEST_PG="$pgurl" "$BUILD/unit-tests" --jobs 2
 suite store "$BUILD/store-tests" --jobs 1 --filter 'sqlite/*'
 if [ -n "$pgurl" ]; then

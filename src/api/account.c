@@ -11,8 +11,8 @@
 #include "../app.h"
 #include "../core/clock.h"
 #include "../core/token.h"
-#include "../domain/accounts.h"
-#include "../domain/session_cache.h"
+#include "../services/accounts.h"
+#include "../services/session_cache.h"
 #include "../http/cookie.h"
 #include "api.h"
 

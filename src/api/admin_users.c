@@ -9,8 +9,8 @@
 #include <string.h>
 #include "../app.h"
 #include "../core/clock.h"
-#include "../domain/session_cache.h"
-#include "../domain/shortlist.h"
+#include "../services/session_cache.h"
+#include "../services/shortlist.h"
 #include "api.h"
 
 static json_t *account_json(const store_account *a)

@@ -1,5 +1,5 @@
 /* assessments: starting, showing and submitting an engineer's timed quiz.
- * The draw and its grading are domain/assessment.c; the rules on when an
+ * The draw and its grading are rules/assessment.c; the rules on when an
  * attempt may start or be submitted are enforced by the store inside one
  * transaction (late and duplicate submissions change nothing). An attempt
  * is visible to its engineer only: anyone else gets 404. */
@@ -9,8 +9,8 @@
 #include "../app.h"
 #include "../core/clock.h"
 #include "../core/token.h"
-#include "../domain/assessment.h"
-#include "../domain/vetting.h"
+#include "../rules/assessment.h"
+#include "../rules/vetting.h"
 #include "api.h"
 
 /* ---- POST /api/v1/me/assessment ------------------------------------------------------ */

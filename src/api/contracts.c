@@ -8,10 +8,10 @@
 #include "../app.h"
 #include "../core/clock.h"
 #include "../core/token.h"
-#include "../domain/contracts.h"
-#include "../domain/ledger.h"
-#include "../domain/requests.h"
-#include "../domain/shortlist.h"
+#include "../rules/contracts.h"
+#include "../rules/ledger.h"
+#include "../rules/requests.h"
+#include "../services/shortlist.h"
 #include "api.h"
 
 json_t *api_milestone_json(const store_contract *k, const store_milestone *m)

@@ -13,7 +13,7 @@
 #include "../app.h"
 #include "../core/clock.h"
 #include "../core/token.h"
-#include "../domain/session_cache.h"
+#include "../services/session_cache.h"
 #include "../http/cookie.h"
 #include "api.h"
 

@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../domain/ledger.h"
+#include "../rules/ledger.h"
 #include "../app.h"
 #include "../core/clock.h"
-#include "../domain/shortlist.h"
-#include "../domain/skills.h"
-#include "../domain/tz.h"
+#include "../services/shortlist.h"
+#include "../rules/skills.h"
+#include "../rules/tz.h"
 #include "api.h"
 
 json_t *api_money_json(int64_t amount, const char *currency)

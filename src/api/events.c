@@ -1,9 +1,9 @@
 /* events: GET /api/v1/events, the signed-in user's live event stream
- * (Server-Sent Events). The hub in src/domain/events.c does the work; this
+ * (Server-Sent Events). The hub in src/services/events.c does the work; this
  * file reads the resume point and answers what the hub refuses. */
 #include <stdlib.h>
 #include <string.h>
-#include "../domain/events.h"
+#include "../services/events.h"
 #include "api.h"
 
 /* Last-Event-ID (the header browsers send when they reconnect) or

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../app.h"
-#include "../domain/skills.h"
+#include "../rules/skills.h"
 #include "api.h"
 
 static int is_framework(int i)

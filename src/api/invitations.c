@@ -9,9 +9,9 @@
 #include "../app.h"
 #include "../core/clock.h"
 #include "../core/token.h"
-#include "../domain/requests.h"
-#include "../domain/shortlist.h"
-#include "../domain/sla.h"
+#include "../rules/requests.h"
+#include "../services/shortlist.h"
+#include "../services/sla.h"
 #include "api.h"
 
 /* ---- GET /api/v1/me/invitations ---------------------------------------------------- */

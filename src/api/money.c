@@ -22,7 +22,7 @@
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/token.h"
-#include "../domain/money_out.h"
+#include "../services/money_out.h"
 #include "../ext/gateway.h"
 #include "api.h"
 

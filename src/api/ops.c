@@ -7,7 +7,7 @@
 #include "../app.h"
 #include "../core/clock.h"
 #include "../core/metrics.h"
-#include "../domain/jobs.h"
+#include "../services/jobs.h"
 #include "api.h"
 
 extern const char openapi_json[];

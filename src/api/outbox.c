@@ -7,7 +7,7 @@
 #include <string.h>
 #include "../app.h"
 #include "../core/clock.h"
-#include "../domain/email.h"
+#include "../services/email.h"
 #include "api.h"
 
 static const char *const statuses[] = {"queued", "sent", "failed", NULL};

@@ -1,6 +1,6 @@
 /* requests: a client raises a request and sees its ranked, explained
  * shortlist at once; the owner (and admins) read it back. The shortlist
- * comes from the in-memory matching index (domain/shortlist.c); the
+ * comes from the in-memory matching index (services/shortlist.c); the
  * request, its invitations and its SLA jobs are stored in one transaction. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +8,8 @@
 #include "../app.h"
 #include "../core/clock.h"
 #include "../core/token.h"
-#include "../domain/requests.h"
-#include "../domain/shortlist.h"
+#include "../rules/requests.h"
+#include "../services/shortlist.h"
 #include "api.h"
 
 static json_t *candidate_json(const store_candidate *k)

@@ -8,8 +8,8 @@
 #include "../app.h"
 #include "../core/clock.h"
 #include "../core/token.h"
-#include "../domain/shortlist.h"
-#include "../domain/vetting.h"
+#include "../services/shortlist.h"
+#include "../rules/vetting.h"
 #include "api.h"
 
 /* ---- GET /api/v1/vetting/queue ------------------------------------------------------ */

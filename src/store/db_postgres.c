@@ -171,6 +171,7 @@ static void stmt_clear(pg_stmt *s)
     PQclear(s->res);
     s->res = NULL;
     s->row = s->nrows = 0;
+    s->failed = 0;
     for (int i = 0; i < s->nparams; i++) {
         free(s->owned[i]);
         s->owned[i] = NULL;
@@ -215,10 +216,18 @@ int pg_error(pg_conn *c, const PGresult *r, const char *what)
     if (state && !strncmp(state, "23", 2)) return STORE_CONFLICT;
     if (state && !strcmp(state, "57014")) return STORE_TIMEOUT; /* statement_timeout */
     if (state && !strcmp(state, "55P03")) return STORE_TIMEOUT; /* lock_not_available */
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
-    chomp(msg);
-    log_msgf(LOG_ERROR, "postgres: %s failed (SQLSTATE %s): %s", what, state ? state : "?", msg);
+    const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    snprintf(c->err, sizeof c->err, "%s",
+             primary ? primary : r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
+    chomp(c->err);
+    if (state && !strcmp(state, "25006")) { /* a write in a READ ONLY transaction */
+        char why[sizeof c->err];
+        snprintf(why, sizeof why, "%s: %s", DB_NOT_READ_ONLY, c->err);
+        snprintf(c->err, sizeof c->err, "%s", why);
+    }
+    if (what)
+        log_msgf(LOG_ERROR, "postgres: %s failed (SQLSTATE %s): %s", what, state ? state : "?",
+                 c->err);
     return STORE_IO;
 }
 
@@ -285,6 +294,7 @@ static db_stmt *d_prep(db_conn *dc, int id)
     memset(s, 0, sizeof *s);
     s->base.c = dc;
     s->base.id = id;
+    snprintf(s->name, sizeof s->name, "%s", name);
     s->prepared = 1;
     s->reads = reads_only(sql);
     s->nparams = n;
@@ -347,11 +357,9 @@ static int execute(pg_stmt *s)
         int rc = pg_command(c, "SAVEPOINT st");
         if (rc < 0) return rc;
     }
-    char name[16];
-    snprintf(name, sizeof name, "s%d", s->base.id);
-    PGresult *r = PQexecPrepared(c->pg, name, s->nparams, s->vals, NULL, NULL, 0);
+    PGresult *r = PQexecPrepared(c->pg, s->name, s->nparams, s->vals, NULL, NULL, 0);
     ExecStatusType status = PQresultStatus(r);
-    if (!s->listed) {
+    if (!s->listed && !s->text) {
         s->listed = 1;
         c->busy[c->nbusy++] = s->base.id;
     }
@@ -366,8 +374,9 @@ static int execute(pg_stmt *s)
         if (guard) return pg_command(c, "RELEASE SAVEPOINT st");
         return STORE_OK;
     }
-    int rc = pg_error(c, r, sql_name(s->base.id));
+    int rc = pg_error(c, r, s->text ? NULL : sql_name(s->base.id));
     PQclear(r);
+    s->failed = rc;
     if (guard && !c->lost) {
         int back = pg_command(c, "ROLLBACK TO SAVEPOINT st");
         if (back == STORE_OK) back = pg_command(c, "RELEASE SAVEPOINT st");
@@ -379,6 +388,7 @@ static int execute(pg_stmt *s)
 static int d_step(db_stmt *st)
 {
     pg_stmt *s = P(st);
+    if (s->failed) return s->failed;
     if (!s->res) {
         int rc = execute(s);
         if (rc < 0) return rc;
@@ -396,6 +406,7 @@ static void d_reset(db_stmt *st)
     PQclear(s->res);
     s->res = NULL;
     s->row = s->nrows = 0;
+    s->failed = 0;
 }
 
 /* the current row's value of col; NULL past the result */
@@ -440,6 +451,106 @@ static int64_t d_changes(db_conn *c)
     return ((pg_conn *)c)->changes;
 }
 
+/* ---- statements given as text (opx inspect) ------------------------------- */
+
+/* Prepared unnamed, in the read job's READ ONLY transaction, which is what
+ * refuses a write (SQLSTATE 25006, when it runs). */
+static db_stmt *d_prep_text(db_conn *dc, const char *sql, char *err, size_t errlen)
+{
+    pg_conn *c = (pg_conn *)dc;
+    if (c->write) {
+        snprintf(err, errlen, "statements given as text run only in a read job");
+        return NULL;
+    }
+    PGresult *r = PQprepare(c->pg, "", sql, 0, NULL);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) {
+        pg_error(c, r, NULL);
+        snprintf(err, errlen, "%s", c->err);
+    }
+    PQclear(r);
+    if (!ok) return NULL;
+    r = PQdescribePrepared(c->pg, "");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        pg_error(c, r, NULL);
+        snprintf(err, errlen, "%s", c->err);
+        PQclear(r);
+        return NULL;
+    }
+    int nparams = PQnparams(r), nfields = PQnfields(r);
+    PQclear(r);
+    if (nfields == 0) {
+        snprintf(err, errlen, "%s: the statement returns no rows", DB_NOT_READ_ONLY);
+        return NULL;
+    }
+    if (nparams > PG_MAX_PARAMS) {
+        snprintf(err, errlen, "at most %d parameters", PG_MAX_PARAMS);
+        return NULL;
+    }
+    pg_stmt *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->base.c = dc;
+    s->base.id = ST_NONE;
+    s->prepared = 1;
+    s->reads = 1;
+    s->text = 1;
+    s->nparams = nparams;
+    return &s->base;
+}
+
+static void d_finalize(db_stmt *st)
+{
+    stmt_clear(P(st));
+    free(st);
+}
+
+static int d_param_count(db_stmt *st)
+{
+    return P(st)->nparams;
+}
+
+/* the columns are known once it ran: the first step runs it */
+static int d_col_count(db_stmt *st)
+{
+    pg_stmt *s = P(st);
+    if (!s->res && (s->failed || execute(s) < 0)) return 0;
+    return PQnfields(s->res);
+}
+
+static const char *d_col_name(db_stmt *st, int col)
+{
+    pg_stmt *s = P(st);
+    return s->res ? PQfname(s->res, col) : NULL;
+}
+
+/* by the column's type (a numeric reads as a double), NULL per row */
+static int d_col_type(db_stmt *st, int col)
+{
+    pg_stmt *s = P(st);
+    if (!value(st, col)) return DB_T_NULL;
+    switch (PQftype(s->res, col)) {
+    case 16: /* bool */
+    case 20: /* int8 */
+    case 21: /* int2 */
+    case 23: /* int4 */
+        return DB_T_INT;
+    case 700:  /* float4 */
+    case 701:  /* float8 */
+    case 1700: /* numeric */
+        return DB_T_DOUBLE;
+    default:
+        return DB_T_TEXT;
+    }
+}
+
+static const char *d_errmsg(db_stmt *st)
+{
+    return C(st)->err;
+}
+
 const db_driver postgres_driver = {
     .name = "postgres",
     .dialect = SQL_POSTGRES,
@@ -455,6 +566,13 @@ const db_driver postgres_driver = {
     .col_double = d_col_double,
     .col_text = d_col_text,
     .changes = d_changes,
+    .prep_text = d_prep_text,
+    .finalize = d_finalize,
+    .param_count = d_param_count,
+    .col_count = d_col_count,
+    .col_name = d_col_name,
+    .col_type = d_col_type,
+    .errmsg = d_errmsg,
     .submit = pgp_submit,
     .depth = pgp_depth,
     .stats = pgp_stats,

@@ -14,12 +14,15 @@ typedef struct {
     int prepared; /* on the connection, as "s<id>" */
     int reads;    /* a SELECT (or WITH ... SELECT): runs without a savepoint */
     int nparams;  /* what the text uses, $1..$nparams */
+    char name[16]; /* the prepared statement's: "s<id>", "" for one given as text */
+    int text;      /* given as text (opx inspect): errors are the caller's to say */
     const char *vals[PG_MAX_PARAMS];
     char *owned[PG_MAX_PARAMS]; /* copies made by db_bind_text_copy */
     char num[PG_MAX_PARAMS][32];
     PGresult *res; /* after the first step, until reset */
     int row, nrows;
     int listed; /* in its connection's busy list */
+    int failed; /* its run's STORE_* code when it failed, until reset */
 } pg_stmt;
 
 typedef struct {
@@ -32,6 +35,7 @@ typedef struct {
                 * deadlock, or the connection went away before COMMIT */
     int lost;  /* the connection is broken */
     int64_t changes;
+    char err[256]; /* the database's message for the last failure */
     pg_stmt stmts[ST__COUNT];
     int busy[ST__COUNT]; /* ids whose statement holds a result */
     int nbusy;

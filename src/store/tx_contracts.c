@@ -1,14 +1,14 @@
 /* tx_contracts: contracts, milestones, payments, idempotency keys and
  * ledger postings Every money move is one transaction that
- * checks the state tables (src/domain/contracts.c), appends the ledger
- * transaction (src/domain/ledger.c builds it; the accounts' CHECK refuses
+ * checks the state tables (src/rules/contracts.c), appends the ledger
+ * transaction (src/rules/ledger.c builds it; the accounts' CHECK refuses
  * a negative escrow or payable, rolling everything back), moves the
  * milestone, writes the audit row, the events and the mails, and saves
  * the idempotent answer — so a crash leaves all of it or none. */
 #include "../core/clock.h"
 #include "../core/token.h"
-#include "../domain/contracts.h"
-#include "../domain/ledger.h"
+#include "../rules/contracts.h"
+#include "../rules/ledger.h"
 #include "tx_internal.h"
 #include <stdint.h>
 #include <stdio.h>

@@ -3,8 +3,8 @@
  * pending work dropped), each one transaction with its ledger postings,
  * audit rows, events and mails. */
 #include "../core/token.h"
-#include "../domain/contracts.h"
-#include "../domain/ledger.h"
+#include "../rules/contracts.h"
+#include "../rules/ledger.h"
 #include "tx_internal.h"
 #include <stdint.h>
 #include <stdio.h>

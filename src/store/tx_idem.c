@@ -4,8 +4,8 @@
  * process that claimed it has died. The answer itself is saved by the money
  * transaction (tx_idem_save in tx_contracts.c). */
 #include "../core/token.h"
-#include "../domain/contracts.h"
-#include "../domain/ledger.h"
+#include "../rules/contracts.h"
+#include "../rules/ledger.h"
 #include "tx_internal.h"
 #include <stdint.h>
 #include <stdio.h>

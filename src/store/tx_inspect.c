@@ -76,6 +76,8 @@ static json_t *read_rows(db_stmt *st, int ncols, store_inspect_result *out, int 
         else
             snprintf(out->error, sizeof out->error, "%s",
                      drv->errmsg ? drv->errmsg(st) : store_strerror(rc));
+        /* PostgreSQL refuses a write only when it runs */
+        out->refused = strncmp(out->error, DB_NOT_READ_ONLY, strlen(DB_NOT_READ_ONLY)) == 0;
         json_decref(rows);
         *rcp = rc;
         return NULL;

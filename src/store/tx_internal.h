@@ -5,7 +5,7 @@
 #define OPX_TX_INTERNAL_H
 #include "../core/buf.h"
 #include "../core/token.h"
-#include "../domain/ledger.h"
+#include "../rules/ledger.h"
 #include "db.h"
 #include "store.h"
 

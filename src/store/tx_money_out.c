@@ -10,7 +10,7 @@
  * reversed payout is payable again and goes in the next run. Payout
  * accounts (the engineer's Stripe Connect account) live here too. */
 #include "../core/token.h"
-#include "../domain/ledger.h"
+#include "../rules/ledger.h"
 #include "tx_internal.h"
 #include <stdio.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * two SLA jobs in one transaction, so a request never exists without the
  * jobs that guard its 8 hours. */
 #include "../core/token.h"
-#include "../domain/requests.h"
+#include "../rules/requests.h"
 #include "tx_internal.h"
 #include <jansson.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * other side until both have written (then both publish in the same
  * transaction) or the window closes (the reviews.publish job, scheduled by
  * the contract's end). */
-#include "../domain/contracts.h"
+#include "../rules/contracts.h"
 #include "tx_internal.h"
 #include <stdint.h>
 #include <stdio.h>

@@ -5,9 +5,9 @@
  * refunds the rest of the week's escrow, and opens the next week. */
 #include "../core/clock.h"
 #include "../core/token.h"
-#include "../domain/contracts.h"
-#include "../domain/ledger.h"
-#include "../domain/requests.h"
+#include "../rules/contracts.h"
+#include "../rules/ledger.h"
+#include "../rules/requests.h"
 #include "tx_internal.h"
 #include <stdint.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 /* tx_vetting: the store side of vetting: profiles and skills,
  * assessment attempts, the interview queue, scorecards and the audit trail
  * of every transition. Each write checks the lifecycle
- * (domain/vetting.c) inside its transaction and writes its audit rows in
+ * (rules/vetting.c) inside its transaction and writes its audit rows in
  * that same transaction, so a state and its history never disagree. */
-#include "../domain/vetting.h"
+#include "../rules/vetting.h"
 #include "tx_internal.h"
 #include <jansson.h>
 #include <stdio.h>

@@ -15,7 +15,7 @@ import json
 import httpx
 import pytest
 
-from opxtest import Contract, Server, opx_bin, sanitized
+from opxtest import PG_SERVER, Contract, Server, drop_test_databases, opx_bin, sanitized
 
 MAIN_ARGS = ["--login-ip-burst", "1000"]
 
@@ -23,6 +23,14 @@ MAIN_ARGS = ["--login-ip-burst", "1000"]
 def _fail_on(problems):
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_databases():
+    """On PostgreSQL (OPX_TEST_PG), the databases the session made go at its end."""
+    yield
+    if PG_SERVER:
+        drop_test_databases()
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +83,8 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
-    return f"opx binary: {opx_bin()}{' (sanitizer build)' if sanitized() else ''}"
+    db = f"PostgreSQL at {PG_SERVER}" if PG_SERVER else "SQLite"
+    return f"opx binary: {opx_bin()}{' (sanitizer build)' if sanitized() else ''}; database: {db}"
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

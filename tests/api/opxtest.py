@@ -36,6 +36,44 @@ APP_CSS = b"body { color: #123456; }\n"
 SECRET = b"opx-test-secret-outside-the-web-dir\n"
 
 
+# The suite runs on SQLite by default; with OPX_TEST_PG naming a PostgreSQL
+# server (postgres://USER@HOST:PORT/DB, e.g. from tests/pg/pg-server.sh),
+# every server and seed gets a fresh database of its own there instead.
+PG_SERVER = os.environ.get("OPX_TEST_PG") or None
+_pg_count = itertools.count()
+_pg_made = []
+
+
+def _psql(url, sql):
+    out = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, f"psql {sql!r}: {out.stderr}"
+
+
+def workdir_db(workdir):
+    """What --db names for a work directory: its opx.db, or on PostgreSQL a
+    database of its own, made on first use and remembered in pg.url (so a
+    server restarted on the directory, or seeded before, finds it)."""
+    d = pathlib.Path(workdir)
+    if not PG_SERVER:
+        return str(d / "opx.db")
+    remembered = d / "pg.url"
+    if remembered.exists():
+        return remembered.read_text().strip()
+    name = f"opx_api_{os.getpid()}_{next(_pg_count)}"
+    _psql(PG_SERVER, f'CREATE DATABASE "{name}"')
+    _pg_made.append(name)
+    url = PG_SERVER.rsplit("/", 1)[0] + "/" + name
+    remembered.write_text(url + "\n")
+    return url
+
+
+def drop_test_databases():
+    """Drops every database workdir_db made (at the end of the session)."""
+    while _pg_made:
+        _psql(PG_SERVER, f'DROP DATABASE IF EXISTS "{_pg_made.pop()}" WITH (FORCE)')
+
+
 def opx_bin():
     p = pathlib.Path(os.environ.get("OPX_BIN", "build/opx"))
     if not p.is_absolute():
@@ -442,7 +480,7 @@ class Server:
         self.proc = None
         self.port = None
         self.log_path = self.dir / "server.log"
-        self.db = str(self.dir / "opx.db")  # what --db names: a SQLite path (a postgres:// URL later)
+        self.db = workdir_db(self.dir)  # what --db names: a SQLite path or a postgres:// URL
         self.clients = []
         self.stopped = False
         web = self.dir / "web"
@@ -816,10 +854,10 @@ REQUESTS = "/api/v1/requests"
 
 
 def seeded_workdir(tmp_path_factory, tag="seeded"):
-    """A fresh directory whose opx.db holds the demo population
+    """A fresh directory whose database (workdir_db) holds the demo population
     (`opx seed --demo`): pass it to spawn(workdir=...)."""
     d = tmp_path_factory.mktemp(tag)
-    out = subprocess.run([opx_bin(), "seed", "--demo", "--db", str(d / "opx.db")],
+    out = subprocess.run([opx_bin(), "seed", "--demo", "--db", workdir_db(d)],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
     return d
@@ -947,10 +985,28 @@ def _param(v):
     return str(v)
 
 
+def _numbered(sql):
+    """SQLite's ? parameters as PostgreSQL's $1, $2, ... (outside quotes)."""
+    out, n, quote = [], 0, None
+    for ch in sql:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "?":
+            n += 1
+            ch = f"${n}"
+        out.append(ch)
+    return "".join(out)
+
+
 def db_rows(server, sql, *args):
     """Rows (a list of tuples) of one read-only query on server's database,
     through `opx inspect --json` (one snapshot, safe while the server runs).
-    Each arg is bound as text to the next parameter; values come back typed."""
+    Each arg is bound as text to the next parameter (? in the text, on
+    either database); values come back typed."""
+    if is_postgres(server):
+        sql = _numbered(sql)
     out = subprocess.run([opx_bin(), "inspect", "--db", db_url(server), "--json", sql, *map(_param, args)],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, f"opx inspect {sql!r} {args!r}: exit {out.returncode}: {out.stderr}"

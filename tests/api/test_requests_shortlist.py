@@ -1,6 +1,6 @@
 """The instant shortlist on a population built by hand (a server of its own,
 so nobody else's engineers take part): the exact order, every part of every
-score derived from the documented weights (src/domain/matching.h), the
+score derived from the documented weights (src/rules/matching.h), the
 explain, determinism; then each hard filter, each shown to be the reason by
 a request that lifts it (the positive control)."""
 import datetime

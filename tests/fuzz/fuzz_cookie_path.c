@@ -7,7 +7,7 @@
  * so a read past the end is an AddressSanitizer report. */
 #include "core/jsonv.h"
 #include "core/token.h"
-#include "domain/accounts.h"
+#include "services/accounts.h"
 #include "http/cookie.h"
 #include "http/parser.h"
 #include "http/router.h"

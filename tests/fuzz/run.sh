@@ -36,7 +36,7 @@ read -r -a PKG_CFLAGS <<<"$(pkg-config --cflags libuv jansson sqlite3 libsodium)
 read -r -a PKG_LIBS <<<"$(pkg-config --libs libuv jansson sqlite3 libsodium)"
 LIBS=("${PKG_LIBS[@]}" -lhttp_parser -lm -lpthread)
 # the modules the targets reach; nothing of api/, store/ or app.c
-LIB_SRC=(src/core/*.c src/http/*.c src/domain/accounts.c)
+LIB_SRC=(src/core/*.c src/http/*.c src/services/accounts.c)
 
 mkdir -p "$OUT/obj" "$OUT/logs" "$OUT/artifacts" "$OUT/corpus-work"
 

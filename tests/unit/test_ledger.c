@@ -6,9 +6,9 @@
  * name, the send retry backoff stays in its bounds, and the
  * contract/milestone/timesheet state tables allow exactly the moves
  * PRODUCT.md names. */
-#include "domain/contracts.h"
-#include "domain/ledger.h"
-#include "domain/money_out.h"
+#include "rules/contracts.h"
+#include "rules/ledger.h"
+#include "services/money_out.h"
 #include <criterion/criterion.h>
 #include <limits.h>
 #include <string.h>

@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "domain/matching.h"
-#include "domain/skills.h"
-#include "domain/tzinfo.h"
+#include "rules/matching.h"
+#include "rules/skills.h"
+#include "rules/tzinfo.h"
 
 #define ZONEINFO "/usr/share/zoneinfo"
 #define JAN_2025 1736899200LL /* 2025-01-15 00:00 UTC */

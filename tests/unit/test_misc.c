@@ -6,7 +6,7 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/ratelimit.h"
-#include "domain/accounts.h"
+#include "services/accounts.h"
 #include "http/static.h"
 #include <criterion/criterion.h>
 #include <math.h>

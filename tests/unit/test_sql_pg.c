@@ -372,7 +372,7 @@ static void run_pg(PGconn *pg, const sql_case *k, char *out, size_t cap)
         for (int c = 0; c < PQnfields(r); c++) {
             char cell[4096];
             const char *v = PQgetisnull(r, row, c) ? NULL : PQgetvalue(r, row, c);
-            /* event payloads go out as one SSE data line (src/domain/events.c) */
+            /* event payloads go out as one SSE data line (src/services/events.c) */
             cr_expect(!v || !strchr(v, '\n'), "%s: a newline in column %d: %s",
                       k->id ? sql_name(k->id) : k->raw, c, v);
             norm_cell(cell, sizeof cell, v, PQftype(r, c) == 16 /* BOOLOID */);

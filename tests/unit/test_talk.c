@@ -5,9 +5,9 @@
 #include "core/breaker.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "domain/email.h"
-#include "domain/ics.h"
-#include "domain/tzinfo.h"
+#include "services/email.h"
+#include "rules/ics.h"
+#include "rules/tzinfo.h"
 #include <criterion/criterion.h>
 #include <sodium.h>
 #include <stdio.h>

@@ -3,10 +3,10 @@
 #include <criterion/criterion.h>
 #include <string.h>
 #include "core/token.h"
-#include "domain/assessment.h"
-#include "domain/seed_data.h"
-#include "domain/skills.h"
-#include "domain/vetting.h"
+#include "rules/assessment.h"
+#include "rules/seed_data.h"
+#include "rules/skills.h"
+#include "rules/vetting.h"
 
 static void setup(void)
 {

@@ -14,7 +14,6 @@
 #include <jansson.h>
 #include <stdint.h>
 #include "../core/jsonv.h"
-#include "../store/store.h"
 
 #define REQUEST_SLA_S (8 * 3600)
 #define REQUEST_SLA_HALF_S (REQUEST_SLA_S / 2)
@@ -28,8 +27,6 @@ extern const jv_field request_spec_fields[];
  * when valid. today_s is the server's now, for the start date. */
 int requests_check(json_t *body, int64_t today_s, jv_errors *errs, char *spec, size_t speclen);
 int requests_can_move(const char *from, const char *to);
-/* gives picked candidates an id, the request, status invited and 24 h */
-void requests_prepare_invites(const char *request_id, store_candidate *cands, int n, int64_t now);
 /* "2026-11-24" -> unix seconds at 00:00 UTC; -1 when not a real date */
 int64_t requests_parse_date(const char *s);
 #endif

@@ -7,9 +7,10 @@
 #include <string.h>
 #include "../core/clock.h"
 #include "../core/log.h"
-#include "matching.h"
-#include "requests.h"
-#include "skills.h"
+#include "../core/token.h"
+#include "../rules/matching.h"
+#include "../rules/requests.h"
+#include "../rules/skills.h"
 
 static match_index *IX;
 
@@ -186,4 +187,15 @@ int shortlist_pick(const char *spec, unsigned relax, const store_request *existi
         free(xs);
     }
     return got;
+}
+
+void requests_prepare_invites(const char *request_id, store_candidate *k, int n, int64_t now)
+{
+    for (int i = 0; i < n; i++) {
+        id_new("cnd", k[i].id);
+        snprintf(k[i].request_id, sizeof k[i].request_id, "%s", request_id);
+        snprintf(k[i].status, sizeof k[i].status, "invited");
+        k[i].invited_at = now;
+        k[i].expires_at = now + REQUEST_INVITE_TTL_S;
+    }
 }

@@ -7,9 +7,9 @@
 #include "../core/token.h"
 #include "../store/store.h"
 #include "accounts.h"
-#include "assessment.h"
-#include "seed_data.h"
-#include "vetting.h"
+#include "../rules/assessment.h"
+#include "../rules/seed_data.h"
+#include "../rules/vetting.h"
 
 #define IN_FLIGHT 48
 #define SEED 20261124u

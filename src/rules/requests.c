@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "../core/token.h"
 #include "skills.h"
 #include "tz.h"
 
@@ -143,15 +142,4 @@ int requests_can_move(const char *from, const char *to)
     for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++)
         if (strcmp(moves[i].from, from) == 0 && strcmp(moves[i].to, to) == 0) return 1;
     return 0;
-}
-
-void requests_prepare_invites(const char *request_id, store_candidate *k, int n, int64_t now)
-{
-    for (int i = 0; i < n; i++) {
-        id_new("cnd", k[i].id);
-        snprintf(k[i].request_id, sizeof k[i].request_id, "%s", request_id);
-        snprintf(k[i].status, sizeof k[i].status, "invited");
-        k[i].invited_at = now;
-        k[i].expires_at = now + REQUEST_INVITE_TTL_S;
-    }
 }

@@ -26,4 +26,6 @@ size_t shortlist_memory_bytes(void);
  * Returns how many, or -1 when the spec is unusable. */
 int shortlist_pick(const char *spec, unsigned relax, const store_request *existing, int first_rank,
                    store_candidate *out, int k);
+/* gives picked candidates an id, the request, status invited and 24 h */
+void requests_prepare_invites(const char *request_id, store_candidate *cands, int n, int64_t now);
 #endif

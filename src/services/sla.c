@@ -8,8 +8,8 @@
 #include "../core/metrics.h"
 #include "../core/token.h"
 #include "jobs.h"
-#include "matching.h"
-#include "requests.h"
+#include "../rules/matching.h"
+#include "../rules/requests.h"
 #include "shortlist.h"
 
 static store *ST;

@@ -12,9 +12,9 @@
 #include "../core/metrics.h"
 #include "../ext/curl_loop.h"
 #include "../ext/smtp.h"
-#include "ics.h"
+#include "../rules/ics.h"
 #include "jobs.h"
-#include "tzinfo.h"
+#include "../rules/tzinfo.h"
 
 #define JOB_DEADLINE_NS 10000000000ull
 #define TEXT_MAX (256 * 1024)

@@ -2,7 +2,7 @@
  * machines of contracts, milestones and timesheets are tables here, and
  * every store transaction that moves one asks them first (a move they do
  * not list is a 409 with the current state). Offer validation lives here
- * too. Money itself is src/domain/ledger.c. */
+ * too. Money itself is src/rules/ledger.c. */
 #ifndef OPX_CONTRACTS_H
 #define OPX_CONTRACTS_H
 #include <jansson.h>
