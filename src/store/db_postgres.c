@@ -211,6 +211,9 @@ int pg_error(pg_conn *c, const PGresult *r, const char *what)
     }
     if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01"))) {
         c->retry = 1; /* serialization failure or deadlock: run it again */
+        const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
+        snprintf(c->err, sizeof c->err, "%s (%s)", what ? what : "a statement",
+                 msg ? msg : state);
         return STORE_BUSY;
     }
     if (state && !strncmp(state, "23", 2)) return STORE_CONFLICT;

@@ -31,7 +31,10 @@
 
 #define PGP_QUEUE_MAX 4096
 #define PGP_MAX_WORKERS 64
-#define PGP_RETRY_MAX 20
+/* a job conflicting this often in a row is logged (it still retries to its
+ * deadline: of transactions that conflict, SERIALIZABLE lets one commit, so
+ * every round makes progress) */
+#define PGP_RETRY_LOG 16
 #define PGP_RECONNECT_MIN_MS 50
 #define PGP_RECONNECT_MAX_MS 5000
 
@@ -289,11 +292,16 @@ static void run_job(pgp_worker *w, db_job *j)
         c->base.deadline_ns = 0;
         if (!c->retry) break;
         uint64_t pause = jitter(w, backoff);
-        if (n + 1 >= PGP_RETRY_MAX || clock_mono_ns() + pause >= j->deadline_ns) {
-            /* out of time or tries: a conflict that kept coming back */
+        if (clock_mono_ns() + pause >= j->deadline_ns) {
+            /* out of time: a conflict that kept coming back */
+            log_msgf(LOG_WARN, "postgres: a transaction gave up after %d attempts: %s", n + 1,
+                     c->lost ? "the connection kept breaking" : c->err);
             j->rc = c->lost ? STORE_UNAVAILABLE : STORE_BUSY;
             break;
         }
+        if (n + 1 == PGP_RETRY_LOG)
+            log_msgf(LOG_WARN, "postgres: a transaction conflicted %d times in a row: %s", n + 1,
+                     c->err);
         atomic_fetch_add(&w->p->retries, 1);
         sleep_ns(pause);
         if (backoff < 64000000u) backoff *= 2;

@@ -9,6 +9,7 @@
 #include "../core/token.h"
 #include "../rules/contracts.h"
 #include "../rules/ledger.h"
+#include "../rules/notices.h"
 #include "tx_internal.h"
 #include <stdint.h>
 #include <stdio.h>
@@ -95,7 +96,7 @@ int tx_contract_get(store *s, const char *id, store_contract *out, uint64_t d, s
 
 /* a contract's change, live to both parties, with a mail to one of them */
 int tx_contract_announce(db_conn *c, const store_contract *k, const char *kind, const char *mail_to,
-                         const char *subject, const char *text, int64_t now)
+                         int64_t now)
 {
     int rc;
     char *payload =
@@ -104,8 +105,9 @@ int tx_contract_announce(db_conn *c, const store_contract *k, const char *kind, 
     rc = tx_event(c, k->client_id, kind, payload, now);
     if (rc == STORE_OK) rc = tx_event(c, k->engineer_id, kind, payload, now);
     free(payload);
-    if (rc < 0 || !mail_to) return rc;
-    char *data = tx_json_row(c, ST_CONTRACT_ANNOUNCE_MAIL, &rc, 3, subject, text, k->id);
+    const notice_words *w = notice_words_for(kind);
+    if (rc < 0 || !mail_to || !w) return rc;
+    char *data = tx_json_row(c, ST_CONTRACT_ANNOUNCE_MAIL, &rc, 3, w->subject, w->text, k->id);
     if (!data) return rc;
     rc = tx_mail(c, mail_to, kind, data, now);
     free(data);
@@ -179,9 +181,7 @@ static int run_offer(db_conn *c, db_job *j)
     char id[32];
     memcpy(id, k->id, sizeof id);
     if ((rc = tx_contract_read(c, id, k)) < 0) return rc;
-    return tx_contract_announce(
-        c, k, "contract.offered", k->engineer_id, "You have a contract offer",
-        "A client offered you a contract. Review and accept it in Offline Pixel.", now);
+    return tx_contract_announce(c, k, "contract.offered", k->engineer_id, now);
 }
 
 int tx_contract_offer(store *s, store_contract *k, store_money_conflict *why, uint64_t d,
@@ -231,12 +231,8 @@ static int run_answer(db_conn *c, db_job *j)
     }
     if ((rc = tx_contract_read(c, a->id, k)) < 0) return rc;
     if ((rc = tx_engineer_busy(c, k)) < 0) return rc;
-    return tx_contract_announce(
-        c, k, active ? "contract.accepted" : "contract.declined", k->client_id,
-        active ? "Your contract was accepted" : "Your contract offer was declined",
-        active ? "The engineer accepted your contract. Fund the first milestone to start."
-               : "The engineer declined your contract offer.",
-        a->now);
+    return tx_contract_announce(c, k, active ? "contract.accepted" : "contract.declined",
+                                k->client_id, a->now);
 }
 
 int tx_contract_answer(store *s, const char *id, const char *engineer_id, const char *to,
@@ -443,9 +439,7 @@ static int run_fund_finish(db_conn *c, db_job *j)
             rc = tx_audit(c, a->now, k->client_id, "milestone.transition", "milestone", m->id,
                           "{\"from\":\"pending\",\"to\":\"funded\"}");
         if (rc == STORE_OK && (rc = tx_contract_read(c, k->id, k)) == STORE_OK)
-            rc = tx_contract_announce(
-                c, k, "milestone.funded", k->engineer_id, "A milestone was funded",
-                "Your client funded a milestone: its money is in escrow. You can start.", a->now);
+            rc = tx_contract_announce(c, k, "milestone.funded", k->engineer_id, a->now);
     } else {
         rc = tx_contract_of(c, p->milestone_id, k);
     }
@@ -548,20 +542,11 @@ static int run_move(db_conn *c, db_job *j)
     memcpy(cid, k->id, sizeof cid);
     if ((rc = tx_contract_read(c, cid, k)) < 0) return rc;
     if (submit)
-        rc = tx_contract_announce(
-            c, k, "milestone.submitted", k->client_id, "A milestone was submitted for review",
-            "Your engineer submitted a milestone. Approve it, ask for changes or open a dispute "
-            "within 14 days; after that it is released automatically.",
-            a->now);
+        rc = tx_contract_announce(c, k, "milestone.submitted", k->client_id, a->now);
     else if (approve)
-        rc = tx_contract_announce(
-            c, k, "milestone.released", k->engineer_id, "A milestone was released to you",
-            "A milestone's money moved from escrow to your balance, less the platform fee.",
-            a->now);
+        rc = tx_contract_announce(c, k, "milestone.released", k->engineer_id, a->now);
     else
-        rc = tx_contract_announce(
-            c, k, "milestone.changes_requested", k->engineer_id, "Changes were requested",
-            "Your client asked for changes to a milestone; it is back in progress.", a->now);
+        rc = tx_contract_announce(c, k, "milestone.changes_requested", k->engineer_id, a->now);
     if (rc < 0) return rc;
     return tx_idem_save(c, a->idem, k, a->now);
 }

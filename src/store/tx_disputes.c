@@ -117,11 +117,7 @@ static int run_dispute_open(db_conn *c, db_job *j)
     memcpy(cid, k->id, sizeof cid);
     if ((rc = tx_contract_read(c, cid, k)) < 0) return rc;
     const char *other = strcmp(a->user_id, k->client_id) == 0 ? k->engineer_id : k->client_id;
-    if ((rc = tx_contract_announce(
-             c, k, "milestone.disputed", other, "A milestone is disputed",
-             "A milestone was disputed; its money stays in escrow until an admin resolves it.",
-             a->now)) < 0)
-        return rc;
+    if ((rc = tx_contract_announce(c, k, "milestone.disputed", other, a->now)) < 0) return rc;
     /* every admin hears of it */
     char *payload =
         tx_json_row(c, ST_DISPUTE_OPEN_EV, &rc, 3, a->dispute_id, a->milestone_id, k->id);
@@ -212,10 +208,7 @@ static int run_dispute_resolve(db_conn *c, db_job *j)
         (rc = tx_open_next_week(c, k, m->week_start, k->nmilestones + 1, a->now)) < 0)
         return rc;
     if ((rc = tx_contract_read(c, cid, k)) < 0) return rc;
-    if ((rc = tx_contract_announce(
-             c, k, "milestone.resolved", k->engineer_id, "A dispute was resolved",
-             "An admin resolved a dispute: part of the milestone was released, part refunded.",
-             a->now)) < 0)
+    if ((rc = tx_contract_announce(c, k, "milestone.resolved", k->engineer_id, a->now)) < 0)
         return rc;
     char *data = tx_json_row(c, ST_DISPUTE_RESOLVE_MAIL, &rc, 0);
     if (!data) return rc;
@@ -313,10 +306,7 @@ static int run_end(db_conn *c, db_job *j)
     if ((rc = tx_contract_read(c, a->id, k)) < 0) return rc;
     if ((rc = tx_engineer_busy(c, k)) < 0) return rc;
     const char *other = strcmp(a->user_id, k->client_id) == 0 ? k->engineer_id : k->client_id;
-    return tx_contract_announce(c, k, "contract.ended", other, "A contract ended",
-                                "A contract ended. Unfunded work was dropped and escrow refunded; "
-                                "you can now review each other.",
-                                a->now);
+    return tx_contract_announce(c, k, "contract.ended", other, a->now);
 }
 
 int tx_contract_end(store *s, const char *id, const char *user_id, int64_t now, store_contract *out,

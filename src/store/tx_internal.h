@@ -122,8 +122,10 @@ int tx_engineer_busy(db_conn *c, store_contract *k);
 int tx_contract_of(db_conn *c, const char *milestone_id, store_contract *k);
 const store_milestone *tx_milestone_find(const store_contract *k, const char *id);
 /* events to both parties; a mail (subject, text) to mail_to unless NULL */
+/* the contract's event to both parties, and its mail (words from
+ * rules/notices.c) to mail_to unless NULL */
 int tx_contract_announce(db_conn *c, const store_contract *k, const char *kind, const char *mail_to,
-                         const char *subject, const char *text, int64_t now);
+                         int64_t now);
 void tx_money_conflict(store_money_conflict *why, const char *entity, const char *state,
                        const char *detail);
 /* renders the idempotent answer from k and saves it with the key */

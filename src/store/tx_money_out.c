@@ -11,6 +11,7 @@
  * accounts (the engineer's Stripe Connect account) live here too. */
 #include "../core/token.h"
 #include "../rules/ledger.h"
+#include "../rules/notices.h"
 #include "tx_internal.h"
 #include <stdio.h>
 #include <string.h>
@@ -155,20 +156,21 @@ int tx_money_out_list(store *s, const char *kind, const char *status, const char
 
 /* the row's owner (and admins, when it went wrong) hear of it; the owner gets a mail */
 static int announce(db_conn *c, const store_money_out *o, const char *event, int admins,
-                    const char *subject, const char *text, int64_t now)
+                    int64_t now)
 {
     char amount[24];
     snprintf(amount, sizeof amount, "%lld", (long long)o->amount);
     int rc;
     char *payload =
-        tx_json_row(c, ST_MONEY_OUT_ANNOUNCE_EV, &rc, 9, o->id, o->kind, o->status, amount, o->currency,
-                    o->contract_id, o->milestone_id, o->batch_id, o->error);
+        tx_json_row(c, ST_MONEY_OUT_ANNOUNCE_EV, &rc, 9, o->id, o->kind, o->status, amount,
+                    o->currency, o->contract_id, o->milestone_id, o->batch_id, o->error);
     if (!payload) return rc;
     rc = tx_event(c, o->owner_id, event, payload, now);
     if (rc == STORE_OK && admins) rc = tx_event_admins(c, event, payload, now);
     free(payload);
-    if (rc < 0) return rc;
-    char *data = tx_json_row(c, ST_MONEY_OUT_ANNOUNCE_MAIL, &rc, 3, subject, text, o->id);
+    const notice_words *w = notice_words_for(event);
+    if (rc < 0 || !w) return rc;
+    char *data = tx_json_row(c, ST_MONEY_OUT_ANNOUNCE_MAIL, &rc, 3, w->subject, w->text, o->id);
     if (!data) return rc;
     rc = tx_mail(c, o->owner_id, event, data, now);
     free(data);
@@ -280,30 +282,13 @@ static int run_result(db_conn *c, db_job *j)
     if ((rc = read_one(c, r->kind, r->id, o)) < 0) return rc;
     switch (r->outcome) {
     case STORE_OUT_SUCCEEDED:
-        return refund
-                   ? announce(c, o, "refund.succeeded", 0, "Your refund is on its way",
-                              "A refund to your card went through; your bank shows it within a few "
-                              "days.",
-                              a->now)
-                   : announce(c, o, "payout.succeeded", 0, "A payout is on its way",
-                              "A payout of your released earnings was sent to your payout account.",
-                              a->now);
+        return refund ? announce(c, o, "refund.succeeded", 0, a->now)
+                      : announce(c, o, "payout.succeeded", 0, a->now);
     case STORE_OUT_FAILED:
-        return refund
-                   ? announce(
-                         c, o, "refund.failed", 1, "A refund could not be made",
-                         "The card refund was refused. The money is held for you and our team will "
-                         "send it again.",
-                         a->now)
-                   : announce(c, o, "payout.failed", 1, "A payout failed",
-                              "A payout to your payout account failed; the money is back in your "
-                              "balance and "
-                              "goes out in the next payout once your payout account is fixed.",
-                              a->now);
+        return refund ? announce(c, o, "refund.failed", 1, a->now)
+                      : announce(c, o, "payout.failed", 1, a->now);
     case STORE_OUT_REVERSED:
-        return announce(c, o, "payout.reversed", 1, "A payout was reversed",
-                        "A payout to your account was reversed; the money is back in your balance.",
-                        a->now);
+        return announce(c, o, "payout.reversed", 1, a->now);
     default:
         return STORE_OK;
     }

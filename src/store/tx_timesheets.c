@@ -130,11 +130,7 @@ static int run_submit(db_conn *c, db_job *j)
                               a->now + TIMESHEET_AUTO_RELEASE_S)) < 0)
         return rc;
     if ((rc = tx_contract_read(c, a->contract_id, k)) < 0) return rc;
-    if ((rc = tx_contract_announce(
-             c, k, "timesheet.submitted", k->client_id, "A timesheet was submitted",
-             "Your engineer submitted a weekly timesheet. Approve it within 5 days; after "
-             "that the hours are released automatically.",
-             a->now)) < 0)
+    if ((rc = tx_contract_announce(c, k, "timesheet.submitted", k->client_id, a->now)) < 0)
         return rc;
     return read_timesheet(c, a->id, a->out);
 }
@@ -220,10 +216,7 @@ static int run_approve(db_conn *c, db_job *j)
     memcpy(cid, k->id, sizeof cid);
     memcpy(tid, t->id, sizeof tid);
     if ((rc = tx_contract_read(c, cid, k)) < 0) return rc;
-    if ((rc = tx_contract_announce(
-             c, k, "timesheet.approved", k->engineer_id, "A timesheet was approved",
-             "Your weekly hours were released to your balance, less the platform fee.", a->now)) <
-        0)
+    if ((rc = tx_contract_announce(c, k, "timesheet.approved", k->engineer_id, a->now)) < 0)
         return rc;
     if ((rc = read_timesheet(c, tid, t)) < 0) return rc;
     return tx_idem_save(c, a->idem, k, a->now);
