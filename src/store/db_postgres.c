@@ -216,7 +216,10 @@ int pg_error(pg_conn *c, const PGresult *r, const char *what)
                  msg ? msg : state);
         return STORE_BUSY;
     }
-    if (state && !strncmp(state, "23", 2)) return STORE_CONFLICT;
+    if (state && !strncmp(state, "23", 2)) {
+        if (!strcmp(state, "23505")) c->refused = 1;
+        return STORE_CONFLICT;
+    }
     if (state && !strcmp(state, "57014")) return STORE_TIMEOUT; /* statement_timeout */
     if (state && !strcmp(state, "55P03")) return STORE_TIMEOUT; /* lock_not_available */
     const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -458,11 +461,33 @@ static int64_t d_changes(db_conn *c)
 
 /* Prepared unnamed, in the read job's READ ONLY transaction, which is what
  * refuses a write (SQLSTATE 25006, when it runs). */
+/* text that holds no statement: blanks and comments only */
+static int no_statement(const char *p)
+{
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ';')
+            p++;
+        if (p[0] == '-' && p[1] == '-') {
+            p += strcspn(p, "\n");
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            if (!end) return 0; /* the server's message says what is wrong */
+            p = end + 2;
+        } else {
+            return *p == '\0';
+        }
+    }
+}
+
 static db_stmt *d_prep_text(db_conn *dc, const char *sql, char *err, size_t errlen)
 {
     pg_conn *c = (pg_conn *)dc;
     if (c->write) {
         snprintf(err, errlen, "statements given as text run only in a read job");
+        return NULL;
+    }
+    if (no_statement(sql)) {
+        snprintf(err, errlen, "no statement in the text given");
         return NULL;
     }
     PGresult *r = PQprepare(c->pg, "", sql, 0, NULL);

@@ -11,9 +11,9 @@
 
 typedef struct {
     db_stmt base;
-    int prepared; /* on the connection, as "s<id>" */
-    int reads;    /* a SELECT (or WITH ... SELECT): runs without a savepoint */
-    int nparams;  /* what the text uses, $1..$nparams */
+    int prepared;  /* on the connection, as "s<id>" */
+    int reads;     /* a SELECT (or WITH ... SELECT): runs without a savepoint */
+    int nparams;   /* what the text uses, $1..$nparams */
     char name[16]; /* the prepared statement's: "s<id>", "" for one given as text */
     int text;      /* given as text (opx inspect): errors are the caller's to say */
     const char *vals[PG_MAX_PARAMS];
@@ -28,12 +28,13 @@ typedef struct {
 typedef struct {
     db_conn base;
     PGconn *pg;
-    int write; /* the running job is a write: statements that change rows
-                * run inside a savepoint, so a refused one (STORE_CONFLICT)
-                * rolls back alone and the transaction goes on */
-    int retry; /* the transaction must run again: serialization failure,
-                * deadlock, or the connection went away before COMMIT */
-    int lost;  /* the connection is broken */
+    int write;   /* the running job is a write: statements that change rows
+                  * run inside a savepoint, so a refused one (STORE_CONFLICT)
+                  * rolls back alone and the transaction goes on */
+    int retry;   /* the transaction must run again: serialization failure,
+                  * deadlock, or the connection went away before COMMIT */
+    int lost;    /* the connection is broken */
+    int refused; /* a statement of this attempt broke a unique key (23505) */
     int64_t changes;
     char err[256]; /* the database's message for the last failure */
     pg_stmt stmts[ST__COUNT];

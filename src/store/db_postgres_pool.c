@@ -234,7 +234,7 @@ static void events_committed(pgp *p, int64_t id)
 
 /* One attempt at j's transaction on c; c->retry says whether to run it
  * again. */
-static int attempt(pgp *p, pg_conn *c, db_job *j)
+static int attempt(pgp *p, pg_conn *c, db_job *j, int first)
 {
     uint64_t now = clock_mono_ns();
     if (now >= j->deadline_ns) return STORE_TIMEOUT;
@@ -245,6 +245,7 @@ static int attempt(pgp *p, pg_conn *c, db_job *j)
     snprintf(begin, sizeof begin, "BEGIN ISOLATION LEVEL %s; SET LOCAL statement_timeout = %lld",
              j->write ? "SERIALIZABLE" : "REPEATABLE READ READ ONLY", ms);
     c->retry = 0;
+    c->refused = 0;
     c->write = j->write;
     c->changes = 0;
     c->base.deadline_ns = j->deadline_ns;
@@ -254,6 +255,12 @@ static int attempt(pgp *p, pg_conn *c, db_job *j)
     rc = j->run(&c->base, j);
     pg_conn_reset_stmts(c);
     if (c->lost) return rc;
+    /* A unique key refused a row committed after this transaction's
+     * snapshot: the transaction cannot see the row it collided with, so
+     * what it answered ("already there, here it is") may be wrong. Once
+     * more on a fresh snapshot, which sees it, and whatever that says
+     * stands. (SQLite's single writer never has this.) */
+    if (first && c->refused) c->retry = 1;
     if (c->retry || (rc < 0 && rc != STORE_NOTFOUND)) {
         int keep = c->retry;
         pg_command(c, "ROLLBACK");
@@ -288,7 +295,7 @@ static void run_job(pgp_worker *w, db_job *j)
             j->rc = STORE_UNAVAILABLE;
             break;
         }
-        j->rc = attempt(w->p, c, j);
+        j->rc = attempt(w->p, c, j, n == 0);
         c->base.deadline_ns = 0;
         if (!c->retry) break;
         uint64_t pause = jitter(w, backoff);

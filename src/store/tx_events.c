@@ -5,6 +5,7 @@
  * committed event id to the loop (sqlite_exec), which pokes the event hub. */
 #include "../core/token.h"
 #include "tx_internal.h"
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,13 +57,30 @@ char *tx_json_row_with(db_conn *c, int sql, int *rc, char *col1, size_t col1_cap
     return out;
 }
 
+/* PostgreSQL's json_build_object writes {"a" : 1}: a payload goes out as
+ * one compact data line, as SQLite's json_object writes it. NULL when it
+ * is compact already (SQLite) or not JSON; else free it. */
+static char *compact(db_conn *c, const char *payload)
+{
+    if (!payload || c->drv->dialect != SQL_POSTGRES || !strstr(payload, " : ")) return NULL;
+    json_t *v = json_loads(payload, JSON_DECODE_ANY, NULL);
+    char *out = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(v);
+    return out;
+}
+
 int tx_event(db_conn *c, const char *user_id, const char *kind, const char *payload, int64_t now)
 {
     db_stmt *st = db_prep(c, ST_EVENT);
     if (!st) return STORE_IO;
+    char *tight = compact(c, payload);
     db_bind_text(st, 1, user_id);
     db_bind_text(st, 2, kind);
-    db_bind_text(st, 3, payload);
+    if (tight)
+        db_bind_text_copy(st, 3, tight);
+    else
+        db_bind_text(st, 3, payload);
+    free(tight);
     db_bind_int(st, 4, now);
     int rc = db_step(st);
     if (rc != DB_ROW) return rc < 0 ? rc : STORE_IO;
@@ -93,8 +111,13 @@ int tx_event_admins(db_conn *c, const char *kind, const char *payload, int64_t n
 {
     db_stmt *st = db_prep(c, ST_EVENT_ADMINS);
     if (!st) return STORE_IO;
+    char *tight = compact(c, payload);
     db_bind_text(st, 1, kind);
-    db_bind_text(st, 2, payload);
+    if (tight)
+        db_bind_text_copy(st, 2, tight);
+    else
+        db_bind_text(st, 2, payload);
+    free(tight);
     db_bind_int(st, 3, now);
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {

@@ -653,7 +653,7 @@ def assert_problem(r, status, slug, fields=None):
 
 # ---- vetting helpers ----------------------------------------------------------
 
-QUESTION_BANK_FILE = ROOT / "src" / "domain" / "question_bank.json"
+QUESTION_BANK_FILE = ROOT / "src" / "rules" / "question_bank.json"
 # keys that would give an answer away; none may appear before grading
 LEAK_KEYS = {"answer", "answers", "answer_index", "correct", "correct_choice", "correct_answer",
              "explanation", "solution", "is_correct"}
