@@ -7,6 +7,8 @@
 #             PostgreSQL server started for the run (tests/pg/pg-server.sh);
 #             the unit suite's PostgreSQL tests (sql_pg/*) use it too
 #   api       pytest black-box tests against the real binary on SQLite
+#   api-pg    the same tests with every server on the PostgreSQL above
+#             (beside api, fakes and browser)
 #   fakes     the test doubles' own tests (tests/fakes: the fake Stripe)
 #   asan-*    the same two against an AddressSanitizer+UBSan build
 #   browser   the web app in Debian's chromium (tests/browser/run.sh):
@@ -77,9 +79,34 @@ suite store "$BUILD/store-tests" --jobs 1 --filter 'sqlite/*'
 if [ -n "$pgurl" ]; then
   suite store-pg env OPX_TEST_PG="$pgurl" "$BUILD/store-tests" --jobs 1 --filter 'postgres*/*'
 fi
+# the API suite on PostgreSQL runs beside the next suites (it mostly waits
+# on its servers and their clocks), counted when they are done
+bg=()
+bg_suite() { # bg_suite NAME CMD...: like suite, in the background
+  local name=$1; shift
+  echo "=== $name (in the background, log $LOGS/$name.log): $*"
+  ( "$@" >"$LOGS/$name.log" 2>&1; echo $? >"$LOGS/$name.rc" ) &
+  bg+=("$!:$name")
+}
+bg_wait() {
+  local e name
+  for e in "${bg[@]}"; do
+    name=${e#*:}
+    wait "${e%%:*}"
+    echo "=== $name (background) ended: exit $(cat "$LOGS/$name.rc")"
+    tail -n 15 "$LOGS/$name.log"
+    count "$name" "$LOGS/$name.log" "$(cat "$LOGS/$name.rc")"
+  done
+  bg=()
+}
+if [ -n "$pgurl" ]; then
+  bg_suite api-pg env OPX_BIN="$BUILD/opx" OPX_TEST_PG="$pgurl" $PY -m pytest tests/api -q -p no:cacheprovider \
+    --basetemp="$LOGS/api-pg-tmp"
+fi
 suite api env OPX_BIN="$BUILD/opx" $PY -m pytest tests/api -q -p no:cacheprovider
 suite fakes $PY -m pytest tests/fakes -q -p no:cacheprovider
 suite browser env OPX_BIN="$BUILD/opx" BUILD="$BUILD" tests/browser/run.sh
+bg_wait
 
 echo "=== building the sanitizer build in $ASAN_BUILD"
 if [ ! -f "$ASAN_BUILD/build.ninja" ]; then
