@@ -66,7 +66,7 @@ static void inflight_del(const char *k)
 
 typedef enum { OP_FUND, OP_APPROVE, OP_RESOLVE, OP_TIMESHEET, OP_PAYOUTS, OP_REFUND_RETRY } money_op;
 
-typedef struct {
+typedef struct money_state {
     http_req *req;
     money_op op;
     char milestone_id[32]; /* resolve: the dispute's id; a refund's id */
@@ -76,6 +76,8 @@ typedef struct {
     store_timesheet timesheet;
     char flight[300];
     int flying;
+    int effect_rc;                      /* what to answer once the key is free again */
+    void (*answer)(struct money_state *); /* ... and how */
     store_idem claim;
     store_idem_result claimed;
     store_contract *k;
@@ -103,16 +105,33 @@ static void finish(money_state *st)
 static void on_released(void *ctx, int rc)
 {
     (void)rc;
-    finish(ctx);
+    money_state *st = ctx;
+    if (!http_req_cancelled(st->req)) st->answer(st);
+    finish(st);
+}
+
+/* An answer that is not final frees the key first and is sent after: a
+ * client that retries as soon as it reads the answer finds the key free
+ * (with PostgreSQL's pool two writes of one client may run at once, so
+ * the release could otherwise land after the retry's claim). */
+static void release_then(money_state *st, int rc, void (*answer)(money_state *))
+{
+    st->effect_rc = rc;
+    st->answer = answer;
+    int r = STORE_CALL(APP->store, idem_release, st->claim.user_id, st->claim.key,
+                       clock_mono_ns() + 5000000000ull, on_released, st);
+    if (r < 0) on_released(st, r);
+}
+
+static void answer_store_error(money_state *st)
+{
+    api_store_error(st->req, st->effect_rc);
 }
 
 /* the answer was not final: the key is free again for a retry */
 static void give_up(money_state *st, int status_rc)
 {
-    if (!http_req_cancelled(st->req)) api_store_error(st->req, status_rc);
-    int rc = STORE_CALL(APP->store, idem_release, st->claim.user_id, st->claim.key,
-                        clock_mono_ns() + 5000000000ull, on_released, st);
-    if (rc < 0) finish(st);
+    release_then(st, status_rc, answer_store_error);
 }
 
 static void respond_saved(money_state *st)
@@ -169,15 +188,11 @@ static char *render_milestone(const store_idem_done *self, const store_contract 
 
 /* ---- the effect ---------------------------------------------------------------------- */
 
-static void on_effect(void *ctx, int rc)
+static void answer_effect(money_state *st)
 {
-    money_state *st = ctx;
     http_req *req = st->req;
-    if (rc == STORE_BUSY || rc == STORE_TIMEOUT || rc == STORE_CLOSED || rc == STORE_IO) {
-        give_up(st, rc);
-        return;
-    }
-    if (!http_req_cancelled(req)) {
+    int rc = st->effect_rc;
+    {
         if (rc == STORE_NOTFOUND)
             http_problem(req, 404, "not-found", "Not Found",
                          st->op == OP_RESOLVE           ? "no such dispute"
@@ -205,13 +220,30 @@ static void on_effect(void *ctx, int rc)
         } else if (rc == STORE_CONFLICT) api_money_conflict(req, &st->why);
         else respond_saved(st);
     }
-    if (rc == STORE_NOTFOUND || rc == STORE_CONFLICT) { /* nothing moved: the key may be used again */
-        int r = STORE_CALL(APP->store, idem_release, st->claim.user_id, st->claim.key,
-                           clock_mono_ns() + 5000000000ull, on_released, st);
-        if (r < 0) finish(st);
+}
+
+static void on_effect(void *ctx, int rc)
+{
+    money_state *st = ctx;
+    if (rc == STORE_BUSY || rc == STORE_TIMEOUT || rc == STORE_CLOSED || rc == STORE_IO ||
+        rc == STORE_UNAVAILABLE) {
+        give_up(st, rc);
         return;
     }
+    if (rc == STORE_NOTFOUND || rc == STORE_CONFLICT) { /* nothing moved: the key may be used again */
+        release_then(st, rc, answer_effect);
+        return;
+    }
+    st->effect_rc = rc;
+    if (!http_req_cancelled(st->req)) answer_effect(st);
     finish(st);
+}
+
+static void answer_gateway_unavailable(money_state *st)
+{
+    http_add_header(st->req, "Retry-After: 5");
+    http_problem(st->req, 503, "gateway-unavailable", "Service Unavailable",
+                 "the payment gateway did not answer; retry with the same Idempotency-Key", NULL);
 }
 
 static void on_charged(void *ctx, const gateway_result *r)
@@ -219,14 +251,7 @@ static void on_charged(void *ctx, const gateway_result *r)
     money_state *st = ctx;
     if (r->outcome == GATEWAY_UNAVAILABLE) {
         log_msgf(LOG_WARN, "charge %s: gateway unavailable: %s", st->pay.id, r->error);
-        if (!http_req_cancelled(st->req)) {
-            http_add_header(st->req, "Retry-After: 5");
-            http_problem(st->req, 503, "gateway-unavailable", "Service Unavailable",
-                         "the payment gateway did not answer; retry with the same Idempotency-Key", NULL);
-        }
-        int rc = STORE_CALL(APP->store, idem_release, st->claim.user_id, st->claim.key,
-                            clock_mono_ns() + 5000000000ull, on_released, st);
-        if (rc < 0) finish(st);
+        release_then(st, 0, answer_gateway_unavailable);
         return;
     }
     snprintf(st->pay.status, sizeof st->pay.status, "%s", r->outcome == GATEWAY_OK ? "succeeded" : "failed");
