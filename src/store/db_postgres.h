@@ -65,5 +65,12 @@ void pgp_stats(database *d, store_stats *out);
 void pgp_on_events(database *d, void (*fn)(void *data, int64_t max_id), void *data);
 void pgp_close(database *d);
 
+/* the node's listener for events other nodes commit
+ * (db_postgres_listen.c): calls fn on the loop with each id it hears */
+typedef struct pg_listener pg_listener;
+pg_listener *pg_listener_start(uv_loop_t *loop, const char *url, void (*fn)(void *data, int64_t id),
+                               void *data);
+void pg_listener_stop(pg_listener *l);
+
 extern const db_driver postgres_driver;
 #endif

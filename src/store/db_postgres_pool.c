@@ -15,6 +15,10 @@
  * connection lost during COMMIT is not retried (the outcome is unknown:
  * the caller's idempotency key is what makes its retry safe).
  *
+ * A transaction that added events ends with pg_notify('opx_events', its
+ * highest id), which every node's listener hears at COMMIT
+ * (db_postgres_listen.c), so live events cross nodes.
+ *
  * A job still queued at its deadline fails with STORE_TIMEOUT without
  * running; a full queue refuses it (STORE_BUSY). A worker whose connection
  * broke reconnects with exponential backoff and jitter, and fails the jobs
@@ -70,6 +74,7 @@ struct pgp {
     int64_t events_announced;
     void (*on_events)(void *, int64_t);
     void *on_events_data;
+    pg_listener *listener;
 };
 
 /* ---- the loop's side ------------------------------------------------------ */
@@ -139,6 +144,17 @@ static void deliver(pgp *p)
     if (ev > p->events_announced) {
         p->events_announced = ev;
         if (p->on_events) p->on_events(p->on_events_data, ev);
+    }
+}
+
+/* an id committed on any node (this one's too): the hub reads past its
+ * cursor, once per id that moved the head */
+static void heard(void *data, int64_t id)
+{
+    pgp *p = data;
+    if (id > p->events_announced) {
+        p->events_announced = id;
+        if (p->on_events) p->on_events(p->on_events_data, id);
     }
 }
 
@@ -267,6 +283,19 @@ static int attempt(pgp *p, pg_conn *c, db_job *j, int first)
         c->retry = keep;
         return rc;
     }
+    if (c->base.events_max > 0) {
+        /* delivered to every node's listener at COMMIT, not before */
+        char notify[96];
+        snprintf(notify, sizeof notify, "SELECT pg_notify('opx_events', '%lld')",
+                 (long long)c->base.events_max);
+        int nrc = pg_command(c, notify);
+        if (nrc < 0) {
+            int keep = c->retry;
+            if (!c->lost) pg_command(c, "ROLLBACK");
+            c->retry = keep;
+            return nrc;
+        }
+    }
     int crc = pg_command(c, "COMMIT");
     if (crc < 0) {
         if (c->lost) {
@@ -370,6 +399,7 @@ database *db_postgres_open(uv_loop_t *loop, const char *url, int workers, char *
     p->connections = workers;
     uv_async_init(loop, &p->async, on_async);
     p->async.data = p;
+    p->listener = pg_listener_start(loop, url, heard, p);
     for (int i = 0; i < workers; i++)
         pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);
     p->nworkers = workers;
@@ -391,6 +421,8 @@ void pgp_close(database *d)
     for (int i = 0; i < p->nworkers; i++)
         pthread_join(p->workers[i].thread, NULL);
     deliver(p); /* every queued callback runs, even now */
+    pg_listener_stop(p->listener);
+    p->listener = NULL;
     for (int i = 0; i < p->nworkers; i++)
         pg_conn_close(&p->workers[i].c);
     free(p->workers);
