@@ -38,18 +38,29 @@ static void chomp(char *s)
         s[--n] = 0;
 }
 
-PGconn *pg_connect(const char *url, char *err, size_t errlen)
+void pg_conn_params(const char *url, const char *app, const char *keys[PG_CONN_PARAMS],
+                    const char *vals[PG_CONN_PARAMS])
 {
     /* defaults first: the URL's own settings override them. Keepalives
      * notice a server that vanished without closing the socket. */
-    const char *keys[] = {"connect_timeout",
-                          "fallback_application_name",
-                          "keepalives_idle",
-                          "keepalives_interval",
-                          "keepalives_count",
-                          "dbname",
-                          NULL};
-    const char *vals[] = {"10", "opx", "30", "10", "3", url, NULL};
+    static const char *const names[PG_CONN_PARAMS] = {"connect_timeout",
+                                                      "fallback_application_name",
+                                                      "keepalives_idle",
+                                                      "keepalives_interval",
+                                                      "keepalives_count",
+                                                      "dbname",
+                                                      NULL};
+    const char *const values[PG_CONN_PARAMS] = {"10", app, "30", "10", "3", url, NULL};
+    for (int i = 0; i < PG_CONN_PARAMS; i++) {
+        keys[i] = names[i];
+        vals[i] = values[i];
+    }
+}
+
+PGconn *pg_connect(const char *url, char *err, size_t errlen)
+{
+    const char *keys[PG_CONN_PARAMS], *vals[PG_CONN_PARAMS];
+    pg_conn_params(url, "opx", keys, vals);
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
         snprintf(err, errlen, "cannot connect to PostgreSQL: %s",
@@ -212,8 +223,7 @@ int pg_error(pg_conn *c, const PGresult *r, const char *what)
     if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01"))) {
         c->retry = 1; /* serialization failure or deadlock: run it again */
         const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
-        snprintf(c->err, sizeof c->err, "%s (%s)", what ? what : "a statement",
-                 msg ? msg : state);
+        snprintf(c->err, sizeof c->err, "%s (%s)", what ? what : "a statement", msg ? msg : state);
         return STORE_BUSY;
     }
     if (state && !strncmp(state, "23", 2)) {
@@ -224,7 +234,9 @@ int pg_error(pg_conn *c, const PGresult *r, const char *what)
     if (state && !strcmp(state, "55P03")) return STORE_TIMEOUT; /* lock_not_available */
     const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     snprintf(c->err, sizeof c->err, "%s",
-             primary ? primary : r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
+             primary ? primary
+             : r     ? PQresultErrorMessage(r)
+                     : PQerrorMessage(c->pg));
     chomp(c->err);
     if (state && !strcmp(state, "25006")) { /* a write in a READ ONLY transaction */
         char why[sizeof c->err];

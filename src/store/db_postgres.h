@@ -42,6 +42,11 @@ typedef struct {
     int nbusy;
 } pg_conn;
 
+/* libpq's connection keywords and values for url, as every opx
+ * connection makes them (app: fallback_application_name), NULL-ended */
+#define PG_CONN_PARAMS 7
+void pg_conn_params(const char *url, const char *app, const char *keys[PG_CONN_PARAMS],
+                    const char *vals[PG_CONN_PARAMS]);
 /* A blocking connection to url, in UTC, notices silenced; NULL with err
  * filled on failure. */
 PGconn *pg_connect(const char *url, char *err, size_t errlen);

@@ -58,12 +58,9 @@ static void on_retry(uv_timer_t *t)
     start(t->data);
 }
 
-/* the poll closes (then libpq's connection), and a retry is timed */
-static void fail(pg_listener *l, const char *what)
+/* the poll closes, then libpq's connection (at once when not polled) */
+static void drop_connection(pg_listener *l)
 {
-    if (l->failures++ == 0 || l->failures % 10 == 0)
-        log_msgf(LOG_WARN, "postgres events listener: %s: %s; trying again", what,
-                 l->pg ? PQerrorMessage(l->pg) : "out of memory");
     if (l->poll_open) {
         uv_poll_stop(&l->poll);
         l->pending_closes++;
@@ -72,6 +69,15 @@ static void fail(pg_listener *l, const char *what)
         PQfinish(l->pg);
         l->pg = NULL;
     }
+}
+
+/* the connection goes, and a retry is timed */
+static void fail(pg_listener *l, const char *what)
+{
+    if (l->failures++ == 0 || l->failures % 10 == 0)
+        log_msgf(LOG_WARN, "postgres events listener: %s: %s; trying again", what,
+                 l->pg ? PQerrorMessage(l->pg) : "out of memory");
+    drop_connection(l);
     if (l->closing) return;
     uint64_t ms = LISTEN_RETRY_MIN_MS;
     for (int i = 1; i < l->failures && ms < LISTEN_RETRY_MAX_MS; i++)
@@ -162,14 +168,8 @@ static void on_poll(uv_poll_t *h, int status, int events)
 static void start(pg_listener *l)
 {
     if (l->closing) return;
-    const char *keys[] = {"connect_timeout",
-                          "fallback_application_name",
-                          "keepalives_idle",
-                          "keepalives_interval",
-                          "keepalives_count",
-                          "dbname",
-                          NULL};
-    const char *vals[] = {"10", "opx-listen", "30", "10", "3", l->url, NULL};
+    const char *keys[PG_CONN_PARAMS], *vals[PG_CONN_PARAMS];
+    pg_conn_params(l->url, "opx-listen", keys, vals);
     l->pg = PQconnectStartParams(keys, vals, 1);
     if (!l->pg || PQstatus(l->pg) == CONNECTION_BAD || PQsocket(l->pg) < 0) {
         fail(l, "connecting");
@@ -213,12 +213,5 @@ void pg_listener_stop(pg_listener *l)
     l->pending_closes++;
     l->retry.data = l;
     uv_close((uv_handle_t *)&l->retry, free_when_closed);
-    if (l->poll_open) {
-        uv_poll_stop(&l->poll);
-        l->pending_closes++;
-        uv_close((uv_handle_t *)&l->poll, free_when_closed);
-    } else {
-        PQfinish(l->pg);
-        l->pg = NULL;
-    }
+    drop_connection(l);
 }
