@@ -27,6 +27,10 @@
 #include "api.h"
 
 #define INFLIGHT_MAX 4096
+/* how long a money effect may run on after its request's deadline: the
+ * gateway's attempts (3 x --stripe-timeout and their backoff) and recording
+ * what they answered. Another node takes a claimed key over only after. */
+#define CLAIM_LEASE_AFTER_S 60
 
 /* this process's name in the keys it claims */
 static char boot_id[33];
@@ -337,6 +341,15 @@ static void start_effect(money_state *st)
 
 /* ---- claiming the key ---------------------------------------------------------------------- */
 
+/* it usually ends within a second, here or on another node (whose claim
+ * lapses only CLAIM_LEASE_AFTER_S after its deadline, should it die) */
+static void answer_in_use(http_req *req)
+{
+    http_add_header(req, "Retry-After: 1");
+    http_problem(req, 409, "idempotency-key-in-use", "Conflict",
+                 "a request with this Idempotency-Key is still running; retry shortly", NULL);
+}
+
 static void on_claimed(void *ctx, int rc)
 {
     money_state *st = ctx;
@@ -366,25 +379,12 @@ static void on_claimed(void *ctx, int rc)
         }
         finish(st);
         return;
-    case STORE_IDEM_OURS:
-        if (inflight_has(st->flight)) {
-            if (!http_req_cancelled(req)) {
-                http_add_header(req, "Retry-After: 1");
-                http_problem(req, 409, "idempotency-key-in-use", "Conflict",
-                             "a request with this Idempotency-Key is still running; retry shortly", NULL);
-            }
-            finish(st);
-            return;
-        }
-        break; /* ours but not running: resume it */
-    default: break;
-    }
-    if (inflight_add(st->flight) < 0) {
-        if (!http_req_cancelled(req)) api_store_error(req, STORE_BUSY);
+    case STORE_IDEM_ELSEWHERE:
+        if (!http_req_cancelled(req)) answer_in_use(req);
         finish(st);
         return;
+    default: break; /* new, taken over, or ours from a request that ended: carry on */
     }
-    st->flying = 1;
     start_effect(st);
 }
 
@@ -440,6 +440,25 @@ static void money_post(http_req *req, money_op op, const char *payment_method, i
                        NULL, 0);
     sodium_bin2hex(c->body_hash, sizeof c->body_hash, h, sizeof h);
     flight_key(c->user_id, c->key, st->flight);
+    /* a request with this key runs here now: the loop knows at once, and
+     * marks the key before claiming it, so two claims of one process never
+     * both proceed whatever order the pool answers them in */
+    if (inflight_has(st->flight)) {
+        answer_in_use(req);
+        free(k);
+        free(batch);
+        return;
+    }
+    if (inflight_add(st->flight) < 0) {
+        free(k);
+        free(batch);
+        api_store_error(req, STORE_BUSY);
+        return;
+    }
+    st->flying = 1;
+    uint64_t now_ns = clock_mono_ns();
+    c->lease_until = clock_now_s() + CLAIM_LEASE_AFTER_S +
+                     (int64_t)((req->deadline_ns > now_ns ? req->deadline_ns - now_ns : 0) / 1000000000u) + 1;
     http_req_ref(req);
     int rc = STORE_CALL(APP->store, idem_claim, c, clock_now_s(), &st->claimed, req->deadline_ns, on_claimed, st);
     if (rc < 0) {

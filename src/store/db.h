@@ -57,6 +57,7 @@ enum { DB_T_NULL = 0, DB_T_INT = 1, DB_T_DOUBLE = 2, DB_T_TEXT = 3 };
 typedef struct db_driver {
     const char *name;
     int dialect; /* SQL_SQLITE or SQL_POSTGRES */
+    int shared;  /* several processes may serve the database at once */
     /* on a worker thread, inside a job */
     db_stmt *(*prep)(db_conn *c, int id);
     void (*bind_int)(db_stmt *st, int i, int64_t v);
@@ -178,6 +179,12 @@ static inline const char *db_col_text(db_stmt *st, int col)
     return st->c->drv->col_text(st, col);
 }
 /* rows the last INSERT, UPDATE or DELETE of the connection changed */
+/* whether other processes may be working on the database beside this one */
+static inline int db_shared(const db_conn *c)
+{
+    return c->drv->shared;
+}
+
 static inline int64_t db_changes(db_conn *c)
 {
     return c->drv->changes(c);

@@ -594,6 +594,7 @@ static const char *d_errmsg(db_stmt *st)
 const db_driver postgres_driver = {
     .name = "postgres",
     .dialect = SQL_POSTGRES,
+    .shared = 1,
     .prep = d_prep,
     .bind_int = d_bind_int,
     .bind_double = d_bind_double,

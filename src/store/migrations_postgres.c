@@ -425,6 +425,8 @@ const migration postgres_migrations[] = {
      " CHECK (status IN ('active','suspended'));\n"
      "ALTER TABLE users ADD COLUMN suspended_at BIGINT;\n"
      "ALTER TABLE users ADD COLUMN suspended_reason TEXT;\n"},
+    {10, "idempotency claims lapse: another node takes a key over only after its claimant gave up",
+     "ALTER TABLE idempotency_keys ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;\n"},
 };
 
 const int postgres_migrations_count = sizeof postgres_migrations / sizeof postgres_migrations[0];

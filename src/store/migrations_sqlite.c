@@ -417,6 +417,8 @@ const migration sqlite_migrations[] = {
      " CHECK (status IN ('active','suspended'));\n"
      "ALTER TABLE users ADD COLUMN suspended_at INTEGER;\n"
      "ALTER TABLE users ADD COLUMN suspended_reason TEXT;\n"},
+    {10, "idempotency claims lapse: another node takes a key over only after its claimant gave up",
+     "ALTER TABLE idempotency_keys ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;\n"},
 };
 
 const int sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -51,9 +51,15 @@ typedef struct {
     char route[64];
     char body_hash[65];
     char owner[33];            /* this process's boot id */
+    int64_t lease_until;       /* when the claiming request will have given up (unix s) */
 } store_idem;
 
-enum { STORE_IDEM_NEW, STORE_IDEM_REPLAY, STORE_IDEM_MISMATCH, STORE_IDEM_TAKEN_OVER, STORE_IDEM_OURS };
+/* NEW: claimed now; REPLAY: answered before; MISMATCH: the key came with
+ * another request; OURS: claimed by this process earlier (the caller knows
+ * whether it still runs); TAKEN_OVER: its claimant is gone, carry on;
+ * ELSEWHERE: another process (a live node) runs it now */
+enum { STORE_IDEM_NEW, STORE_IDEM_REPLAY, STORE_IDEM_MISMATCH, STORE_IDEM_TAKEN_OVER, STORE_IDEM_OURS,
+       STORE_IDEM_ELSEWHERE };
 typedef struct {
     int state;                 /* STORE_IDEM_* */
     int status;                /* REPLAY: the first answer's status */

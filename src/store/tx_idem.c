@@ -39,6 +39,7 @@ static int run_idem_claim(db_conn *c, db_job *j)
         db_bind_text(st, 4, in->body_hash);
         db_bind_text(st, 5, in->owner);
         db_bind_int(st, 6, a->now);
+        db_bind_int(st, 7, in->lease_until);
         out->state = STORE_IDEM_NEW;
         return db_rc(db_step(st));
     }
@@ -48,6 +49,7 @@ static int run_idem_claim(db_conn *c, db_job *j)
     db_copy_col(hash, sizeof hash, st, 1);
     db_copy_col(owner, sizeof owner, st, 2);
     int done = !db_col_null(st, 3);
+    int64_t lease_until = db_col_int(st, 5);
     if (strcmp(route, in->route) != 0 || strcmp(hash, in->body_hash) != 0) {
         out->state = STORE_IDEM_MISMATCH;
         return STORE_OK;
@@ -64,12 +66,20 @@ static int run_idem_claim(db_conn *c, db_job *j)
         out->state = STORE_IDEM_OURS; /* this process: the caller knows whether it still runs */
         return STORE_OK;
     }
+    /* another process claimed it. Alone on the database, that process is
+     * gone (it restarted); beside others, it may be a live node whose request
+     * still runs, until the claim lapses with that request's deadline */
+    if (db_shared(c) && a->now < lease_until) {
+        out->state = STORE_IDEM_ELSEWHERE;
+        return STORE_OK;
+    }
     /* the process that claimed it is gone: carry on where it stopped */
     st = db_prep(c, ST_IDEM_CLAIM_TAKE);
     if (!st) return STORE_IO;
     db_bind_text(st, 1, in->owner);
     db_bind_text(st, 2, in->user_id);
     db_bind_text(st, 3, in->key);
+    db_bind_int(st, 4, in->lease_until);
     out->state = STORE_IDEM_TAKEN_OVER;
     return db_rc(db_step(st));
 }

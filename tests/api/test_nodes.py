@@ -1,23 +1,39 @@
 """Many nodes over one PostgreSQL (skipped on SQLite): two `opx serve`
 processes on the same database are one service. Live events cross them
 through LISTEN/NOTIFY, each to whom it concerns and each once, and a node
-whose listener was cut off catches up from the events table."""
+whose listener was cut off catches up from the events table. An
+Idempotency-Key running on one node is in use on the other."""
+import os
+import sys
+import threading
+import time
+
 import pytest
 
-from opxtest import PG_SERVER, db_tamper, demo_login, open_events, post_message, seeded_workdir, talk_pair
+from moneytest import active_contract, fund, new_key, replayed
+from opxtest import PG_SERVER, assert_problem, db_tamper, demo_login, open_events, post_message, seeded_workdir, talk_pair
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
+from stripe_fake import StripeFake  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not PG_SERVER, reason="many nodes need PostgreSQL (OPX_TEST_PG)")
 HELLO = "retry: 3000\n: connected\n\n"
 
 
+def node_pair(spawn, tmp_path_factory, *args):
+    """Nodes a and b on one demo database."""
+    a = spawn("--login-ip-burst", "1000", *args, workdir=seeded_workdir(tmp_path_factory, "nodes"))
+    d = tmp_path_factory.mktemp("node-b")
+    (d / "pg.url").write_text(a.db + "\n")  # the same database, a directory of its own
+    b = spawn("--login-ip-burst", "1000", *args, workdir=d)
+    assert b.db == a.db
+    return a, b
+
+
 def two_nodes(spawn, tmp_path_factory):
     """Nodes a and b on one demo database, with one conversation between
     the demo client and an engineer (made through a)."""
-    a = spawn("--login-ip-burst", "1000", workdir=seeded_workdir(tmp_path_factory, "nodes"))
-    d = tmp_path_factory.mktemp("node-b")
-    (d / "pg.url").write_text(a.db + "\n")  # the same database, a directory of its own
-    b = spawn("--login-ip-burst", "1000", workdir=d)
-    assert b.db == a.db
+    a, b = node_pair(spawn, tmp_path_factory)
     ca, cb = a.client(), b.client()
     admin, client = demo_login(ca, "admin@demo.opx"), demo_login(ca, "client@demo.opx")
     p = talk_pair(ca, admin, client)
@@ -60,3 +76,35 @@ def test_a_node_whose_listener_was_cut_catches_up(spawn, tmp_path_factory):
         sent = post_message(cb, en["token"], cid, "while a was not listening")
         evs = on_a.events(1, timeout=15)  # the listener's backoff, then the catch-up
         assert [e.data["message"]["id"] for e in evs] == [sent["id"]]
+
+
+def test_a_key_running_on_one_node_is_in_use_on_the_other(spawn, tmp_path_factory, monkeypatch):
+    fake = StripeFake(slow_s=2.0).start()
+    try:
+        for k, v in fake.env().items():
+            monkeypatch.setenv(k, v)
+        a, b = node_pair(spawn, tmp_path_factory, *fake.server_args())
+        ca, cb = a.client(), b.client()
+        admin, cl = demo_login(ca, "admin@demo.opx"), demo_login(ca, "client@demo.opx")
+        k, _ = active_contract(ca, admin, cl, amounts=(31000,))
+        mid, key = k["milestones"][0]["id"], new_key()
+        first = {}
+        t = threading.Thread(target=lambda: first.update(r=fund(ca, cl["token"], mid, key=key, expect=None,
+                                                                 payment_method="pm_card_slow")))
+        t.start()
+        try:
+            give_up = time.monotonic() + 5
+            while not fake.charge_list and time.monotonic() < give_up:  # a's charge at Stripe, answered in 2 s
+                time.sleep(0.02)
+            assert fake.charge_list, "a's charge never reached Stripe"
+            r = fund(cb, cl["token"], mid, key=key, expect=None, payment_method="pm_card_slow")
+            assert_problem(r, 409, "idempotency-key-in-use")
+            assert r.headers["retry-after"] == "1"
+        finally:
+            t.join(15)
+        assert first["r"].status_code == 200 and not replayed(first["r"]), first["r"].text
+        again = fund(cb, cl["token"], mid, key=key, expect=None, payment_method="pm_card_slow")
+        assert again.status_code == 200 and replayed(again) and again.json() == first["r"].json()
+        assert len(fake.charge_list) == 1
+    finally:
+        fake.stop()

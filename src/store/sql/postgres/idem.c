@@ -4,11 +4,12 @@
 #include "dialect.h"
 
 const sql_stmt sql_postgres_idem[] = {
-    {ST_IDEM_CLAIM_GET, "SELECT route, body_hash, owner, status, response FROM idempotency_keys"
+    {ST_IDEM_CLAIM_GET, "SELECT route, body_hash, owner, status, response, lease_until FROM idempotency_keys"
                         " WHERE user_id = $1 AND key = $2"},
-    {ST_IDEM_CLAIM_INS, "INSERT INTO idempotency_keys(user_id, key, route, body_hash, owner, created_at)"
-                        " VALUES ($1,$2,$3,$4,$5,$6)"},
-    {ST_IDEM_CLAIM_TAKE, "UPDATE idempotency_keys SET owner = $1 WHERE user_id = $2 AND key = $3"},
+    {ST_IDEM_CLAIM_INS, "INSERT INTO idempotency_keys(user_id, key, route, body_hash, owner, created_at,"
+                        " lease_until) VALUES ($1,$2,$3,$4,$5,$6,$7)"},
+    {ST_IDEM_CLAIM_TAKE, "UPDATE idempotency_keys SET owner = $1, lease_until = $4"
+                         " WHERE user_id = $2 AND key = $3"},
     {ST_IDEM_RELEASE, "DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status IS NULL"},
     {ST_IDEM_SAVE, "UPDATE idempotency_keys SET status = $1, response = $2, completed_at = $3"
                    " WHERE user_id = $4 AND key = $5 AND status IS NULL"},
