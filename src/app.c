@@ -120,6 +120,11 @@ static double m_cache_misses(void *a)
     (void)a;
     return (double)session_cache_misses();
 }
+static double m_matching(void *a)
+{
+    (void)a;
+    return (double)shortlist_count();
+}
 static double m_jobs_running(void *a)
 {
     (void)a;
@@ -200,6 +205,36 @@ static void on_signal(uv_signal_t *s, int signum)
 
 static const char *route_names[METRICS_MAX_ROUTES];
 
+/* what another node committed that this one caches (see store.h
+ * notices_watch); this node's own notices come back too, and change
+ * nothing it had not already changed */
+static void on_notice(void *data, const char *text)
+{
+    app *x = data;
+    const char *arg = strchr(text, ':');
+    if (!arg) return;
+    size_t topic = (size_t)(arg++ - text);
+    if (topic == 7 && memcmp(text, "session", 7) == 0) {
+        session_cache_drop(arg);
+    } else if (topic == 8 && memcmp(text, "sessions", 8) == 0) {
+        char user[64];
+        const char *keep = strchr(arg, ':');
+        snprintf(user, sizeof user, "%.*s", keep ? (int)(keep - arg) : (int)strlen(arg), arg);
+        if (keep) keep++;
+        session_cache_drop_user(user, keep);
+        events_close_user(user, keep);
+    } else if (topic == 4 && memcmp(text, "user", 4) == 0) {
+        session_cache_drop_user(arg, NULL);
+    } else if (topic == 8 && memcmp(text, "engineer", 8) == 0) {
+        shortlist_engineer_changed(x->store, arg);
+    } else if (topic == 4 && memcmp(text, "busy", 4) == 0 && (arg[0] == '0' || arg[0] == '1') && arg[1] == ':') {
+        shortlist_set_busy(arg + 2, arg[0] == '1');
+    } else if (topic == 3 && memcmp(text, "all", 3) == 0) {
+        session_cache_clear();
+        shortlist_refresh(x->store);
+    }
+}
+
 int app_serve(app_config *cfg)
 {
     static app the_app;
@@ -236,6 +271,7 @@ int app_serve(app_config *cfg)
         return 1;
     }
     session_cache_init(4096, cfg->session_cache_ttl_s);
+    STORE_CALL(x->store, notices_watch, on_notice, x);
     if (tzinfo_load_all("/usr/share/zoneinfo") < 100 || shortlist_init() < 0 ||
         shortlist_rebuild(x->loop, x->store, err, sizeof err) < 0) {
         log_msgf(LOG_ERROR, "cannot build the matching index: %s", err[0] ? err : "time zones");
@@ -297,6 +333,8 @@ int app_serve(app_config *cfg)
                      "counter", m_cache_hits, x);
     metrics_register("opx_session_cache_misses_total", "Session lookups that asked the database.",
                      "counter", m_cache_misses, x);
+    metrics_register("opx_matching_engineers", "Vetted engineers in this node's matching index.", "gauge",
+                     m_matching, x);
     metrics_register("opx_jobs_running", "Background jobs running now.", "gauge", m_jobs_running, x);
     metrics_register("opx_jobs_done_total", "Background jobs completed.", "counter", m_jobs_done, x);
     metrics_register("opx_jobs_failed_total", "Background job runs that failed (retried later).",

@@ -110,6 +110,12 @@ void session_cache_drop_user(const char *user_id, const char *keep)
     }
 }
 
+void session_cache_clear(void)
+{
+    for (int i = 0; i < C.n; i++)
+        C.e[i].hash[0] = '\0';
+}
+
 uint64_t session_cache_hits(void)
 {
     return C.hits;

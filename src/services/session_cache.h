@@ -4,9 +4,10 @@
  * and a query; this cache answers repeat requests of one session from
  * memory for at most `ttl` seconds after the database last confirmed it.
  * It is exact for everything this process does (logout removes the entry
- * at once) and, with several nodes sharing PostgreSQL, a session revoked
- * on another node stays usable here for at most ttl seconds: the price,
- * measured in docs/DESIGN.md, of /api/v1/me at 2x the throughput. A fixed
+ * at once); with several nodes sharing PostgreSQL, a session revoked on
+ * another node is dropped here when its notice arrives (store.h
+ * notices_watch: milliseconds after the commit), and at worst, with the
+ * listener cut off, stays usable for ttl seconds. A fixed
  * number of slots; a full neighbourhood evicts its oldest entry. */
 #ifndef OPX_SESSION_CACHE_H
 #define OPX_SESSION_CACHE_H
@@ -23,6 +24,8 @@ void session_cache_drop(const char *hash);
 /* drops every entry of user_id except the session keep (NULL: all); a
  * scan of every slot, for the rare account-wide change */
 void session_cache_drop_user(const char *user_id, const char *keep);
+/* forgets every entry */
+void session_cache_clear(void);
 uint64_t session_cache_hits(void);
 uint64_t session_cache_misses(void);
 #endif

@@ -13,6 +13,12 @@
 #include "../rules/skills.h"
 
 static match_index *IX;
+/* a refresh in progress (shortlist_refresh): the index being loaded, which
+ * every change also reaches until it replaces IX */
+static match_index *NEXT;
+static store_match_page *NEXT_PAGE;
+static char NEXT_AFTER[32];
+static store *NEXT_STORE;
 
 int shortlist_init(void)
 {
@@ -23,7 +29,10 @@ int shortlist_init(void)
 void shortlist_free(void)
 {
     match_index_free(IX);
-    IX = NULL;
+    match_index_free(NEXT);
+    free(NEXT_PAGE);
+    IX = NEXT = NULL;
+    NEXT_PAGE = NULL;
 }
 
 size_t shortlist_count(void)
@@ -50,7 +59,7 @@ static void fill_levels(match_engineer *m, const store_skill *skills, int n)
     }
 }
 
-static void upsert(const char *id, int available, int hours, int64_t rate, const char *currency,
+static void upsert(match_index *ix, const char *id, int available, int hours, int64_t rate, const char *currency,
                    const char *tz, const char *level, const store_skill *skills, int nskills,
                    int rating_x100, int busy)
 {
@@ -68,24 +77,129 @@ static void upsert(const char *id, int available, int hours, int64_t rate, const
     fill_levels(&m, skills, nskills);
     m.rating = rating_x100; /* published reviews' average; 0 = not rated yet */
     m.responsiveness = 50; /* no invitation history yet */
-    int rc = match_upsert(IX, &m);
+    int rc = match_upsert(ix, &m);
     if (rc < 0) log_msgf(LOG_WARN, "matching index refused engineer %s (%d)", id, rc);
+}
+
+static void update_in(match_index *ix, const store_engineer *e)
+{
+    if (strcmp(e->status, "vetted") != 0 || !e->has_profile || e->suspended) {
+        match_remove(ix, e->user_id);
+        return;
+    }
+    upsert(ix, e->user_id, e->available, e->hours_per_week, e->rate_amount, e->currency, e->timezone,
+           e->level[0] ? e->level : "mid", e->skills, e->nskills, e->rating_x100, match_is_busy(ix, e->user_id));
 }
 
 void shortlist_update(const store_engineer *e)
 {
-    if (!IX) return;
-    if (strcmp(e->status, "vetted") != 0 || !e->has_profile) {
-        match_remove(IX, e->user_id);
-        return;
-    }
-    upsert(e->user_id, e->available, e->hours_per_week, e->rate_amount, e->currency, e->timezone,
-           e->level[0] ? e->level : "mid", e->skills, e->nskills, e->rating_x100, match_is_busy(IX, e->user_id));
+    if (IX) update_in(IX, e);
+    if (NEXT) update_in(NEXT, e);
 }
 
 void shortlist_set_busy(const char *engineer_id, int busy)
 {
-    if (IX) match_set_busy(IX, engineer_id, busy); /* not indexed (not vetted): nothing to keep */
+    /* not indexed (not vetted): nothing to keep */
+    if (IX) match_set_busy(IX, engineer_id, busy);
+    if (NEXT) match_set_busy(NEXT, engineer_id, busy);
+}
+
+/* ---- what other nodes changed (store notices) ---------------------------------------------- */
+
+/* a re-read in flight; a later one of the same engineer supersedes it (the
+ * pool may answer them in either order) */
+typedef struct reread {
+    struct reread *next;
+    char id[32];
+    int stale;
+    store_engineer e;
+} reread;
+static reread *REREADS;
+
+static void on_reread(void *ctx, int rc)
+{
+    reread *r = ctx;
+    for (reread **p = &REREADS; *p; p = &(*p)->next)
+        if (*p == r) {
+            *p = r->next;
+            break;
+        }
+    if (r->stale) {
+        free(r);
+        return;
+    }
+    if (rc == STORE_OK) {
+        shortlist_update(&r->e);
+    } else if (rc == STORE_NOTFOUND) {
+        if (IX) match_remove(IX, r->id);
+        if (NEXT) match_remove(NEXT, r->id);
+    } else if (rc != STORE_CLOSED) {
+        log_msgf(LOG_WARN, "matching index: engineer %s changed on another node, re-reading failed: %s", r->id,
+                 store_strerror(rc));
+    }
+    free(r);
+}
+
+void shortlist_engineer_changed(store *s, const char *engineer_id)
+{
+    reread *r = calloc(1, sizeof *r);
+    if (!r) return;
+    snprintf(r->id, sizeof r->id, "%s", engineer_id);
+    for (reread *o = REREADS; o; o = o->next)
+        if (strcmp(o->id, r->id) == 0) o->stale = 1;
+    r->next = REREADS;
+    REREADS = r;
+    if (STORE_CALL(s, engineer_get, r->id, &r->e, clock_mono_ns() + 30000000000ull, on_reread, r) < 0) {
+        REREADS = r->next;
+        log_msgf(LOG_WARN, "matching index: engineer %s changed on another node; not re-read (store busy)", r->id);
+        free(r);
+    }
+}
+
+static void next_page(void);
+
+static void on_next_page(void *ctx, int rc)
+{
+    (void)ctx;
+    if (!NEXT) return;
+    if (rc < 0) {
+        if (rc != STORE_CLOSED) log_msgf(LOG_WARN, "matching index: refresh failed: %s", store_strerror(rc));
+        match_index_free(NEXT);
+        NEXT = NULL;
+        return;
+    }
+    const store_match_page *page = NEXT_PAGE;
+    for (int i = 0; i < page->n; i++) {
+        const store_match_row *r = &page->rows[i];
+        upsert(NEXT, r->user_id, r->available, r->hours_per_week, r->rate_amount, r->currency, r->timezone,
+               r->level, r->skills, r->nskills, r->rating_x100, r->busy);
+    }
+    if (page->n == STORE_MATCH_PAGE) {
+        snprintf(NEXT_AFTER, sizeof NEXT_AFTER, "%s", page->rows[page->n - 1].user_id);
+        next_page();
+        return;
+    }
+    match_index_free(IX);
+    IX = NEXT;
+    NEXT = NULL;
+    log_msgf(LOG_INFO, "matching index: refreshed, %zu engineers", match_count(IX));
+}
+
+static void next_page(void)
+{
+    int rc = STORE_CALL(NEXT_STORE, matchable_page, NEXT_AFTER, NEXT_PAGE, clock_mono_ns() + 30000000000ull,
+                        on_next_page, NULL);
+    if (rc < 0) on_next_page(NULL, rc);
+}
+
+void shortlist_refresh(store *s)
+{
+    if (NEXT || !IX) return; /* one at a time; what changes meanwhile reaches it too */
+    if (!NEXT_PAGE && !(NEXT_PAGE = malloc(sizeof *NEXT_PAGE))) return;
+    if (!(NEXT = match_index_new())) return;
+    NEXT_STORE = s;
+    NEXT_AFTER[0] = '\0';
+    next_page();
 }
 
 typedef struct {
@@ -118,7 +232,7 @@ int shortlist_rebuild(uv_loop_t *loop, store *s, char *err, size_t errlen)
         }
         for (int i = 0; i < page.n; i++) {
             const store_match_row *r = &page.rows[i];
-            upsert(r->user_id, r->available, r->hours_per_week, r->rate_amount, r->currency,
+            upsert(IX, r->user_id, r->available, r->hours_per_week, r->rate_amount, r->currency,
                    r->timezone, r->level, r->skills, r->nskills, r->rating_x100, r->busy);
         }
         total += (size_t)page.n;

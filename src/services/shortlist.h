@@ -4,7 +4,9 @@
  * from the database at start (vetted engineers, a page at a time, before
  * the server listens) and kept in step afterwards: every profile or vetting
  * change that succeeds calls shortlist_update(), which upserts a vetted
- * engineer and removes anyone else. A request's spec (JSON, see
+ * engineer and removes anyone else. With several nodes, what another node
+ * changed arrives as a store notice (see store.h notices_watch) and is
+ * re-read here. A request's spec (JSON, see
  * requests.c) becomes a match_request here. */
 #ifndef OPX_SHORTLIST_H
 #define OPX_SHORTLIST_H
@@ -18,6 +20,11 @@ int shortlist_rebuild(uv_loop_t *loop, store *s, char *err, size_t errlen);
 void shortlist_update(const store_engineer *e);
 /* an engineer's contract started (busy) or ended: the next requests see it */
 void shortlist_set_busy(const char *engineer_id, int busy);
+/* another node changed an engineer (a store notice): re-read and update */
+void shortlist_engineer_changed(store *s, const char *engineer_id);
+/* notices may have been missed: the index is loaded again, a page per
+ * store call, and replaces the current one when complete */
+void shortlist_refresh(store *s);
 size_t shortlist_count(void);
 size_t shortlist_memory_bytes(void);
 /* Up to k candidates for spec, best first, skipping engineers already

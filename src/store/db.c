@@ -52,3 +52,17 @@ void db_copy_col(char *dst, size_t cap, db_stmt *st, int col)
     const char *t = db_col_text(st, col);
     snprintf(dst, cap, "%s", t ? t : "");
 }
+
+void db_notice(db_conn *c, const char *topic, const char *arg)
+{
+    if (!c->drv->notice) return;
+    char text[DB_NOTICE_MAX];
+    int n = snprintf(text, sizeof text, "%s:%s", topic, arg ? arg : "");
+    if (n < 0 || (size_t)n >= sizeof text) return;
+    /* ids and hashes only: the text is quoted as it is where it is sent */
+    for (const char *p = text; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == ':' || *p == '-'))
+            return;
+    c->drv->notice(c, text);
+}

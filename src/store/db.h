@@ -91,6 +91,12 @@ typedef struct db_driver {
     int (*depth)(database *d);                        /* jobs queued or running */
     void (*stats)(database *d, store_stats *out);
     void (*on_events)(database *d, void (*fn)(void *data, int64_t max_id), void *data);
+    /* notices: short texts a transaction leaves for every other process on
+     * a shared database, delivered when (and only if) it commits, to each
+     * process's fn on its loop (its own too). Drivers of a database nobody
+     * shares leave both NULL. notice runs on a worker, inside the job. */
+    void (*notice)(db_conn *c, const char *text);
+    void (*on_notices)(database *d, void (*fn)(void *data, const char *text), void *data);
     void (*close)(database *d); /* runs every queued callback, then frees d */
 } db_driver;
 
@@ -184,6 +190,12 @@ static inline int db_shared(const db_conn *c)
 {
     return c->drv->shared;
 }
+
+/* tells the other processes on a shared database "topic:arg" once this
+ * transaction commits (see db_driver.notice); nothing when it is not
+ * shared. At most DB_NOTICE_MAX - 1 bytes of [A-Za-z0-9_:-]. */
+#define DB_NOTICE_MAX 128
+void db_notice(db_conn *c, const char *topic, const char *arg);
 
 static inline int64_t db_changes(db_conn *c)
 {

@@ -591,6 +591,22 @@ static const char *d_errmsg(db_stmt *st)
     return C(st)->err;
 }
 
+/* kept until COMMIT; a transaction with more than PG_NOTICES_MAX sends
+ * one "all:" instead, which tells a listener to forget everything cached */
+static void pg_notice(db_conn *base, const char *text)
+{
+    pg_conn *c = (pg_conn *)base;
+    for (int i = 0; i < c->nnotices; i++)
+        if (strcmp(c->notices[i], text) == 0) return;
+    if (c->nnotices == PG_NOTICES_MAX) {
+        snprintf(c->notices[0], PG_NOTICE_LEN, "all:");
+        c->nnotices = 1;
+        return;
+    }
+    if (c->nnotices == 1 && strcmp(c->notices[0], "all:") == 0) return;
+    snprintf(c->notices[c->nnotices++], PG_NOTICE_LEN, "%s", text);
+}
+
 const db_driver postgres_driver = {
     .name = "postgres",
     .dialect = SQL_POSTGRES,
@@ -618,5 +634,7 @@ const db_driver postgres_driver = {
     .depth = pgp_depth,
     .stats = pgp_stats,
     .on_events = pgp_on_events,
+    .notice = pg_notice,
+    .on_notices = pgp_on_notices,
     .close = pgp_close,
 };

@@ -8,6 +8,8 @@
 #include <libpq-fe.h>
 
 #define PG_MAX_PARAMS 16
+#define PG_NOTICES_MAX 8 /* one transaction's; past that they become one "all" */
+#define PG_NOTICE_LEN DB_NOTICE_MAX
 
 typedef struct {
     db_stmt base;
@@ -36,6 +38,8 @@ typedef struct {
     int lost;    /* the connection is broken */
     int refused; /* a statement of this attempt broke a unique key (23505) */
     int64_t changes;
+    char notices[PG_NOTICES_MAX][PG_NOTICE_LEN]; /* sent at COMMIT (db_notice) */
+    int nnotices;
     char err[256]; /* the database's message for the last failure */
     pg_stmt stmts[ST__COUNT];
     int busy[ST__COUNT]; /* ids whose statement holds a result */
@@ -68,13 +72,16 @@ int pgp_submit(database *d, db_job *j, int write);
 int pgp_depth(database *d);
 void pgp_stats(database *d, store_stats *out);
 void pgp_on_events(database *d, void (*fn)(void *data, int64_t max_id), void *data);
+void pgp_on_notices(database *d, void (*fn)(void *data, const char *text), void *data);
 void pgp_close(database *d);
 
-/* the node's listener for events other nodes commit
- * (db_postgres_listen.c): calls fn on the loop with each id it hears */
+/* the node's listener for what other nodes commit (db_postgres_listen.c):
+ * calls on_id on the loop with each event id it hears, on_notice with each
+ * notice's text */
 typedef struct pg_listener pg_listener;
-pg_listener *pg_listener_start(uv_loop_t *loop, const char *url, void (*fn)(void *data, int64_t id),
-                               void *data);
+pg_listener *pg_listener_start(uv_loop_t *loop, const char *url,
+                               void (*on_id)(void *data, int64_t id),
+                               void (*on_notice)(void *data, const char *text), void *data);
 void pg_listener_stop(pg_listener *l);
 
 extern const db_driver postgres_driver;

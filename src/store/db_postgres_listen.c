@@ -1,4 +1,5 @@
-/* db_postgres_listen: events committed by other nodes, heard on the loop.
+/* db_postgres_listen: events and notices committed by other nodes, heard
+ * on the loop.
  *
  * Every transaction that adds events ends with pg_notify('opx_events',
  * highest id) (db_postgres_pool.c), which PostgreSQL delivers at COMMIT to
@@ -10,6 +11,12 @@
  * that missed notifications (its listener was down) loses nothing: after
  * every (re)connection the listener reads the newest committed id once
  * and pokes with it, and the hub reads everything past its cursor.
+ *
+ * The same session listens on opx_notices: "topic:arg" texts a
+ * transaction leaves for the other nodes' caches (db_notice: a session
+ * ended, an engineer changed). Those have no table to catch up from, so
+ * after a reconnection (not the first connection) the listener hands on
+ * "all:", which tells its receiver to forget what it cached.
  *
  * A broken connection is closed and made again after a backoff of 100 ms
  * doubling to 10 s, on a timer. */
@@ -31,8 +38,10 @@ struct pg_listener {
     int connecting; /* PQconnectPoll's turn, not results' */
     uv_timer_t retry;
     int failures;
+    int connected_once; /* a later connection may have missed notices */
     int closing, pending_closes;
     void (*heard)(void *data, int64_t id);
+    void (*noticed)(void *data, const char *text);
     void *data;
 };
 
@@ -111,6 +120,9 @@ static void read_results(pg_listener *l)
     while (!PQisBusy(l->pg) && (r = PQgetResult(l->pg)) != NULL) {
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+            /* the LISTENs before it hold: what came before is caught up */
+            if (l->connected_once && l->noticed) l->noticed(l->data, "all:");
+            l->connected_once = 1;
             heard(l, PQgetvalue(r, 0, 0));
         } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
             PQclear(r);
@@ -121,7 +133,11 @@ static void read_results(pg_listener *l)
     }
     PGnotify *n;
     while ((n = PQnotifies(l->pg)) != NULL) {
-        heard(l, n->extra);
+        if (strcmp(n->relname, "opx_notices") == 0) {
+            if (l->noticed) l->noticed(l->data, n->extra);
+        } else {
+            heard(l, n->extra);
+        }
         PQfreemem(n);
     }
 }
@@ -152,7 +168,9 @@ static void on_poll(uv_poll_t *h, int status, int events)
         l->failures = 0;
         /* LISTEN first, then the newest id: nothing committed between the
          * two is missed, and what came before is caught up by the poke */
-        if (!PQsendQuery(l->pg, "LISTEN opx_events; SELECT coalesce(max(id), 0) FROM events")) {
+        if (!PQsendQuery(
+                l->pg,
+                "LISTEN opx_events; LISTEN opx_notices; SELECT coalesce(max(id), 0) FROM events")) {
             fail(l, "LISTEN");
             return;
         }
@@ -187,8 +205,9 @@ static void start(pg_listener *l)
     watch(l, UV_WRITABLE);
 }
 
-pg_listener *pg_listener_start(uv_loop_t *loop, const char *url, void (*fn)(void *data, int64_t id),
-                               void *data)
+pg_listener *pg_listener_start(uv_loop_t *loop, const char *url,
+                               void (*on_id)(void *data, int64_t id),
+                               void (*on_notice)(void *data, const char *text), void *data)
 {
     pg_listener *l = calloc(1, sizeof *l);
     if (!l || !(l->url = strdup(url))) {
@@ -196,7 +215,8 @@ pg_listener *pg_listener_start(uv_loop_t *loop, const char *url, void (*fn)(void
         return NULL;
     }
     l->loop = loop;
-    l->heard = fn;
+    l->heard = on_id;
+    l->noticed = on_notice;
     l->data = data;
     uv_timer_init(loop, &l->retry);
     l->retry.data = l;
@@ -209,6 +229,7 @@ void pg_listener_stop(pg_listener *l)
     if (!l) return;
     l->closing = 1;
     l->heard = NULL;
+    l->noticed = NULL;
     uv_timer_stop(&l->retry);
     l->pending_closes++;
     l->retry.data = l;

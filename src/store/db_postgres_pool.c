@@ -74,6 +74,8 @@ struct pgp {
     int64_t events_announced;
     void (*on_events)(void *, int64_t);
     void *on_events_data;
+    void (*on_notices)(void *, const char *);
+    void *on_notices_data;
     pg_listener *listener;
 };
 
@@ -126,6 +128,13 @@ void pgp_on_events(database *d, void (*fn)(void *data, int64_t max_id), void *da
     p->on_events_data = data;
 }
 
+void pgp_on_notices(database *d, void (*fn)(void *data, const char *text), void *data)
+{
+    pgp *p = (pgp *)d;
+    p->on_notices = fn;
+    p->on_notices_data = data;
+}
+
 static void deliver(pgp *p)
 {
     pthread_mutex_lock(&p->done_mu);
@@ -156,6 +165,12 @@ static void heard(void *data, int64_t id)
         p->events_announced = id;
         if (p->on_events) p->on_events(p->on_events_data, id);
     }
+}
+
+static void noticed(void *data, const char *text)
+{
+    pgp *p = data;
+    if (p->on_notices) p->on_notices(p->on_notices_data, text);
 }
 
 static void on_async(uv_async_t *a)
@@ -266,6 +281,7 @@ static int attempt(pgp *p, pg_conn *c, db_job *j, int first)
     c->changes = 0;
     c->base.deadline_ns = j->deadline_ns;
     c->base.events_max = 0;
+    c->nnotices = 0;
     int rc = pg_command(c, begin);
     if (rc < 0) return rc;
     rc = j->run(&c->base, j);
@@ -283,11 +299,15 @@ static int attempt(pgp *p, pg_conn *c, db_job *j, int first)
         c->retry = keep;
         return rc;
     }
-    if (c->base.events_max > 0) {
+    if (c->base.events_max > 0 || c->nnotices) {
         /* delivered to every node's listener at COMMIT, not before */
-        char notify[96];
-        snprintf(notify, sizeof notify, "SELECT pg_notify('opx_events', '%lld')",
-                 (long long)c->base.events_max);
+        char notify[128 + PG_NOTICES_MAX * (PG_NOTICE_LEN + 32)];
+        size_t n = (size_t)snprintf(notify, sizeof notify, "SELECT pg_notify('opx_events', '%lld')",
+                                    (long long)c->base.events_max);
+        if (c->base.events_max <= 0) n = (size_t)snprintf(notify, sizeof notify, "SELECT 1");
+        for (int i = 0; i < c->nnotices && n < sizeof notify; i++) /* texts checked by db_notice */
+            n += (size_t)snprintf(notify + n, sizeof notify - n, ", pg_notify('opx_notices', '%s')",
+                                  c->notices[i]);
         int nrc = pg_command(c, notify);
         if (nrc < 0) {
             int keep = c->retry;
@@ -399,7 +419,7 @@ database *db_postgres_open(uv_loop_t *loop, const char *url, int workers, char *
     p->connections = workers;
     uv_async_init(loop, &p->async, on_async);
     p->async.data = p;
-    p->listener = pg_listener_start(loop, url, heard, p);
+    p->listener = pg_listener_start(loop, url, heard, noticed, p);
     for (int i = 0; i < workers; i++)
         pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);
     p->nworkers = workers;

@@ -78,6 +78,12 @@ static void s_events_watch(store *s, void (*fn)(void *, int64_t), void *data)
     d->drv->on_events(d, fn, data);
 }
 
+static void s_notices_watch(store *s, void (*fn)(void *, const char *), void *data)
+{
+    database *d = D(s);
+    if (d->drv->on_notices) d->drv->on_notices(d, fn, data);
+}
+
 static void s_close(store *s)
 {
     database *d = D(s);
@@ -122,6 +128,7 @@ static const store_vtbl store_ops = {
     .job_done = tx_job_done,
     .job_ensure = tx_job_ensure,
     .events_watch = s_events_watch,
+    .notices_watch = s_notices_watch,
     .events_head = tx_events_head,
     .events_after = tx_events_after,
     .events_prune = tx_events_prune,

@@ -92,6 +92,7 @@ typedef struct {
     char level[8];   /* "" unless vetted */
     int64_t reapply_after, status_at;
     int rating_x100; /* published reviews' average x 100 (100..500); 0: not rated yet */
+    int suspended;   /* the account is (not matched, cannot sign in) */
 } store_engineer;
 
 /* why a vetting write was refused (with STORE_CONFLICT) */
@@ -533,6 +534,15 @@ typedef struct store_vtbl {
     /* fn(data, max_id) runs on the loop after each commit that added
      * events; max_id is the highest id committed so far */
     void (*events_watch)(store *s, void (*fn)(void *data, int64_t max_id), void *data);
+    /* fn(data, text) runs on the loop with each notice committed by any
+     * process on a shared database (this one's too): "session:<hash>" (a
+     * session ended), "sessions:<id>[:<hash>]" (all of a user's sessions
+     * ended but the one named), "user:<id>" (what sessions carry of the
+     * user changed), "engineer:<id>" (matching data changed),
+     * "busy:<0|1>:<id>" (an engineer's active contracts), "all:" (notices
+     * may have been missed: forget what is cached). Never called on a
+     * database only this process uses. */
+    void (*notices_watch)(store *s, void (*fn)(void *data, const char *text), void *data);
     /* out[0]: the highest event id (0 when none); out[1]: every id up to
      * it is gone (pruned), 0 when nothing was */
     int (*events_head)(store *s, int64_t out[2], uint64_t deadline_ns, store_done_cb cb, void *ctx);

@@ -54,6 +54,7 @@ static int run_user_rename(db_conn *c, db_job *j)
         db_bind_text(st, 2, a->id);
         if ((rc = db_rc(db_step(st))) < 0) return rc;
         if ((rc = tx_audit(c, a->now, a->id, "user.renamed", "user", a->id, NULL)) < 0) return rc;
+        db_notice(c, "user", a->id); /* sessions cached elsewhere carry the name */
         snprintf(out->name, sizeof out->name, "%s", a->name);
     }
     out->password_hash[0] = '\0';
@@ -77,6 +78,10 @@ int tx_sessions_end(db_conn *c, const char *user_id, const char *keep, int *ende
     int rc = db_rc(db_step(st));
     if (rc < 0) return rc;
     if (ended) *ended = db_changes(c);
+    /* other nodes forget the sessions they cached and end their streams */
+    char arg[128];
+    snprintf(arg, sizeof arg, "%s%s%s", user_id, keep ? ":" : "", keep ? keep : "");
+    db_notice(c, "sessions", arg);
     return STORE_OK;
 }
 
@@ -191,6 +196,8 @@ static int run_user_set_status(db_conn *c, db_job *j)
     db_bind_text(st, 4, a->id);
     if ((rc = db_rc(db_step(st))) < 0) return rc;
     if (suspend && (rc = tx_sessions_end(c, a->id, NULL, a->ended)) < 0) return rc;
+    if (strcmp(out->u.role, "engineer") == 0)
+        db_notice(c, "engineer", a->id); /* in or out of matching */
     json_t *dj = json_pack("{s:s?,s:i}", "reason", a->reason, "sessions_ended", *a->ended);
     char *detail = dj ? json_dumps(dj, JSON_COMPACT) : NULL;
     json_decref(dj);

@@ -255,6 +255,9 @@ int tx_engineer_busy(db_conn *c, store_contract *k)
     if (rc != DB_ROW) return db_rc(rc);
     k->engineer_busy = db_col_int(st, 0);
     db_reset(st);
+    char arg[48];
+    snprintf(arg, sizeof arg, "%d:%s", k->engineer_busy ? 1 : 0, k->engineer_id);
+    db_notice(c, "busy", arg); /* other nodes' matching index */
     return STORE_OK;
 }
 

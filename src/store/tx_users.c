@@ -148,7 +148,9 @@ static int run_session_delete(db_conn *c, db_job *j)
     db_bind_text(st, 1, j->s1);
     int rc = db_rc(db_step(st));
     if (rc < 0) return rc;
-    return db_changes(c) ? STORE_OK : STORE_NOTFOUND;
+    if (!db_changes(c)) return STORE_NOTFOUND;
+    db_notice(c, "session", j->s1); /* other nodes forget it if they cached it */
+    return STORE_OK;
 }
 
 int tx_session_delete(store *s, const char *h, uint64_t d, store_done_cb cb, void *ctx)

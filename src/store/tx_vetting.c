@@ -100,6 +100,7 @@ static int load_engineer(db_conn *c, const char *user_id, store_engineer *e)
     e->reapply_after = db_col_int(st, 16);
     e->status_at = db_col_int(st, 17);
     e->rating_x100 = db_col_null(st, 18) ? 0 : db_col_int(st, 18);
+    e->suspended = db_col_int(st, 19) != 0;
     json_t *arr = links ? json_loads(links, 0, NULL) : NULL;
     size_t i;
     json_t *v;
@@ -176,6 +177,7 @@ static int run_profile_put(db_conn *c, db_job *j)
     if (fresh &&
         (rc = move(c, in->user_id, "registered", "profile_complete", in->user_id, now)) < 0)
         return rc;
+    db_notice(c, "engineer", in->user_id); /* other nodes' matching index */
     return load_engineer(c, in->user_id, j->out);
 }
 
@@ -414,6 +416,7 @@ static int run_scorecard(db_conn *c, db_job *j)
     db_bind_text(st, 3, sc->engineer_id);
     if ((rc = step_done(c, st)) < 0) return rc;
     snprintf(res->status, sizeof res->status, "%s", sc->decision);
+    db_notice(c, "engineer", sc->engineer_id);
     return STORE_OK;
 }
 

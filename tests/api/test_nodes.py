@@ -1,7 +1,10 @@
 """Many nodes over one PostgreSQL (skipped on SQLite): two `opx serve`
 processes on the same database are one service. Live events cross them
 through LISTEN/NOTIFY, each to whom it concerns and each once, and a node
-whose listener was cut off catches up from the events table. An
+whose listener was cut off catches up from the events table. What a node
+caches follows the other's commits: a session ended on one is refused on
+the other at once (not after the session cache's TTL), and an engineer
+vetted or suspended through one is matched, or not, by the other. An
 Idempotency-Key running on one node is in use on the other."""
 import os
 import sys
@@ -11,18 +14,21 @@ import time
 import pytest
 
 from moneytest import active_contract, fund, new_key, replayed
-from opxtest import PG_SERVER, assert_problem, db_tamper, demo_login, open_events, post_message, seeded_workdir, talk_pair
+from opxtest import (PG_SERVER, assert_problem, bearer, create_request, create_staff, db_tamper, demo_login, login,
+                     metric, open_events, post_message, request_body, seeded_workdir, signed_in, talk_pair,
+                     vetted_engineer, wait_for)
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
 from stripe_fake import StripeFake  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not PG_SERVER, reason="many nodes need PostgreSQL (OPX_TEST_PG)")
 HELLO = "retry: 3000\n: connected\n\n"
+ME = "/api/v1/me"
 
 
-def node_pair(spawn, tmp_path_factory, *args):
-    """Nodes a and b on one demo database."""
-    a = spawn("--login-ip-burst", "1000", *args, workdir=seeded_workdir(tmp_path_factory, "nodes"))
+def node_pair(spawn, tmp_path_factory, *args, demo=True):
+    """Nodes a and b on one database (the demo's, or an empty one)."""
+    a = spawn("--login-ip-burst", "1000", *args, workdir=seeded_workdir(tmp_path_factory, "nodes") if demo else None)
     d = tmp_path_factory.mktemp("node-b")
     (d / "pg.url").write_text(a.db + "\n")  # the same database, a directory of its own
     b = spawn("--login-ip-burst", "1000", *args, workdir=d)
@@ -67,6 +73,9 @@ def test_messages_sent_through_either_node_reach_streams_on_both(spawn, tmp_path
 
 def test_a_node_whose_listener_was_cut_catches_up(spawn, tmp_path_factory):
     a, b, ca, cb, cl, en, cid = two_nodes(spawn, tmp_path_factory)
+    ended, kept = demo_login(ca, "client@demo.opx")["token"], demo_login(ca, "client@demo.opx")["token"]
+    for t in (ended, kept):
+        assert ca.get(ME, headers=bearer(t)).status_code == 200  # cached on a
     with open_events(a, cl["token"]) as on_a:
         hello(on_a)
         # every listening session of the database goes; a's workers too,
@@ -74,8 +83,16 @@ def test_a_node_whose_listener_was_cut_catches_up(spawn, tmp_path_factory):
         db_tamper(a, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                      " WHERE application_name = 'opx-listen' AND pid <> pg_backend_pid()")
         sent = post_message(cb, en["token"], cid, "while a was not listening")
+        assert cb.post("/api/v1/auth/logout", headers=bearer(ended)).status_code == 204
         evs = on_a.events(1, timeout=15)  # the listener's backoff, then the catch-up
         assert [e.data["message"]["id"] for e in evs] == [sent["id"]]
+    # notices have no table to catch up from: a forgot every session it
+    # had cached, so the one ended meanwhile is refused and the other is
+    # asked of the database again
+    assert ca.get(ME, headers=bearer(ended)).status_code == 401
+    misses = metric(ca, "opx_session_cache_misses_total")
+    assert ca.get(ME, headers=bearer(kept)).status_code == 200
+    assert metric(ca, "opx_session_cache_misses_total") == misses + 1
 
 
 def test_a_key_running_on_one_node_is_in_use_on_the_other(spawn, tmp_path_factory, monkeypatch):
@@ -108,3 +125,61 @@ def test_a_key_running_on_one_node_is_in_use_on_the_other(spawn, tmp_path_factor
         assert len(fake.charge_list) == 1
     finally:
         fake.stop()
+
+
+
+def refused_within(client, token, seconds):
+    """The session's requests get 401 within seconds (it was ended elsewhere)."""
+    wait_for(lambda: client.get(ME, headers=bearer(token)).status_code == 401, timeout=seconds,
+             what="the session refused")
+
+
+def test_a_session_ended_on_one_node_is_refused_on_the_other_at_once(spawn, tmp_path_factory):
+    # a minute of session cache: without the notice, b would trust the
+    # sessions it verified for that long
+    a, b = node_pair(spawn, tmp_path_factory, "--session-cache-ttl", "60", demo=False)
+    ca, cb = a.client(), b.client()
+    u = signed_in(ca)
+    mine, other, third = u["token"], login(ca, u["email"], u["password"]).json()["token"], \
+        login(ca, u["email"], u["password"]).json()["token"]
+    for t in (mine, other, third):
+        assert cb.get(ME, headers=bearer(t)).status_code == 200  # now cached on b
+    # logout on a: that session, on b
+    assert ca.post("/api/v1/auth/logout", headers=bearer(third)).status_code == 204
+    refused_within(cb, third, 3)
+    # a password change on a ends the other sessions on b, and their live streams there
+    with open_events(b, other) as stream, open_events(b, mine) as kept:
+        stream.next_item()
+        kept.next_item()
+        r = ca.post("/api/v1/me/password", headers=bearer(mine),
+                    json={"current_password": u["password"], "new_password": "another long passphrase 42"})
+        assert r.status_code == 200 and r.json() == {"sessions_ended": 1}, r.text
+        refused_within(cb, other, 3)
+        stream.until_eof(timeout=3)
+        assert not kept.eof
+    assert cb.get(ME, headers=bearer(mine)).status_code == 200  # the one that changed it stays
+    # an admin's suspension on b ends the account's sessions cached on a
+    admin = create_staff(a, ca, "admin")
+    assert ca.get(ME, headers=bearer(mine)).status_code == 200
+    r = cb.post(f"/api/v1/admin/users/{u['user']['id']}/suspend", json={"reason": "Testing nodes."},
+                headers=bearer(admin["token"]))
+    assert r.status_code == 200, r.text
+    refused_within(ca, mine, 3)
+
+
+def test_an_engineer_vetted_through_one_node_is_matched_by_the_other(spawn, tmp_path_factory):
+    a, b = node_pair(spawn, tmp_path_factory, demo=False)
+    ca, cb = a.client(), b.client()
+    admin, vetter = create_staff(a, ca, "admin"), create_staff(a, ca, "vetter")
+    client = signed_in(ca, role="client")
+    assert metric(ca, "opx_matching_engineers") == 0
+    e = vetted_engineer(cb, vetter)  # the profile and the scorecard go through b
+    wait_for(lambda: metric(ca, "opx_matching_engineers") == 1, timeout=3, what="a's index to hold the engineer")
+    r = create_request(ca, client["token"], request_body())
+    assert [k["engineer_id"] for k in r["candidates"]] == [e["id"]]
+    # suspended through b: a matches nobody
+    r = cb.post(f"/api/v1/admin/users/{e['id']}/suspend", json={"reason": "Testing nodes."},
+                headers=bearer(admin["token"]))
+    assert r.status_code == 200, r.text
+    wait_for(lambda: metric(ca, "opx_matching_engineers") == 0, timeout=3, what="a's index to drop the engineer")
+    assert create_request(ca, client["token"], request_body(title="Another async API"))["candidates"] == []

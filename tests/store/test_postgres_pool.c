@@ -3,10 +3,13 @@
  * server drops are made again and the work they carried is not lost; a
  * database that cannot be reached answers STORE_UNAVAILABLE at once
  * instead of holding calls until their deadline, and serves again when
- * it comes back. */
+ * it comes back. A transaction's notices reach the listener when it
+ * commits, and only then. */
 #include "../unit/pgtest.h"
 #include "core/clock.h"
 #include "harness.h"
+#include "store/db.h"
+#include "store/tx_internal.h"
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -117,4 +120,82 @@ Test(postgres_pool, an_unreachable_database_answers_at_once_then_serves_again,
     cr_expect_eq(CALL(user_create, user("up@example.com"), "127.0.0.1"), STORE_OK);
     cr_expect_eq(CALL(user_by_email, "down@example.com", NEW(store_user)), STORE_NOTFOUND,
                  "the write refused while down was not made later");
+}
+
+/* ---- notices ----------------------------------------------------------------------------------
+ */
+
+static int notice_then_fail(db_conn *c, db_job *j)
+{
+    (void)j;
+    db_notice(c, "user", "usr_rolled_back");
+    return STORE_CONFLICT;
+}
+
+static int notice_twice(db_conn *c, db_job *j)
+{
+    (void)j;
+    db_notice(c, "user", "usr_committed");
+    db_notice(c, "user", "usr_committed"); /* once is enough */
+    db_notice(c, "user", "usr_x'); DROP TABLE users; --");
+    return STORE_OK;
+}
+
+static char heard[8][DB_NOTICE_MAX];
+static int nheard;
+
+static void on_notice(void *data, const char *text)
+{
+    (void)data;
+    if (nheard < 8) snprintf(heard[nheard++], sizeof heard[0], "%s", text);
+}
+
+/* runs the loop until n notices were heard or 5 s passed */
+static void hear(int n)
+{
+    uint64_t until = clock_mono_ns() + 5000000000ull;
+    while (nheard < n && clock_mono_ns() < until)
+        uv_run(&H.loop, UV_RUN_NOWAIT), usleep(2000);
+}
+
+Test(postgres_pool, a_transaction_s_notices_reach_the_listener_when_it_commits,
+     .init = h_setup_postgres, .fini = h_teardown)
+{
+    if (!h_ready()) cr_skip_test("OPX_TEST_PG is not set");
+    nheard = 0;
+    S->v->notices_watch(S, on_notice, NULL);
+    store_user *u = fx_user("client", "Nora");
+    store_session *x = NEW(store_session);
+    snprintf(x->token_hash, sizeof x->token_hash, "%064d", 42);
+    snprintf(x->csrf_token, sizeof x->csrf_token, "c");
+    x->created_at = H.now;
+    x->expires_at = H.now + 3600;
+    x->user = *u;
+    cr_assert_eq(CALL(session_create, x), STORE_OK);
+    /* a delete that deleted nothing notices nothing; one that did, once */
+    cr_assert_eq(CALL(session_delete, "no-such-session"), STORE_NOTFOUND);
+    cr_assert_eq(CALL(session_delete, x->token_hash), STORE_OK);
+    hear(1);
+    cr_assert_eq(nheard, 1, "heard %d notices", nheard);
+    char want[DB_NOTICE_MAX];
+    snprintf(want, sizeof want, "session:%s", x->token_hash);
+    cr_expect_str_eq(heard[0], want);
+    /* a transaction that notices and then fails leaves nothing; one that
+     * commits, each of its notices once, whatever the retries */
+    for (int i = 0; i < 8;
+         i++) { /* on whichever connections: the next job there sends none of it */
+        h_call w = {0};
+        cr_assert_eq(h_wait(store_submit(S, notice_then_fail, 1, h_deadline(), h_cb, &w, NULL, NULL,
+                                         NULL, NULL, 0),
+                            &w),
+                     STORE_CONFLICT);
+    }
+    h_call v = {0};
+    cr_assert_eq(
+        h_wait(store_submit(S, notice_twice, 1, h_deadline(), h_cb, &v, NULL, NULL, NULL, NULL, 0),
+               &v),
+        STORE_OK);
+    hear(3);
+    cr_assert_eq(nheard, 2, "heard %d notices", nheard);
+    cr_expect_str_eq(heard[1], "user:usr_committed");
 }

@@ -15,7 +15,7 @@ const sql_stmt sql_postgres_vetting[] = {
                        " coalesce(p.status, 'registered'), coalesce(p.level, ''),"
                        " coalesce(p.reapply_after, 0), coalesce(p.status_at, u.created_at),"
                        " (SELECT round(avg(r.rating) * 100) FROM reviews r WHERE r.subject_id = u.id"
-                       "   AND r.published_at IS NOT NULL)"
+                       "   AND r.published_at IS NOT NULL), u.status = 'suspended'"
                        " FROM users u LEFT JOIN engineer_profiles p ON p.user_id = u.id WHERE u.id = $1"},
     {ST_PROFILE_PUT_INS, "INSERT INTO engineer_profiles(user_id, headline, bio, rate_amount, rate_currency, timezone,"
                          " hours_per_week, years_experience, links, available, status, status_at, updated_at)"
