@@ -26,6 +26,7 @@
 #include "services/sla.h"
 #include "rules/tz.h"
 #include "rules/tzinfo.h"
+#include "core/token.h"
 #include "services/session_cache.h"
 
 app *APP;
@@ -119,6 +120,14 @@ static double m_cache_misses(void *a)
 {
     (void)a;
     return (double)session_cache_misses();
+}
+static double m_login_failures(void *a)
+{
+    return (double)((app *)a)->login_failures;
+}
+static double m_login_failures_heard(void *a)
+{
+    return (double)((app *)a)->login_failures_heard;
 }
 static double m_matching(void *a)
 {
@@ -229,6 +238,20 @@ static void on_notice(void *data, const char *text)
         shortlist_engineer_changed(x->store, arg);
     } else if (topic == 4 && memcmp(text, "busy", 4) == 0 && (arg[0] == '0' || arg[0] == '1') && arg[1] == ':') {
         shortlist_set_busy(arg + 2, arg[0] == '1');
+    } else if (topic == 5 && memcmp(text, "login", 5) == 0) {
+        /* <node>:<ip key>:<account key>: a wrong password checked elsewhere */
+        char node[17], ip[33], acct[33];
+        if (sscanf(arg, "%16[0-9a-f]:%32[0-9a-f]:%32[0-9a-f]", node, ip, acct) == 3 &&
+            strcmp(node, x->node_id) != 0) {
+            uint64_t now = (uint64_t)clock_now_ms();
+            ratelimit_charge(x->login_ip, ip, now);
+            ratelimit_charge(x->login_acct, acct, now);
+            x->login_failures_heard++;
+        }
+    } else if (topic == 8 && memcmp(text, "login-ok", 8) == 0) {
+        char node[17], acct[33];
+        if (sscanf(arg, "%16[0-9a-f]:%32[0-9a-f]", node, acct) == 2 && strcmp(node, x->node_id) != 0)
+            ratelimit_clear(x->login_acct, acct);
     } else if (topic == 3 && memcmp(text, "all", 3) == 0) {
         session_cache_clear();
         shortlist_refresh(x->store);
@@ -240,6 +263,7 @@ int app_serve(app_config *cfg)
     static app the_app;
     app *x = &the_app;
     APP = x;
+    token_hex(x->node_id, 8);
     x->cfg = *cfg;
     x->loop = uv_default_loop();
     char err[512] = "";
@@ -333,6 +357,11 @@ int app_serve(app_config *cfg)
                      "counter", m_cache_hits, x);
     metrics_register("opx_session_cache_misses_total", "Session lookups that asked the database.",
                      "counter", m_cache_misses, x);
+    metrics_register("opx_login_failures_total", "Sign-ins whose password was checked here and was wrong.",
+                     "counter", m_login_failures, x);
+    metrics_register("opx_login_failures_heard_total",
+                     "Wrong passwords other nodes checked, charged to this node's login limits too.", "counter",
+                     m_login_failures_heard, x);
     metrics_register("opx_matching_engineers", "Vetted engineers in this node's matching index.", "gauge",
                      m_matching, x);
     metrics_register("opx_jobs_running", "Background jobs running now.", "gauge", m_jobs_running, x);

@@ -46,7 +46,10 @@ typedef struct app {
     http_server srv;
     static_files *web;
     struct gateway *gateway;
-    ratelimit *login_ip, *login_acct;
+    ratelimit *login_ip, *login_acct; /* keyed by login_limit_key (api/auth.c) */
+    char node_id[17];                 /* this process, in what it tells other nodes */
+    uint64_t login_failures;          /* wrong passwords checked here */
+    uint64_t login_failures_heard;    /* ... and on other nodes, as they told */
     ratelimit *password_tries; /* wrong current passwords per account (POST /me/password) */
     uv_signal_t sigterm, sigint;
     uv_timer_t lag_timer;

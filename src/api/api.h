@@ -83,6 +83,9 @@ void api_openapi(http_req *req);
 void api_test_clock(http_req *req);
 void api_register(http_req *req);
 void api_login(http_req *req);
+/* the login limits' bucket key for an IP ("ip") or an email ("acct"): a
+ * hash, 32 hex digits, the same on every node */
+void login_limit_key(const char *what, const char *value, char out[33]);
 void api_logout(http_req *req);
 void api_me(http_req *req);
 void api_auth_session(http_req *req);

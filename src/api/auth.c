@@ -1,10 +1,16 @@
 /* auth: register, login, logout and /me.
  *
  * Login failures are uniform: an unknown email and a wrong password get the
- * same 401 after the same argon2 work. They are also slowed: each failure
- * takes a token from the caller's IP bucket and from the account's bucket;
- * an empty bucket answers 429 with Retry-After and RateLimit-* headers
- * before any password is checked. A success refills the account. */
+ * same 401 after the same argon2 work. They are also slowed: each attempt
+ * takes a token from the caller's IP bucket and from the account's bucket
+ * before its password is checked, so concurrent guesses never outnumber
+ * the tokens; an empty bucket answers 429 with Retry-After and RateLimit-*
+ * headers. An attempt that checked no wrong password gives its tokens
+ * back, and a success refills the account. The buckets are keyed by a
+ * hash of the IP and of the email, and a failure is told to the other
+ * nodes (a store notice, "login:<node>:<ip>:<account>"), which charge the
+ * same buckets: N nodes allow what one does, not N times it. */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include "../app.h"
@@ -165,17 +171,46 @@ typedef struct {
     http_req *req;
     char email[256];
     char password[PASSWORD_MAX_BYTES + 1];
-    char acct_key[300];
+    char ip_key[33], acct_key[33]; /* the buckets' keys (login_limit_key) */
+    int charged;                   /* took a token from each, not given back */
+    int acct_was_full;             /* nothing to forgive on other nodes after a success */
     store_user user;
     store_session sess;
     char token[TOKEN_STR_LEN + 1];
 } login_state;
 
+void login_limit_key(const char *what, const char *value, char out[33])
+{
+    unsigned char h[16];
+    crypto_generichash_state g;
+    crypto_generichash_init(&g, NULL, 0, sizeof h);
+    crypto_generichash_update(&g, (const unsigned char *)what, strlen(what) + 1);
+    crypto_generichash_update(&g, (const unsigned char *)value, strlen(value));
+    crypto_generichash_final(&g, h, sizeof h);
+    sodium_bin2hex(out, 33, h, sizeof h);
+}
+
+/* no wrong password was checked (a store error, a busy hasher, a success):
+ * the tokens taken for it go back */
+static void give_back(login_state *st)
+{
+    if (!st->charged) return;
+    uint64_t now = (uint64_t)clock_now_ms();
+    ratelimit_give(APP->login_ip, st->ip_key, now);
+    ratelimit_give(APP->login_acct, st->acct_key, now);
+    st->charged = 0;
+}
+
+/* a wrong password was checked: the tokens stay taken (whether or not
+ * the client still waits), and the other nodes take theirs */
 static void login_failed(http_req *req, login_state *st)
 {
-    uint64_t now = (uint64_t)clock_now_ms();
-    ratelimit_charge(APP->login_ip, req->client_ip, now);
-    ratelimit_charge(APP->login_acct, st->acct_key, now);
+    st->charged = 0;
+    APP->login_failures++;
+    char arg[120];
+    snprintf(arg, sizeof arg, "%s:%s:%s", APP->node_id, st->ip_key, st->acct_key);
+    STORE_CALL(APP->store, notice, "login", arg, clock_mono_ns() + 5000000000ull);
+    if (http_req_cancelled(req)) return;
     http_add_header(req, "WWW-Authenticate: Bearer realm=\"opx\"");
     http_problem(req, 401, "invalid-credentials", "Unauthorized", "invalid email or password",
                  NULL);
@@ -191,6 +226,11 @@ static void on_session_created(void *ctx, int rc)
         goto out;
     }
     ratelimit_clear(APP->login_acct, st->acct_key);
+    if (!st->acct_was_full) { /* the other nodes forgive it too */
+        char arg[120];
+        snprintf(arg, sizeof arg, "%s:%s", APP->node_id, st->acct_key);
+        STORE_CALL(APP->store, notice, "login-ok", arg, clock_mono_ns() + 5000000000ull);
+    }
     char cookie[256];
     cookie_format(cookie, sizeof cookie, SESSION_COOKIE, st->token, APP->cfg.session_ttl_s,
                   APP->cfg.secure_cookies);
@@ -212,11 +252,12 @@ static void on_verified(void *ctx, int rc, const char *unused)
     login_state *st = ctx;
     http_req *req = st->req;
     memset(st->user.password_hash, 0, sizeof st->user.password_hash);
-    if (http_req_cancelled(req)) goto out;
     if (rc != 0) {
         login_failed(req, st);
         goto out;
     }
+    give_back(st);
+    if (http_req_cancelled(req)) goto out;
     if (strcmp(st->user.status, "suspended") == 0) {
         http_problem(req, 403, "account-suspended", "Forbidden",
                      "this account is suspended; contact support to have it reactivated", NULL);
@@ -258,14 +299,18 @@ static void on_user_found(void *ctx, int rc)
     }
     return;
 out:
+    give_back(st);
     memset(st->password, 0, sizeof st->password);
     http_req_unref(req);
 }
 
-static int limited(http_req *req, ratelimit *rl, const char *key)
+static int limited(http_req *req, ratelimit *rl, const char *key, int *full)
 {
     int remaining = 0, retry = 0;
-    if (ratelimit_check(rl, key, (uint64_t)clock_now_ms(), &remaining, &retry)) return 0;
+    if (ratelimit_check(rl, key, (uint64_t)clock_now_ms(), &remaining, &retry)) {
+        if (full) *full = remaining >= (int)ratelimit_burst(rl);
+        return 0;
+    }
     http_add_header(req, "Retry-After: %d", retry);
     http_add_header(req, "RateLimit-Limit: %d", (int)ratelimit_burst(rl));
     http_add_header(req, "RateLimit-Remaining: 0");
@@ -301,18 +346,25 @@ void api_login(http_req *req)
     memcpy(st->email, json_string_value(em), json_string_length(em));
     jv_errors ignore = {.n = 0};
     accounts_normalize_email(st->email, &ignore, "email"); /* lowercases; bad ones just miss */
-    snprintf(st->acct_key, sizeof st->acct_key, "acct:%s", st->email);
+    login_limit_key("ip", req->client_ip, st->ip_key);
+    login_limit_key("acct", st->email, st->acct_key);
     /* after an answer the request may be gone: nothing below touches it */
-    if (limited(req, APP->login_ip, req->client_ip) || limited(req, APP->login_acct, st->acct_key)) {
+    if (limited(req, APP->login_ip, st->ip_key, NULL) ||
+        limited(req, APP->login_acct, st->acct_key, &st->acct_was_full)) {
         json_decref(body);
         return;
     }
+    uint64_t now = (uint64_t)clock_now_ms();
+    ratelimit_charge(APP->login_ip, st->ip_key, now);
+    ratelimit_charge(APP->login_acct, st->acct_key, now);
+    st->charged = 1;
     memcpy(st->password, json_string_value(pw), json_string_length(pw));
     json_decref(body);
     http_req_ref(req);
     int rc = store_user_by_email(APP->store, st->email, &st->user, req->deadline_ns, on_user_found,
                                  st);
     if (rc < 0) {
+        give_back(st);
         memset(st->password, 0, sizeof st->password);
         api_store_error(req, rc);
         http_req_unref(req);

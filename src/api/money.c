@@ -32,8 +32,6 @@
  * what they answered. Another node takes a claimed key over only after. */
 #define CLAIM_LEASE_AFTER_S 60
 
-/* this process's name in the keys it claims */
-static char boot_id[33];
 /* (user, key) pairs whose requests run here now */
 static struct {
     char k[300];
@@ -427,14 +425,13 @@ static void money_post(http_req *req, money_op op, const char *payment_method, i
     if (payment_method) snprintf(st->payment_method, sizeof st->payment_method, "%s", payment_method);
     st->release = release;
     st->refund = refund;
-    if (!boot_id[0]) token_hex(boot_id, 16);
     store_idem *c = &st->claim;
     snprintf(c->user_id, sizeof c->user_id, "%s", req->auth.id);
     memcpy(c->key, key, n);
     c->key[n] = '\0';
     static const char *const names[] = {"fund", "approve", "resolve", "timesheet", "payouts", "refund-retry"};
     snprintf(c->route, sizeof c->route, "%s %s", names[op], st->milestone_id);
-    snprintf(c->owner, sizeof c->owner, "%s", boot_id);
+    snprintf(c->owner, sizeof c->owner, "%s", APP->node_id); /* this process's name in its claims */
     unsigned char h[32];
     crypto_generichash(h, sizeof h, (const unsigned char *)(req->body.data ? req->body.data : ""), req->body.len,
                        NULL, 0);

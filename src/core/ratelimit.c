@@ -115,6 +115,15 @@ void ratelimit_charge(ratelimit *rl, const char *key, uint64_t now_ms)
     b->updated_ms = now_ms;
 }
 
+void ratelimit_give(ratelimit *rl, const char *key, uint64_t now_ms)
+{
+    bucket *b = find(rl, key, now_ms, 0);
+    if (!b) return; /* evicted, so as good as full */
+    double t = level(rl, b, now_ms) + 1.0;
+    b->tokens = t > rl->burst ? rl->burst : t;
+    b->updated_ms = now_ms;
+}
+
 void ratelimit_clear(ratelimit *rl, const char *key)
 {
     bucket *b = find(rl, key, 0, 0);

@@ -18,6 +18,9 @@ int ratelimit_check(ratelimit *rl, const char *key, uint64_t now_ms, int *remain
                     int *retry_after_s);
 /* Takes one token (may go to zero; never below). */
 void ratelimit_charge(ratelimit *rl, const char *key, uint64_t now_ms);
+/* Gives one token back (one taken for an attempt that turned out not to
+ * count); never above the burst. */
+void ratelimit_give(ratelimit *rl, const char *key, uint64_t now_ms);
 /* Forgets a key (e.g. after a successful login). */
 void ratelimit_clear(ratelimit *rl, const char *key);
 double ratelimit_burst(const ratelimit *rl);

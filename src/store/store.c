@@ -1,6 +1,7 @@
 /* store: the store's one table of operations (store_vtbl), each a
  * transaction of src/store/tx_*.c, over the database store_open chose;
  * submitting a transaction as a job of that database's driver. */
+#include "../core/log.h"
 #include "db.h"
 #include "tx_internal.h"
 #include <stdio.h>
@@ -84,6 +85,33 @@ static void s_notices_watch(store *s, void (*fn)(void *, const char *), void *da
     if (d->drv->on_notices) d->drv->on_notices(d, fn, data);
 }
 
+typedef struct {
+    char topic[16], arg[DB_NOTICE_MAX];
+} notice_args;
+
+static int run_notice(db_conn *c, db_job *j)
+{
+    const notice_args *a = j->in;
+    db_notice(c, a->topic, a->arg);
+    return STORE_OK;
+}
+
+static void noticed(void *ctx, int rc)
+{
+    (void)ctx;
+    if (rc < 0 && rc != STORE_CLOSED) log_msgf(LOG_WARN, "a notice to the other nodes was lost: %s", store_strerror(rc));
+}
+
+static int s_notice(store *s, const char *topic, const char *arg, uint64_t deadline_ns)
+{
+    database *d = D(s);
+    if (!d->drv->notice) return STORE_OK; /* nobody else to tell */
+    notice_args a;
+    snprintf(a.topic, sizeof a.topic, "%s", topic);
+    snprintf(a.arg, sizeof a.arg, "%s", arg);
+    return store_submit_args(s, run_notice, 1, deadline_ns, noticed, NULL, &a, sizeof a, NULL);
+}
+
 static void s_close(store *s)
 {
     database *d = D(s);
@@ -129,6 +157,7 @@ static const store_vtbl store_ops = {
     .job_ensure = tx_job_ensure,
     .events_watch = s_events_watch,
     .notices_watch = s_notices_watch,
+    .notice = s_notice,
     .events_head = tx_events_head,
     .events_after = tx_events_after,
     .events_prune = tx_events_prune,

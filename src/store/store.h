@@ -539,10 +539,15 @@ typedef struct store_vtbl {
      * session ended), "sessions:<id>[:<hash>]" (all of a user's sessions
      * ended but the one named), "user:<id>" (what sessions carry of the
      * user changed), "engineer:<id>" (matching data changed),
-     * "busy:<0|1>:<id>" (an engineer's active contracts), "all:" (notices
+     * "busy:<0|1>:<id>" (an engineer's active contracts), what callers of
+     * notice() send, "all:" (notices
      * may have been missed: forget what is cached). Never called on a
      * database only this process uses. */
     void (*notices_watch)(store *s, void (*fn)(void *data, const char *text), void *data);
+    /* a notice of its own, not tied to a change ("login:..."), for the
+     * other processes; fire and forget (a failure is logged), and nothing
+     * at all on a database only this process uses */
+    int (*notice)(store *s, const char *topic, const char *arg, uint64_t deadline_ns);
     /* out[0]: the highest event id (0 when none); out[1]: every id up to
      * it is gone (pruned), 0 when nothing was */
     int (*events_head)(store *s, int64_t out[2], uint64_t deadline_ns, store_done_cb cb, void *ctx);

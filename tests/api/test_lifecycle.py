@@ -18,7 +18,8 @@ def _login_bytes(email, password=DEFAULT_PASSWORD, extra=None):
 
 
 def test_graceful_shutdown_finishes_in_flight_logins(spawn):
-    srv = spawn()
+    # twenty checks of one account at once: each holds one of its tokens
+    srv = spawn("--login-account-burst", "100")
     c = srv.client()
     acct, _ = register(c)
     c.close()
@@ -129,13 +130,14 @@ def test_pipelined_requests_behind_an_in_flight_one_are_dropped_on_drain(spawn):
 @pytest.mark.skipif(bool(PG_SERVER), reason="the loop's latency is measured by the SQLite run: make test runs "
                     "the PostgreSQL one beside it on the same cores, and hashing never touches the database")
 def test_loop_is_never_blocked_by_password_hashing(server, client):
-    acct, _ = register(client)
     n = 8
+    # an account per connection: one account's checks at once are bounded by its tokens
+    accts = [register(client)[0] for _ in range(n)]
     lat, during = [], 0
     for _ in range(3):
         conns = [server.raw(timeout=15) for _ in range(n)]
         try:
-            for k in conns:
+            for k, acct in zip(conns, accts):
                 k.send(_login_bytes(acct["email"]))
             with server.raw() as probe:
                 while True:

@@ -4,11 +4,12 @@ with small bursts)."""
 import datetime as dt
 import re
 import statistics
+import threading
 import time
 
 import pytest
 
-from opxtest import DEFAULT_PASSWORD, assert_problem, bearer, login, register, signed_in, unique_email
+from opxtest import DEFAULT_PASSWORD, assert_problem, bearer, login, metric, register, signed_in, unique_email
 
 URL = "/api/v1/auth/login"
 
@@ -168,6 +169,57 @@ def test_per_account_slowing(spawn):
     assert_rate_limited(_fail(c, ghost), 3)
 
 
+def _at_once(srv, bodies):
+    """POSTs every body to the login route at the same moment, each on its
+    own connection: the responses, in order."""
+    clients = [srv.client() for _ in bodies]
+    for cl in clients:  # connected before the barrier, so they arrive together
+        assert cl.get("/healthz").status_code == 200
+    barrier, out = threading.Barrier(len(bodies)), [None] * len(bodies)
+
+    def run(i):
+        barrier.wait(5)
+        out[i] = clients[i].post(URL, json=bodies[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(bodies))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert all(r is not None for r in out), "a login thread hung"
+    return out
+
+
+def test_concurrent_guesses_never_outnumber_the_account_s_tokens(spawn):
+    """A token is taken before the password is checked, so twenty guesses at
+    once get as many checks as there are tokens; the others are 429 and
+    their passwords never reach argon2."""
+    srv = spawn("--login-account-burst", "3", "--login-ip-burst", "1000")
+    acct, _ = register(srv.client())
+    rs = _at_once(srv, [{"email": acct["email"], "password": f"guess {i}"} for i in range(20)])
+    assert sorted(r.status_code for r in rs) == [401] * 3 + [429] * 17
+    assert metric(srv.client(), "opx_login_failures_total") == 3
+
+
+def test_concurrent_guesses_never_outnumber_the_ip_s_tokens(spawn):
+    srv = spawn("--login-ip-burst", "5")
+    rs = _at_once(srv, [{"email": unique_email("spray"), "password": "definitely wrong"} for _ in range(12)])
+    assert sorted(r.status_code for r in rs) == [401] * 5 + [429] * 7
+
+
+def test_an_attempt_that_checked_no_wrong_password_costs_nothing(spawn):
+    """The right password gives back the tokens it took; so does an attempt
+    the server could not check."""
+    srv = spawn("--login-account-burst", "2", "--login-ip-burst", "2")
+    c = srv.client()
+    acct, _ = register(c)
+    for _ in range(5):
+        login(c, acct["email"])
+    assert _fail(c, acct["email"]).status_code == 401
+    assert _fail(c, acct["email"]).status_code == 401
+    assert _fail(c, acct["email"]).status_code == 429
+
+
 def test_a_successful_login_refills_the_account(spawn):
     srv = spawn("--login-account-burst", "3", "--login-ip-burst", "1000")
     c = srv.client()
@@ -218,8 +270,8 @@ def test_rate_limited_logins_leave_the_server_healthy(spawn):
 
 
 def test_long_emails_sharing_a_prefix_have_separate_account_limits(spawn):
-    """Limiter keys are 'acct:' + the email, which can be longer than a
-    bucket's stored key: keys that differ only past it must not collide."""
+    """Limiter keys are a hash of the email: emails that share their first
+    95 bytes (once a bucket's whole stored key) must not collide."""
     srv = spawn("--login-account-burst", "2", "--login-ip-burst", "1000")
     c = srv.client()
     local = "p" * 60

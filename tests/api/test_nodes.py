@@ -183,3 +183,22 @@ def test_an_engineer_vetted_through_one_node_is_matched_by_the_other(spawn, tmp_
     assert r.status_code == 200, r.text
     wait_for(lambda: metric(ca, "opx_matching_engineers") == 0, timeout=3, what="a's index to drop the engineer")
     assert create_request(ca, client["token"], request_body(title="Another async API"))["candidates"] == []
+
+
+def test_wrong_passwords_on_one_node_count_on_the_other(spawn, tmp_path_factory):
+    a, b = node_pair(spawn, tmp_path_factory, "--login-account-burst", "4", demo=False)
+    ca, cb = a.client(), b.client()
+    u = signed_in(ca)
+    wrong = {"email": u["email"], "password": "not the password"}
+    for i, (here, there) in enumerate(((ca, cb), (cb, ca), (ca, cb), (cb, ca))):
+        assert here.post("/api/v1/auth/login", json=wrong).status_code == 401
+        # told to the other node, which charges the same buckets
+        wait_for(lambda: metric(there, "opx_login_failures_heard_total") == i // 2 + 1, timeout=3,
+                 what="the other node to hear of the failure")
+    # four wrong in all: both nodes are out of tokens for the account, even
+    # for the right password
+    for c in (ca, cb):
+        assert_problem(c.post("/api/v1/auth/login", json=wrong), 429, "rate-limited")
+        assert_problem(c.post("/api/v1/auth/login", json={"email": u["email"], "password": u["password"]}),
+                       429, "rate-limited")
+    assert metric(ca, "opx_login_failures_total") == metric(cb, "opx_login_failures_total") == 2
