@@ -1,5 +1,5 @@
 /* main: the opx command line: serve, migrate, user create, seed, routes,
- * ledger verify, inspect.
+ * ledger verify, inspect (backup and restore: cli_backup.c).
  * Every command takes --help; flags override environment variables
  * (OPX_LISTEN, OPX_DB, OPX_WEB_DIR, OPX_LOG_LEVEL), which override the
  * defaults. */
@@ -11,6 +11,7 @@
 #include <string.h>
 #include "api/api.h"
 #include "app.h"
+#include "cli.h"
 #include "core/clock.h"
 #include "core/jsonv.h"
 #include "store/inspect.h"
@@ -36,6 +37,8 @@ static const char usage_main[] =
     "                money invariant; exit 1 on any violation\n"
     "  inspect SQL   run one read-only query on the database and print its rows\n"
     "                (support and tests; safe while the server runs)\n"
+    "  backup FILE   a consistent copy of the database, made while it serves\n"
+    "  restore FILE  put a backup back into an empty database\n"
     "  help [cmd]    this text, or a command's options\n"
     "\n"
     "Each command's options: opx <command> --help\n"
@@ -747,6 +750,8 @@ int main(int argc, char **argv)
               : strcmp(what, "routes") == 0  ? usage_routes
               : strcmp(what, "ledger") == 0  ? usage_ledger
               : strcmp(what, "inspect") == 0 ? usage_inspect
+              : strcmp(what, "backup") == 0  ? cli_usage_backup
+              : strcmp(what, "restore") == 0 ? cli_usage_restore
                                              : usage_main,
               stdout);
         return 0;
@@ -758,6 +763,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "routes") == 0) return cmd_routes(argc - 1, argv + 1);
     if (strcmp(cmd, "ledger") == 0) return cmd_ledger(argc - 1, argv + 1);
     if (strcmp(cmd, "inspect") == 0) return cmd_inspect(argc - 1, argv + 1);
+    if (strcmp(cmd, "backup") == 0) return cli_backup(argc - 1, argv + 1);
+    if (strcmp(cmd, "restore") == 0) return cli_restore(argc - 1, argv + 1);
     fprintf(stderr, "opx: unknown command '%s'\n\n%s", cmd, usage_main);
     return 2;
 }

@@ -785,6 +785,13 @@ struct store {
  * store_open */
 void store_set_pool_size(int n);
 store *store_open(uv_loop_t *loop, const char *db, int migrate, char *err, size_t errlen);
+/* A consistent copy of db in a new file (never over one), safe while
+ * servers write: SQLite's online backup, or pg_dump's custom format
+ * (opx backup). -1 with err on failure, leaving no partial file. */
+int store_backup(const char *db, const char *file, char *err, size_t errlen);
+/* Puts a backup of store_backup into db, which must be empty (no tables)
+ * unless force, and which no server may be using (opx restore). */
+int store_restore(const char *db, const char *file, int force, char *err, size_t errlen);
 /* Applies pending migrations and reports what it did (opx migrate). */
 int store_migrate(const char *db, int *applied, int *current, char *err, size_t errlen);
 const char *store_strerror(int rc);
