@@ -165,6 +165,17 @@ static void on_lag_timer(uv_timer_t *t)
     x->lag_expected_ns = now + LAG_INTERVAL_MS * 1000000ull;
 }
 
+/* this node is alive, as other nodes read it before taking over what it
+ * claimed (store.h node_beat): a beat a second, alive for 5 */
+#define BEAT_MS 1000
+#define ALIVE_S 5
+
+static void on_beat(uv_timer_t *t)
+{
+    app *x = t->data;
+    STORE_CALL(x->store, node_beat, x->node_id, ALIVE_S, clock_mono_ns() + BEAT_MS * 1000000ull);
+}
+
 static void on_walk_close(uv_handle_t *h, void *arg)
 {
     (void)arg;
@@ -179,7 +190,10 @@ static void on_jobs_idle(void *arg)
     email_stop();
     if (x->gateway) x->gateway->close(x->gateway);
     x->gateway = NULL;
-    if (x->store) x->store->v->close(x->store);
+    if (x->store) { /* gone: other nodes carry on with its keys at once */
+        STORE_CALL(x->store, node_beat, x->node_id, 0, clock_mono_ns() + 2000000000ull);
+        x->store->v->close(x->store);
+    }
     x->store = NULL;
 }
 
@@ -189,6 +203,8 @@ static void on_drained(http_server *srv)
     app *x = APP;
     uv_timer_stop(&x->lag_timer);
     uv_close((uv_handle_t *)&x->lag_timer, NULL);
+    uv_timer_stop(&x->beat_timer);
+    uv_close((uv_handle_t *)&x->beat_timer, NULL);
     uv_close((uv_handle_t *)&x->sigterm, NULL);
     uv_close((uv_handle_t *)&x->sigint, NULL);
     http_server_close(&x->srv);
@@ -411,6 +427,9 @@ int app_serve(app_config *cfg)
     uv_signal_start(&x->sigterm, on_signal, SIGTERM);
     uv_signal_start(&x->sigint, on_signal, SIGINT);
     signal(SIGPIPE, SIG_IGN);
+    uv_timer_init(x->loop, &x->beat_timer);
+    x->beat_timer.data = x;
+    uv_timer_start(&x->beat_timer, on_beat, 0, BEAT_MS);
     uv_timer_init(x->loop, &x->lag_timer);
     x->lag_timer.data = x;
     x->lag_expected_ns = clock_mono_ns() + LAG_INTERVAL_MS * 1000000ull;

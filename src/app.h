@@ -53,6 +53,7 @@ typedef struct app {
     ratelimit *password_tries; /* wrong current passwords per account (POST /me/password) */
     uv_signal_t sigterm, sigint;
     uv_timer_t lag_timer;
+    uv_timer_t beat_timer; /* this node's heartbeat (store.h node_beat) */
     uint64_t lag_expected_ns;
     double loop_lag_s, loop_lag_max_s;
     int pending_hashes;

@@ -427,6 +427,11 @@ const migration postgres_migrations[] = {
      "ALTER TABLE users ADD COLUMN suspended_reason TEXT;\n"},
     {10, "idempotency claims lapse: another node takes a key over only after its claimant gave up",
      "ALTER TABLE idempotency_keys ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;\n"},
+    {11, "nodes: the processes serving the database, each alive while its heartbeat is",
+     "CREATE TABLE nodes (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  alive_until BIGINT NOT NULL\n"
+     ");\n"},
 };
 
 const int postgres_migrations_count = sizeof postgres_migrations / sizeof postgres_migrations[0];

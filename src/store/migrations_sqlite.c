@@ -419,6 +419,11 @@ const migration sqlite_migrations[] = {
      "ALTER TABLE users ADD COLUMN suspended_reason TEXT;\n"},
     {10, "idempotency claims lapse: another node takes a key over only after its claimant gave up",
      "ALTER TABLE idempotency_keys ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;\n"},
+    {11, "nodes: the processes serving the database, each alive while its heartbeat is",
+     "CREATE TABLE nodes (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  alive_until INTEGER NOT NULL\n"
+     ") STRICT;\n"},
 };
 
 const int sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

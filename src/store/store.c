@@ -102,6 +102,19 @@ static void noticed(void *ctx, int rc)
     if (rc < 0 && rc != STORE_CLOSED) log_msgf(LOG_WARN, "a notice to the other nodes was lost: %s", store_strerror(rc));
 }
 
+static void beaten(void *ctx, int rc)
+{
+    (void)ctx;
+    if (rc < 0 && rc != STORE_CLOSED) log_msgf(LOG_WARN, "this node's heartbeat was not recorded: %s", store_strerror(rc));
+}
+
+static int s_node_beat(store *s, const char *node_id, int alive_s, uint64_t deadline_ns)
+{
+    database *d = D(s);
+    if (!d->drv->shared) return STORE_OK; /* alone on the database: nobody asks */
+    return tx_node_beat(s, node_id, alive_s, deadline_ns, beaten, NULL);
+}
+
 static int s_notice(store *s, const char *topic, const char *arg, uint64_t deadline_ns)
 {
     database *d = D(s);
@@ -158,6 +171,7 @@ static const store_vtbl store_ops = {
     .events_watch = s_events_watch,
     .notices_watch = s_notices_watch,
     .notice = s_notice,
+    .node_beat = s_node_beat,
     .events_head = tx_events_head,
     .events_after = tx_events_after,
     .events_prune = tx_events_prune,

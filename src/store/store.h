@@ -548,6 +548,11 @@ typedef struct store_vtbl {
      * other processes; fire and forget (a failure is logged), and nothing
      * at all on a database only this process uses */
     int (*notice)(store *s, const char *topic, const char *arg, uint64_t deadline_ns);
+    /* this process (node_id, which must outlive the call) is alive for
+     * alive_s more seconds of the database's clock; 0: it is going. Other
+     * nodes take over the Idempotency-Keys of a node whose heartbeat
+     * stopped. Fire and forget; nothing on a database only it uses. */
+    int (*node_beat)(store *s, const char *node_id, int alive_s, uint64_t deadline_ns);
     /* out[0]: the highest event id (0 when none); out[1]: every id up to
      * it is gone (pruned), 0 when nothing was */
     int (*events_head)(store *s, int64_t out[2], uint64_t deadline_ns, store_done_cb cb, void *ctx);

@@ -50,6 +50,7 @@ static int run_idem_claim(db_conn *c, db_job *j)
     db_copy_col(owner, sizeof owner, st, 2);
     int done = !db_col_null(st, 3);
     int64_t lease_until = db_col_int(st, 5);
+    int owner_alive = db_col_int(st, 6) != 0;
     if (strcmp(route, in->route) != 0 || strcmp(hash, in->body_hash) != 0) {
         out->state = STORE_IDEM_MISMATCH;
         return STORE_OK;
@@ -67,9 +68,10 @@ static int run_idem_claim(db_conn *c, db_job *j)
         return STORE_OK;
     }
     /* another process claimed it. Alone on the database, that process is
-     * gone (it restarted); beside others, it may be a live node whose request
-     * still runs, until the claim lapses with that request's deadline */
-    if (db_shared(c) && a->now < lease_until) {
+     * gone (it restarted); beside others, it may be a live node whose
+     * request still runs: while its heartbeat goes on (store_node_beat),
+     * until the claim lapses with that request's deadline */
+    if (db_shared(c) && owner_alive && a->now < lease_until) {
         out->state = STORE_IDEM_ELSEWHERE;
         return STORE_OK;
     }
@@ -159,4 +161,20 @@ int tx_idem_prune(store *s, int64_t before, const char *job_id, int64_t now, int
     prune_args a = {.before = before, .now = now, .next_run_at = next_run_at};
     snprintf(a.job_id, sizeof a.job_id, "%s", job_id);
     return store_submit_args(s, run_prune, 1, d, cb, ctx, &a, sizeof a, deleted);
+}
+
+/* ---- nodes ------------------------------------------------------------------------------------ */
+
+static int run_node_beat(db_conn *c, db_job *j)
+{
+    db_stmt *st = db_prep(c, j->n1 ? ST_NODE_BEAT : ST_NODE_GONE);
+    if (!st) return STORE_IO;
+    db_bind_text(st, 1, j->s1);
+    if (j->n1) db_bind_int(st, 2, j->n1);
+    return db_rc(db_step(st));
+}
+
+int tx_node_beat(store *s, const char *node_id, int64_t alive_s, uint64_t d, store_done_cb cb, void *ctx)
+{
+    return store_submit(s, run_node_beat, 1, d, cb, ctx, NULL, NULL, node_id, NULL, alive_s);
 }

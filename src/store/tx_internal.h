@@ -143,6 +143,9 @@ int tx_idem_claim(store *s, const store_idem *in, int64_t now, store_idem_result
                   store_done_cb cb, void *ctx);
 int tx_idem_prune(store *s, int64_t before, const char *job_id, int64_t now, int64_t next_run_at,
                   int64_t *deleted, uint64_t d, store_done_cb cb, void *ctx);
+/* node_id alive for alive_s more seconds of the database's time; 0: gone
+ * (node_id must outlive the job) */
+int tx_node_beat(store *s, const char *node_id, int64_t alive_s, uint64_t d, store_done_cb cb, void *ctx);
 int tx_idem_release(store *s, const char *user_id, const char *key, uint64_t d, store_done_cb cb,
                     void *ctx);
 int tx_fund_begin(store *s, const char *milestone_id, const char *client_id, store_payment *p,

@@ -11,10 +11,12 @@ import sys
 import threading
 import time
 
+import httpx
 import pytest
 
 from moneytest import active_contract, fund, new_key, replayed
-from opxtest import (PG_SERVER, assert_problem, bearer, create_request, create_staff, db_tamper, demo_login, login,
+from opxtest import (PG_SERVER, assert_problem, bearer, create_request, create_staff, db_tamper, demo_login, kill_hard,
+                     login,
                      metric, open_events, post_message, request_body, seeded_workdir, signed_in, talk_pair,
                      vetted_engineer, wait_for)
 
@@ -202,3 +204,45 @@ def test_wrong_passwords_on_one_node_count_on_the_other(spawn, tmp_path_factory)
         assert_problem(c.post("/api/v1/auth/login", json={"email": u["email"], "password": u["password"]}),
                        429, "rate-limited")
     assert metric(ca, "opx_login_failures_total") == metric(cb, "opx_login_failures_total") == 2
+
+
+def test_a_key_whose_node_died_is_carried_on_by_another_within_seconds(spawn, tmp_path_factory, monkeypatch):
+    fake = StripeFake(slow_s=1.0).start()
+    try:
+        for k, v in fake.env().items():
+            monkeypatch.setenv(k, v)
+        a, b = node_pair(spawn, tmp_path_factory, *fake.server_args())
+        ca, cb = a.client(), b.client()
+        admin, cl = demo_login(ca, "admin@demo.opx"), demo_login(ca, "client@demo.opx")
+        k, _ = active_contract(ca, admin, cl, amounts=(27000,))
+        mid, key = k["milestones"][0]["id"], new_key()
+        def first():
+            try:
+                fund(a.client(), cl["token"], mid, key=key, expect=None, payment_method="pm_card_slow")
+            except httpx.TransportError:
+                pass  # a was killed under it
+        t = threading.Thread(target=first)
+        t.start()
+        give_up = time.monotonic() + 5
+        while not fake.charge_list and time.monotonic() < give_up:
+            time.sleep(0.01)
+        assert fake.charge_list, "a's charge never reached Stripe"
+        kill_hard(a)  # mid-charge: the key is a's, and a is gone
+        t.join(10)
+        died = time.monotonic()
+        while True:
+            r = fund(cb, cl["token"], mid, key=key, expect=None, payment_method="pm_card_slow")
+            if r.status_code != 409:
+                break
+            assert_problem(r, 409, "idempotency-key-in-use")
+            assert time.monotonic() - died < 10, "b never took the key over"
+            time.sleep(0.2)
+        took = time.monotonic() - died
+        assert r.status_code == 200 and not replayed(r), r.text
+        assert r.json()["status"] == "funded"
+        assert took < 8, f"took {took:.1f} s"  # a's heartbeat lapses within 5 s of its last beat
+        # the card was charged once: b's retry of the charge carried a's gateway key
+        assert len(fake.charge_list) == 1
+        assert len({ch["idempotency_key"] for ch in fake.charge_list}) == 1
+    finally:
+        fake.stop()

@@ -2,6 +2,7 @@
  * replay after the money transaction saved its answer, release, prune)
  * through the store. */
 #include "harness.h"
+#include "store/tx_internal.h"
 
 static store_idem claim_of(const store_user *u, const char *key, const char *owner)
 {
@@ -13,6 +14,13 @@ static store_idem claim_of(const store_user *u, const char *key, const char *own
     snprintf(in.owner, sizeof in.owner, "%s", owner);
     in.lease_until = H.now + 100;
     return in;
+}
+
+/* node is alive for s seconds of the database's clock (0: gone) */
+static void beat(const char *node, int s)
+{
+    h_call w = {0};
+    cr_assert_eq(h_wait(tx_node_beat(S, node, s, h_deadline(), h_cb, &w), &w), STORE_OK);
 }
 
 STORE_TEST(idem_claim_new_ours_taken_over_mismatch)
@@ -27,22 +35,24 @@ STORE_TEST(idem_claim_new_ours_taken_over_mismatch)
     store_idem other = claim_of(u, "k-1", "boot-b");
     int64_t t = H.now + 2;
     if (H.postgres) {
-        /* beside other nodes, boot-a may be alive: its claim holds until it lapses */
+        /* beside other nodes, boot-a may be alive: while its heartbeat goes
+         * on, its claim holds until the claim lapses */
+        beat("boot-a", 60);
         OK(idem_claim, &other, H.now + 99, out);
         cr_assert_eq(out->state, STORE_IDEM_ELSEWHERE);
         t = H.now + 100;
         other.lease_until = t + 100;
     }
-    /* another process (alone on SQLite: the first one died) carries on */
+    /* another process carries on (alone on SQLite: the first one died) */
     OK(idem_claim, &other, t, out);
     cr_assert_eq(out->state, STORE_IDEM_TAKEN_OVER);
     OK(idem_claim, &other, t + 1, out);
     cr_assert_eq(out->state, STORE_IDEM_OURS);
-    if (H.postgres) { /* the take-over renewed the claim */
-        OK(idem_claim, &in, t + 99, out);
+    if (H.postgres) { /* the take-over renewed the claim, until boot-b stops beating */
+        beat("boot-b", 60);
+        OK(idem_claim, &in, t + 2, out);
         cr_assert_eq(out->state, STORE_IDEM_ELSEWHERE);
-        in.lease_until = t + 300;
-        t += 100;
+        beat("boot-b", 0);
     }
     OK(idem_claim, &in, t + 2, out); /* boot-a is not the owner any more */
     cr_assert_eq(out->state, STORE_IDEM_TAKEN_OVER);

@@ -4,8 +4,9 @@
 #include "dialect.h"
 
 const sql_stmt sql_postgres_idem[] = {
-    {ST_IDEM_CLAIM_GET, "SELECT route, body_hash, owner, status, response, lease_until FROM idempotency_keys"
-                        " WHERE user_id = $1 AND key = $2"},
+    {ST_IDEM_CLAIM_GET, "SELECT route, body_hash, owner, status, response, lease_until,"
+                        " EXISTS (SELECT 1 FROM nodes n WHERE n.id = owner AND n.alive_until >= extract(epoch from clock_timestamp())::bigint)"
+                        " FROM idempotency_keys WHERE user_id = $1 AND key = $2"},
     {ST_IDEM_CLAIM_INS, "INSERT INTO idempotency_keys(user_id, key, route, body_hash, owner, created_at,"
                         " lease_until) VALUES ($1,$2,$3,$4,$5,$6,$7)"},
     {ST_IDEM_CLAIM_TAKE, "UPDATE idempotency_keys SET owner = $1, lease_until = $4"
@@ -16,5 +17,10 @@ const sql_stmt sql_postgres_idem[] = {
     {ST_IDEM_PRUNE_DEL, "DELETE FROM idempotency_keys WHERE (user_id, key) IN (SELECT user_id, key"
                    " FROM idempotency_keys WHERE created_at < $1 ORDER BY created_at LIMIT $2)"},
     {ST_IDEM_PRUNE_AGAIN, "UPDATE jobs SET run_at = $1, lease_until = 0 WHERE id = $2 AND done_at IS NULL"},
+    /* a node's heartbeat and its going, in the database's own time (the
+     * nodes' clocks may differ, and a test clock is only business time) */
+    {ST_NODE_BEAT, "INSERT INTO nodes(id, alive_until) VALUES ($1, extract(epoch from clock_timestamp())::bigint + $2)"
+                   " ON CONFLICT (id) DO UPDATE SET alive_until = excluded.alive_until"},
+    {ST_NODE_GONE, "DELETE FROM nodes WHERE id = $1 OR alive_until < extract(epoch from clock_timestamp())::bigint - 3600"},
     {0, NULL},
 };
