@@ -7,7 +7,7 @@ build=(build-essential pkg-config meson ninja-build libuv1-dev libhttp-parser-de
        libjansson-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev libpq-dev sqlite3 curl tzdata)
 test=(libcriterion-dev python3-pytest python3-httpx python3-jsonschema clang
       libclang-rt-14-dev netcat-openbsd python3-aiosmtpd python3-icalendar chromium
-      postgresql)
+      postgresql nginx-light)
 bench=(wrk hyperfine python3-httpx chromium)
 case "$what" in
   run) want=("${build[@]}") ;;

@@ -62,11 +62,12 @@ def spawn(request, tmp_path_factory, contract):
     started = []
     known = request.node.get_closest_marker("sanitizer_bug") is not None
 
-    def _spawn(*args, test_clock=True, workdir=None, web=True):
+    def _spawn(*args, test_clock=True, workdir=None, web=True, port=None):
         """Starts `opx serve` with extra flags; workdir reuses another
-        server's directory (and so its database) once that one stopped."""
+        server's directory (and so its database) once that one stopped;
+        port fixes the address (a restart behind nginx keeps it)."""
         s = Server(workdir or tmp_path_factory.mktemp("extra"), args, test_clock=test_clock, contract=contract,
-                   web=web)
+                   web=web, port=port)
         started.append(s)
         return s.start()
 

@@ -471,8 +471,9 @@ _all_procs = []
 class Server:
     """`opx serve` on a free port, with its own database, web dir and log."""
 
-    def __init__(self, workdir, args=(), test_clock=True, contract=None, web=True):
+    def __init__(self, workdir, args=(), test_clock=True, contract=None, web=True, port=None):
         self.dir = pathlib.Path(workdir)
+        self.fixed_port = port  # a restart on the same address (behind a proxy), else a free one each start
         self.web = web  # False: no --web, the app built into the binary
         self.args = list(args)
         self.test_clock = test_clock
@@ -505,7 +506,7 @@ class Server:
     def start(self):
         last = ""
         for _ in range(5):
-            port = free_port()
+            port = self.fixed_port or free_port()
             log = open(self.log_path, "ab")
             self.proc = subprocess.Popen(self.command(port), stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, cwd=self.dir)

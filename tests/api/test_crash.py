@@ -74,6 +74,7 @@ class Flaky:
     def __init__(self, url, pause_s=0.0, seed=0):
         self.url, self.lock = url, threading.Lock()
         self.pause_s, self.rng = pause_s, random.Random(seed)
+        self.retried = 0  # attempts that got no final answer (a dead server, 502, 503, in use)
 
     def post(self, path, token, key=None, json=None, deadline_s=120):
         return self.request("POST", path, token, key, json, deadline_s)
@@ -103,12 +104,15 @@ class Flaky:
                 resp = conn.getresponse()
                 r = Answer(resp.status, resp.getheaders(), resp.read())
             except (OSError, http.client.HTTPException):
+                self.retried += 1
                 time.sleep(0.01)
                 continue
             finally:
                 conn.close()
-            if r.status_code == 503 or (r.status_code == 409 and "in-use" in r.text):
-                time.sleep(0.02)  # draining, or our own earlier attempt still running: ask again
+            if r.status_code in (502, 503, 504) or (r.status_code == 409 and "in-use" in r.text):
+                # draining, a proxy whose upstream died, or our own earlier attempt still running: ask again
+                self.retried += 1
+                time.sleep(0.02)
                 continue
             return r
         raise AssertionError(f"{method} {path} got no final answer in {deadline_s} s")
@@ -285,12 +289,18 @@ def test_money_survives_200_kills(spawn, tmp_path_factory, gateway):
     print(f"{kills} kills, {len(finished)} contracts settled, {len(runs)} payout runs")
     assert kills >= KILLS, kills
     assert len(finished) == len(contracts)
-    n = len(contracts)
 
     # the last server (started after the last kill) sends what is still pending; the jobs the killed
     # servers held wait for their lease (60 s) to run out: the test clock passes it
     c = srv.client()
     admin_token = login(c, "admin@demo.opx", DEMO_PASSWORD).json()["token"]
+    settle(c, admin_token, lambda s: advance_clock(c, s))
+    check_books(c, admin_token, contracts, runs, fake, srv, srv.stop)
+
+
+def settle(c, admin_token, advance):
+    """Waits until no refund or payout is pending, moving the servers' clocks
+    on (advance(seconds)) past leases and backoffs whenever nothing moved."""
     start = time.monotonic()
     deadline, advanced, before = start + SETTLE_S, 0, None
     while True:
@@ -300,12 +310,19 @@ def test_money_survives_200_kills(spawn, tmp_path_factory, gateway):
             break
         assert time.monotonic() < deadline, f"still pending after {SETTLE_S} s (clock {advanced} s on): {pending[:3]}"
         if before is None or len(pending) >= before:  # stalled: a lease (60 s) or a send's backoff to pass
-            advance_clock(c, 61)
+            advance(61)
             advanced += 61
         before = len(pending)
         time.sleep(0.1)
     print(f"money out settled in {time.monotonic() - start:.1f} s (clock {advanced} s on)")
 
+
+def check_books(c, admin_token, contracts, runs, fake, db, stop):
+    """Every contract settled by flow() and every payout run: the ledger, the
+    refunds, the payouts and (with the fake Stripe) the gateway agree that
+    each move happened exactly once. db names the database (a server);
+    stop() stops every server on it before the offline checks."""
+    n = len(contracts)
     # the books, recomputed from the entries, hold every invariant (refunds and payouts against the ledger too)
     rep = c.get("/api/v1/admin/ledger", headers=bearer(admin_token)).json()
     assert rep["verify"]["ok"], rep["verify"]["report"]
@@ -363,25 +380,25 @@ def test_money_survives_200_kills(spawn, tmp_path_factory, gateway):
     assert all(run["skipped"] == 0 and not run["more"] for _, run in runs), runs
     assert len({run["batch_id"] for _, run in runs}) == len(runs)
 
-    srv.stop()
-    code, out = ledger_verify(srv)
+    stop()
+    code, out = ledger_verify(db)
     assert code == 0 and "OK: 0 violations" in out, out
 
     # no card was charged twice: one succeeded charge and one fund transaction per milestone
-    dup = db_rows(srv, "SELECT milestone_id, count(*) FROM payments WHERE kind = 'charge' AND status = 'succeeded'"
+    dup = db_rows(db, "SELECT milestone_id, count(*) FROM payments WHERE kind = 'charge' AND status = 'succeeded'"
                   " GROUP BY milestone_id HAVING count(*) > 1")
     assert dup == [], dup
-    charged = db_rows(srv, "SELECT count(*) FROM payments WHERE kind = 'charge' AND status = 'succeeded'")[0][0]
-    funds = db_rows(srv, "SELECT count(*) FROM ledger_txns WHERE kind = 'fund'")[0][0]
+    charged = db_rows(db, "SELECT count(*) FROM payments WHERE kind = 'charge' AND status = 'succeeded'")[0][0]
+    funds = db_rows(db, "SELECT count(*) FROM ledger_txns WHERE kind = 'fund'")[0][0]
     assert charged == funds == 3 * n, (charged, funds)
-    pending = db_rows(srv, "SELECT count(*) FROM payments WHERE status = 'pending'")[0][0]
+    pending = db_rows(db, "SELECT count(*) FROM payments WHERE status = 'pending'")[0][0]
     assert pending == 0, pending
     # one ledger move per payout and per refund, none moved back
-    moves = dict(db_rows(srv, "SELECT kind, count(*) FROM ledger_txns GROUP BY kind"))
+    moves = dict(db_rows(db, "SELECT kind, count(*) FROM ledger_txns GROUP BY kind"))
     assert moves.get("payout", 0) == len(payouts), moves
     assert moves.get("refund", 0) == n and moves.get("resolve", 0) == n, moves  # the end; the split
     assert not {"payout_failed", "payout_reversed", "refund_failed"} & set(moves), moves
-    left = db_rows(srv, "SELECT kind, count(*) FROM jobs WHERE done_at IS NULL"
+    left = db_rows(db, "SELECT kind, count(*) FROM jobs WHERE done_at IS NULL"
                    " AND kind IN ('payment.refund', 'payout.send') GROUP BY kind")
     assert left == [], left
     if fake:  # and the card network agrees: one real charge per milestone, each under its own key
@@ -420,6 +437,8 @@ def test_money_survives_200_kills(spawn, tmp_path_factory, gateway):
         assert to == {payout_account(e): paid_e for e, paid_e in paid.items()}, to
         resent = sum(1 for key in list(made) + list(sent) if fake.by_key.get(key, 0) > 1)
         print(f"{resent} refunds and transfers sent again after a crash, each made once")
+
+
 
 
 def demo_server_with(spawn, tmp_path_factory, workdir, flags):
