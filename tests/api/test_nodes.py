@@ -97,37 +97,53 @@ def test_a_node_whose_listener_was_cut_catches_up(spawn, tmp_path_factory):
     assert metric(ca, "opx_session_cache_misses_total") == misses + 1
 
 
-def test_a_key_running_on_one_node_is_in_use_on_the_other(spawn, tmp_path_factory, monkeypatch):
-    fake = StripeFake(slow_s=2.0).start()
-    try:
-        for k, v in fake.env().items():
-            monkeypatch.setenv(k, v)
-        a, b = node_pair(spawn, tmp_path_factory, *fake.server_args())
-        ca, cb = a.client(), b.client()
-        admin, cl = demo_login(ca, "admin@demo.opx"), demo_login(ca, "client@demo.opx")
-        k, _ = active_contract(ca, admin, cl, amounts=(31000,))
-        mid, key = k["milestones"][0]["id"], new_key()
-        first = {}
-        t = threading.Thread(target=lambda: first.update(r=fund(ca, cl["token"], mid, key=key, expect=None,
-                                                                 payment_method="pm_card_slow")))
-        t.start()
-        try:
-            give_up = time.monotonic() + 5
-            while not fake.charge_list and time.monotonic() < give_up:  # a's charge at Stripe, answered in 2 s
-                time.sleep(0.02)
-            assert fake.charge_list, "a's charge never reached Stripe"
-            r = fund(cb, cl["token"], mid, key=key, expect=None, payment_method="pm_card_slow")
-            assert_problem(r, 409, "idempotency-key-in-use")
-            assert r.headers["retry-after"] == "1"
-        finally:
-            t.join(15)
-        assert first["r"].status_code == 200 and not replayed(first["r"]), first["r"].text
-        again = fund(cb, cl["token"], mid, key=key, expect=None, payment_method="pm_card_slow")
-        assert again.status_code == 200 and replayed(again) and again.json() == first["r"].json()
-        assert len(fake.charge_list) == 1
-    finally:
-        fake.stop()
+@pytest.fixture
+def stripe(monkeypatch):
+    """The fake Stripe, in the environment of the nodes spawned after."""
+    fake = StripeFake().start()
+    for k, v in fake.env().items():
+        monkeypatch.setenv(k, v)
+    yield fake
+    fake.stop()
 
+
+def funding_nodes(spawn, tmp_path_factory, fake, amount):
+    """Nodes a and b charging through fake, with one milestone of amount
+    to fund: (a, b, the client, the milestone's id, a new key)."""
+    a, b = node_pair(spawn, tmp_path_factory, *fake.server_args())
+    ca = a.client()
+    admin, cl = demo_login(ca, "admin@demo.opx"), demo_login(ca, "client@demo.opx")
+    k, _ = active_contract(ca, admin, cl, amounts=(amount,))
+    return a, b, cl, k["milestones"][0]["id"], new_key()
+
+
+def at_stripe(fake):
+    """Waits until a charge has reached the fake (which holds its answer back)."""
+    give_up = time.monotonic() + 5
+    while not fake.charge_list and time.monotonic() < give_up:
+        time.sleep(0.01)
+    assert fake.charge_list, "the charge never reached Stripe"
+
+
+def test_a_key_running_on_one_node_is_in_use_on_the_other(spawn, tmp_path_factory, stripe):
+    stripe.slow_s = 2.0
+    a, b, cl, mid, key = funding_nodes(spawn, tmp_path_factory, stripe, 31000)
+    ca, cb = a.client(), b.client()
+    first = {}
+    t = threading.Thread(target=lambda: first.update(r=fund(ca, cl["token"], mid, key=key, expect=None,
+                                                             payment_method="pm_card_slow")))
+    t.start()
+    try:
+        at_stripe(stripe)  # a's charge, answered in 2 s
+        r = fund(cb, cl["token"], mid, key=key, expect=None, payment_method="pm_card_slow")
+        assert_problem(r, 409, "idempotency-key-in-use")
+        assert r.headers["retry-after"] == "1"
+    finally:
+        t.join(15)
+    assert first["r"].status_code == 200 and not replayed(first["r"]), first["r"].text
+    again = fund(cb, cl["token"], mid, key=key, expect=None, payment_method="pm_card_slow")
+    assert again.status_code == 200 and replayed(again) and again.json() == first["r"].json()
+    assert len(stripe.charge_list) == 1
 
 
 def refused_within(client, token, seconds):
@@ -206,43 +222,32 @@ def test_wrong_passwords_on_one_node_count_on_the_other(spawn, tmp_path_factory)
     assert metric(ca, "opx_login_failures_total") == metric(cb, "opx_login_failures_total") == 2
 
 
-def test_a_key_whose_node_died_is_carried_on_by_another_within_seconds(spawn, tmp_path_factory, monkeypatch):
-    fake = StripeFake(slow_s=1.0).start()
-    try:
-        for k, v in fake.env().items():
-            monkeypatch.setenv(k, v)
-        a, b = node_pair(spawn, tmp_path_factory, *fake.server_args())
-        ca, cb = a.client(), b.client()
-        admin, cl = demo_login(ca, "admin@demo.opx"), demo_login(ca, "client@demo.opx")
-        k, _ = active_contract(ca, admin, cl, amounts=(27000,))
-        mid, key = k["milestones"][0]["id"], new_key()
-        def first():
-            try:
-                fund(a.client(), cl["token"], mid, key=key, expect=None, payment_method="pm_card_slow")
-            except httpx.TransportError:
-                pass  # a was killed under it
-        t = threading.Thread(target=first)
-        t.start()
-        give_up = time.monotonic() + 5
-        while not fake.charge_list and time.monotonic() < give_up:
-            time.sleep(0.01)
-        assert fake.charge_list, "a's charge never reached Stripe"
-        kill_hard(a)  # mid-charge: the key is a's, and a is gone
-        t.join(10)
-        died = time.monotonic()
-        while True:
-            r = fund(cb, cl["token"], mid, key=key, expect=None, payment_method="pm_card_slow")
-            if r.status_code != 409:
-                break
-            assert_problem(r, 409, "idempotency-key-in-use")
-            assert time.monotonic() - died < 10, "b never took the key over"
-            time.sleep(0.2)
-        took = time.monotonic() - died
-        assert r.status_code == 200 and not replayed(r), r.text
-        assert r.json()["status"] == "funded"
-        assert took < 8, f"took {took:.1f} s"  # a's heartbeat lapses within 5 s of its last beat
-        # the card was charged once: b's retry of the charge carried a's gateway key
-        assert len(fake.charge_list) == 1
-        assert len({ch["idempotency_key"] for ch in fake.charge_list}) == 1
-    finally:
-        fake.stop()
+def test_a_key_whose_node_died_is_carried_on_by_another_within_seconds(spawn, tmp_path_factory, stripe):
+    stripe.slow_s = 1.0
+    a, b, cl, mid, key = funding_nodes(spawn, tmp_path_factory, stripe, 27000)
+    cb = b.client()
+
+    def first():
+        try:
+            fund(a.client(), cl["token"], mid, key=key, expect=None, payment_method="pm_card_slow")
+        except httpx.TransportError:
+            pass  # a was killed under it
+    t = threading.Thread(target=first)
+    t.start()
+    at_stripe(stripe)
+    kill_hard(a)  # mid-charge: the key is a's, and a is gone
+    t.join(10)
+    died = time.monotonic()
+    while True:
+        r = fund(cb, cl["token"], mid, key=key, expect=None, payment_method="pm_card_slow")
+        if r.status_code != 409:
+            break
+        assert_problem(r, 409, "idempotency-key-in-use")
+        assert time.monotonic() - died < 10, "b never took the key over"
+        time.sleep(0.2)
+    took = time.monotonic() - died
+    assert r.status_code == 200 and not replayed(r), r.text
+    assert r.json()["status"] == "funded"
+    assert took < 8, f"took {took:.1f} s"  # a's heartbeat lapses within 5 s of its last beat
+    # the card was charged once: b's retry of the charge carried a's gateway key
+    assert len(stripe.charge_list) == 1

@@ -5,10 +5,12 @@
 # is worth keeping), one database, and a watchdog that stops the server and
 # removes the directory once the process that asked for it is gone.
 #
-#   tests/pg/pg-server.sh start [--watch PID]
+#   tests/pg/pg-server.sh start [--watch PID] [--durable]
 #       starts a cluster; stdout gets two lines: the URL of its database
 #       (postgres://opx@127.0.0.1:PORT/opx) and the cluster's directory.
 #       The watchdog follows PID (default: the caller, $PPID; 0: none).
+#       --durable keeps fsync, synchronous_commit and full_page_writes on,
+#       as a production server has them (bench/nodes.sh).
 #   tests/pg/pg-server.sh db DIR NAME
 #       creates database NAME on the cluster in DIR; prints its URL.
 #   tests/pg/pg-server.sh stop DIR
@@ -60,10 +62,13 @@ free_port() {
 }
 
 start_cluster() {
-  local watch=$PPID
+  local watch=$PPID durability="fsync = off
+synchronous_commit = off
+full_page_writes = off"
   while [ $# -gt 0 ]; do
     case "$1" in
       --watch) watch=${2:?--watch needs a pid}; shift 2 ;;
+      --durable) durability="# durable, as in production (benchmarks)"; shift ;;
       *) die "start: unknown argument $1" ;;
     esac
   done
@@ -76,8 +81,7 @@ start_cluster() {
   as_owner "$PG_BIN/initdb" -D "$dir/data" -U opx --auth=trust -E UTF8 --locale=C.UTF-8 \
     --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; false; }
   printf '%s\n' "listen_addresses = '127.0.0.1'" "unix_socket_directories = '$dir'" \
-    "fsync = off" "synchronous_commit = off" "full_page_writes = off" \
-    "max_connections = 300" "shared_buffers = 32MB" |
+    "$durability" "max_connections = 300" "shared_buffers = 32MB" |
     as_owner tee -a "$dir/data/postgresql.conf" >/dev/null
   local port tries=0
   while :; do
@@ -120,5 +124,5 @@ case "${1:-}" in
   start) shift; start_cluster "$@" ;;
   db) shift; new_db "$@" ;;
   stop) stop_cluster "${2:-}" ;;
-  *) echo "usage: $0 start [--watch PID] | db DIR NAME | stop DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 start [--watch PID] [--durable] | db DIR NAME | stop DIR" >&2; exit 2 ;;
 esac
