@@ -3,7 +3,8 @@
 #ifndef OPX_CLI_H
 #define OPX_CLI_H
 
-extern const char cli_usage_backup[], cli_usage_restore[];
+extern const char cli_usage_backup[], cli_usage_restore[], cli_usage_copy[];
 int cli_backup(int argc, char **argv);
 int cli_restore(int argc, char **argv);
+int cli_copy(int argc, char **argv);
 #endif

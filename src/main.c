@@ -1,5 +1,5 @@
 /* main: the opx command line: serve, migrate, user create, seed, routes,
- * ledger verify, inspect (backup and restore: cli_backup.c).
+ * ledger verify, inspect (backup, restore and copy: cli_data.c).
  * Every command takes --help; flags override environment variables
  * (OPX_LISTEN, OPX_DB, OPX_WEB_DIR, OPX_LOG_LEVEL), which override the
  * defaults. */
@@ -39,6 +39,7 @@ static const char usage_main[] =
     "                (support and tests; safe while the server runs)\n"
     "  backup FILE   a consistent copy of the database, made while it serves\n"
     "  restore FILE  put a backup back into an empty database\n"
+    "  copy          move a SQLite database's rows into an empty PostgreSQL one\n"
     "  help [cmd]    this text, or a command's options\n"
     "\n"
     "Each command's options: opx <command> --help\n"
@@ -752,6 +753,7 @@ int main(int argc, char **argv)
               : strcmp(what, "inspect") == 0 ? usage_inspect
               : strcmp(what, "backup") == 0  ? cli_usage_backup
               : strcmp(what, "restore") == 0 ? cli_usage_restore
+              : strcmp(what, "copy") == 0    ? cli_usage_copy
                                              : usage_main,
               stdout);
         return 0;
@@ -765,6 +767,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "inspect") == 0) return cmd_inspect(argc - 1, argv + 1);
     if (strcmp(cmd, "backup") == 0) return cli_backup(argc - 1, argv + 1);
     if (strcmp(cmd, "restore") == 0) return cli_restore(argc - 1, argv + 1);
+    if (strcmp(cmd, "copy") == 0) return cli_copy(argc - 1, argv + 1);
     fprintf(stderr, "opx: unknown command '%s'\n\n%s", cmd, usage_main);
     return 2;
 }

@@ -797,6 +797,11 @@ int store_backup(const char *db, const char *file, char *err, size_t errlen);
 /* Puts a backup of store_backup into db, which must be empty (no tables)
  * unless force, and which no server may be using (opx restore). */
 int store_restore(const char *db, const char *file, int force, char *err, size_t errlen);
+/* Every row of the SQLite database from into the empty PostgreSQL
+ * database to (migrated first), in one transaction; a line per table in
+ * report (opx copy). -1 with err, and nothing in to, on failure. */
+struct buf;
+int store_copy(const char *from, const char *to, struct buf *report, char *err, size_t errlen);
 /* Applies pending migrations and reports what it did (opx migrate). */
 int store_migrate(const char *db, int *applied, int *current, char *err, size_t errlen);
 const char *store_strerror(int rc);

@@ -62,12 +62,13 @@ def spawn(request, tmp_path_factory, contract):
     started = []
     known = request.node.get_closest_marker("sanitizer_bug") is not None
 
-    def _spawn(*args, test_clock=True, workdir=None, web=True, port=None):
+    def _spawn(*args, test_clock=True, workdir=None, web=True, port=None, db=None):
         """Starts `opx serve` with extra flags; workdir reuses another
         server's directory (and so its database) once that one stopped;
-        port fixes the address (a restart behind nginx keeps it)."""
+        port fixes the address (a restart behind nginx keeps it); db names
+        the database instead of the directory's own."""
         s = Server(workdir or tmp_path_factory.mktemp("extra"), args, test_clock=test_clock, contract=contract,
-                   web=web, port=port)
+                   web=web, port=port, db=db)
         started.append(s)
         return s.start()
 

@@ -471,7 +471,7 @@ _all_procs = []
 class Server:
     """`opx serve` on a free port, with its own database, web dir and log."""
 
-    def __init__(self, workdir, args=(), test_clock=True, contract=None, web=True, port=None):
+    def __init__(self, workdir, args=(), test_clock=True, contract=None, web=True, port=None, db=None):
         self.dir = pathlib.Path(workdir)
         self.fixed_port = port  # a restart on the same address (behind a proxy), else a free one each start
         self.web = web  # False: no --web, the app built into the binary
@@ -481,7 +481,7 @@ class Server:
         self.proc = None
         self.port = None
         self.log_path = self.dir / "server.log"
-        self.db = workdir_db(self.dir)  # what --db names: a SQLite path or a postgres:// URL
+        self.db = db or workdir_db(self.dir)  # what --db names: a SQLite path or a postgres:// URL
         self.clients = []
         self.stopped = False
         web = self.dir / "web"
