@@ -23,7 +23,7 @@
 # Environment:
 #   BENCH_SECONDS            wrk duration per target (default 5)
 #   BENCH_CONNECTIONS        wrk connections in all (default 64)
-#   BENCH_NODES_CONTRACTS    contracts per flow driver (default 3)
+#   BENCH_NODES_CONTRACTS    contracts per flow driver (default 10)
 #   BENCH_NODES_MILESTONES   milestones per contract (default 20)
 #   BENCH_NODES_CONCURRENCY  flows in flight in all (default 16)
 #   BENCH_SERVER_CPU, BENCH_CLIENT_CPU   as above
@@ -44,7 +44,7 @@ cd "$ROOT"
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
 CONNS=${BENCH_CONNECTIONS:-64}
-CONTRACTS=${BENCH_NODES_CONTRACTS:-3}
+CONTRACTS=${BENCH_NODES_CONTRACTS:-10}
 MILESTONES=${BENCH_NODES_MILESTONES:-20}
 CONC=${BENCH_NODES_CONCURRENCY:-16}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}

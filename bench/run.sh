@@ -14,6 +14,7 @@ BENCHES=(
     sse.sh
     money.sh
     web.sh
+    nodes.sh
 )
 
 failed=()

@@ -8,7 +8,7 @@ build=(build-essential pkg-config meson ninja-build libuv1-dev libhttp-parser-de
 test=(libcriterion-dev python3-pytest python3-httpx python3-jsonschema clang
       libclang-rt-14-dev netcat-openbsd python3-aiosmtpd python3-icalendar chromium
       postgresql nginx-light)
-bench=(wrk hyperfine python3-httpx chromium)
+bench=(wrk hyperfine python3-httpx chromium postgresql)
 case "$what" in
   run) want=("${build[@]}") ;;
   test) want=("${build[@]}" "${test[@]}") ;;
