@@ -106,6 +106,11 @@ static double m_hashes(void *a)
     (void)a;
     return (double)accounts_pending();
 }
+static double m_verified(void *a)
+{
+    (void)a;
+    return (double)accounts_verified();
+}
 static double m_log_dropped(void *a)
 {
     (void)a;
@@ -367,6 +372,9 @@ int app_serve(app_config *cfg)
     }
     metrics_register("opx_password_hashes_pending", "argon2id jobs queued or running.", "gauge",
                      m_hashes, x);
+    metrics_register("opx_password_checks_total",
+                     "argon2id verifications run, of a real hash or, for an unknown email, the dummy.",
+                     "counter", m_verified, x);
     metrics_register("opx_log_dropped_total", "Log lines dropped because the log queue was full.",
                      "counter", m_log_dropped, x);
     metrics_register("opx_session_cache_hits_total", "Requests authenticated from the session cache.",

@@ -21,6 +21,7 @@ typedef struct {
 
 static uv_loop_t *loop;
 static int max_pending = 64, pending;
+static unsigned long long verified; /* argon2id verifications finished */
 static char dummy_hash[crypto_pwhash_STRBYTES];
 
 int accounts_init(uv_loop_t *l, int maxp)
@@ -34,6 +35,11 @@ int accounts_init(uv_loop_t *l, int maxp)
 int accounts_pending(void)
 {
     return pending;
+}
+
+unsigned long long accounts_verified(void)
+{
+    return verified;
 }
 
 int accounts_hash_sync(const char *password, char out[128])
@@ -60,6 +66,7 @@ static void after(uv_work_t *w, int status)
     hash_job *j = w->data;
     pending--;
     if (status < 0) j->rc = -1;
+    else if (j->verify) verified++;
     j->cb(j->ctx, j->rc, j->rc == 0 && !j->verify ? j->hash : NULL);
     free((void *)j->verify_against);
     sodium_memzero(j, sizeof *j);

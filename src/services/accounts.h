@@ -26,6 +26,8 @@ int accounts_hash(const char *password, accounts_hash_cb cb, void *ctx);
 /* Checks password against hash (NULL hash: the dummy, always a mismatch). */
 int accounts_verify(const char *hash, const char *password, accounts_hash_cb cb, void *ctx);
 int accounts_pending(void);
+/* Verifications run so far, against an account's hash or the dummy alike. */
+unsigned long long accounts_verified(void);
 /* Blocking hash, for the CLI only. */
 int accounts_hash_sync(const char *password, char out[128]);
 /* Lowercases and checks an email; adds a field error when invalid. */
