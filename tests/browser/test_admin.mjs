@@ -9,7 +9,9 @@
 //      engineer see the outcome on the contract page; Ledger says verify OK.
 //   2. the admin suspends the client in Users (a reason, a confirm); the
 //      client cannot sign in; reactivated, they can again.
-//   3. every admin page at 375 and 1280 px: a screenshot, axe (no serious
+//   3. a search answered after a suspension (held back on purpose) does
+//      not draw the account active again.
+//   4. every admin page at 375 and 1280 px: a screenshot, axe (no serious
 //      or critical), no console or page errors, no sideways scrolling.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -218,6 +220,43 @@ test('users: the admin suspends an account, which then cannot sign in; reactivat
   assert.deepEqual(U.problems.pageErrors, [], 'the suspended user: no page errors');
   await A.context.close();
   await U.context.close();
+});
+
+test('users: a search answered after a suspension does not show the account active again', { timeout: 60000 }, async () => {
+  const u = { email: `admin-race-${uniq()}@example.test`, password: `pass-${uniq()}-long`, name: `Rae ${uniq().slice(-4)}` };
+  await api.register(u.name, u.email, u.password, 'client');
+  const A = await newPage(browser, srv.base);
+  const ap = A.page;
+  await signIn(ap, 'admin@demo.opx');
+  await open(ap, `/admin/users?q=${encodeURIComponent(u.email)}`);
+  const row = ap.locator('li.user-item', { hasText: u.email });
+  await row.locator('.chip', { hasText: 'Active' }).waitFor({ timeout: 10000 });
+  // the next search reaches the server now, but its answer is held back until the suspension is on the page
+  let release;
+  const held = new Promise((r) => { release = r; });
+  let answered;
+  const atServer = new Promise((r) => { answered = r; });
+  await ap.route((url) => url.pathname === '/api/v1/admin/users' && url.searchParams.get('role') === 'client', async (route) => {
+    const resp = await route.fetch();
+    answered();
+    await held;
+    await route.fulfill({ response: resp });
+  });
+  await ap.getByLabel('Role').selectOption('client');
+  await atServer;
+  await row.getByRole('button', { name: `Suspend ${u.name}` }).click();
+  await row.getByLabel(`Why suspend ${u.name}?`).fill('Opened ten disputes in an hour.');
+  await row.getByRole('button', { name: 'Suspend the account' }).click();
+  await confirm(ap, 'Suspend');
+  await row.locator('.chip', { hasText: 'Suspended' }).waitFor({ timeout: 10000 });
+  release();
+  await settled(ap, 10000);
+  assert.equal(await row.locator('.chip', { hasText: 'Suspended' }).count(), 1, 'still suspended once the older search is drawn');
+  assert.equal(await row.getByRole('button', { name: `Reactivate ${u.name}` }).count(), 1);
+  assert.ok(ap.url().includes('role=client'), 'the search itself was applied');
+  await ap.unroute('**');
+  assertClean(A.problems, 'admin');
+  await A.context.close();
 });
 
 test('every admin page at 375 and 1280 px: screenshots, axe, no errors, no sideways scrolling', { timeout: 180000 }, async () => {

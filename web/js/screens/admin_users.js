@@ -19,15 +19,18 @@ export default async function render(view, ctx) {
   let cursor = null;
   let openId = null; // the user whose suspend form is open
   const drafts = new Map(); // user id -> reason typed
-  let seq = 0;
+  let seq = 0; // the latest load
+  let asked = 0; // counts pages asked for (load and more)
+  const edits = new Map(); // user id -> {u: what a suspend or reactivate answered, at: asked then}
   const list = h('div', { 'aria-live': 'polite', 'aria-busy': 'false' });
   const head = pageHead('Users', { sub: 'Find an account; suspend it (it cannot sign in, its sessions end) or reactivate it.' });
 
   async function load() {
     const mine = ++seq;
+    const begun = ++asked;
     const page = await get(`/api/v1/admin/users${qs({ q: f.q.trim(), role: f.role, status: f.status, limit: 50 })}`);
     if (mine !== seq) return false;
-    items = page.items || [];
+    items = fresher(page.items || [], begun);
     cursor = page.next_cursor || null;
     return true;
   }
@@ -66,8 +69,9 @@ export default async function render(view, ctx) {
 
   async function more(btn) {
     await busy(btn, async () => {
+      const begun = ++asked;
       const page = await get(`/api/v1/admin/users${qs({ q: f.q.trim(), role: f.role, status: f.status, limit: 50, cursor })}`);
-      items = items.concat(page.items || []);
+      items = items.concat(fresher(page.items || [], begun));
       cursor = page.next_cursor || null;
     }, 'Loading…').catch((e) => toast(`Could not load more: ${e.detail || e.message}`, 'bad'));
     if (ctx.current) draw();
@@ -158,6 +162,16 @@ export default async function render(view, ctx) {
     const fresh = { ...(items.find((x) => x.id === id) || {}), ...u };
     if (!u.status && u.suspended_at === undefined) fresh.status = fresh.status || 'active';
     items = items.map((x) => (x.id === id ? fresh : x));
+    edits.set(id, { u: fresh, at: asked });
+  }
+
+  // a page asked for before a suspend or reactivate was answered (a search
+  // still on its way) must not show the account as it was
+  function fresher(rows, begun) {
+    return rows.map((x) => {
+      const e = edits.get(x.id);
+      return e && e.at >= begun ? { ...x, ...e.u } : x;
+    });
   }
 
   try {
