@@ -103,25 +103,10 @@ typedef struct {
     int ended;
 } status_state;
 
-/* a reactivated engineer is matched again: the index learns their profile
- * afresh (fire and forget: a failure leaves them out until the next
- * profile change or restart, and is logged). The id the worker reads is a
- * copy of its own: the request's state is gone once the answer is sent,
- * and the store clears `e` before it fills it. */
-typedef struct {
-    store_engineer e;
-    char id[32];
-} engineer_back;
-
-static void on_engineer_back(void *ctx, int rc)
-{
-    engineer_back *b = ctx;
-    if (rc == STORE_OK) shortlist_update(&b->e);
-    else if (rc != STORE_NOTFOUND)
-        log_msgf(LOG_WARN, "a reactivated engineer's profile could not be read: %s", store_strerror(rc));
-    free(b);
-}
-
+/* a suspended engineer leaves the index at once; a reactivated one is
+ * matched again once their profile is read afresh (in the background: a
+ * failure leaves them out until the next profile change or restart, and
+ * is logged) */
 static void matching_follow(const store_account *a, int suspend)
 {
     if (strcmp(a->u.role, "engineer") != 0) return;
@@ -134,11 +119,7 @@ static void matching_follow(const store_account *a, int suspend)
         free(e);
         return;
     }
-    engineer_back *b = calloc(1, sizeof *b);
-    if (!b) return;
-    snprintf(b->id, sizeof b->id, "%s", a->u.id);
-    if (STORE_CALL(APP->store, engineer_get, b->id, &b->e, clock_mono_ns() + 10000000000ull, on_engineer_back, b) < 0)
-        free(b);
+    shortlist_engineer_changed(APP->store, a->u.id);
 }
 
 static void on_status(void *ctx, int rc)

@@ -21,7 +21,6 @@
 #include "../app.h"
 #include "../core/clock.h"
 #include "../core/log.h"
-#include "../core/token.h"
 #include "../services/money_out.h"
 #include "../ext/gateway.h"
 #include "api.h"

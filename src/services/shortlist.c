@@ -81,6 +81,13 @@ static void upsert(match_index *ix, const char *id, int available, int hours, in
     if (rc < 0) log_msgf(LOG_WARN, "matching index refused engineer %s (%d)", id, rc);
 }
 
+/* a row of store_match_page (the rebuild's and the refresh's) */
+static void upsert_row(match_index *ix, const store_match_row *r)
+{
+    upsert(ix, r->user_id, r->available, r->hours_per_week, r->rate_amount, r->currency, r->timezone, r->level,
+           r->skills, r->nskills, r->rating_x100, r->busy);
+}
+
 static void update_in(match_index *ix, const store_engineer *e)
 {
     if (strcmp(e->status, "vetted") != 0 || !e->has_profile || e->suspended) {
@@ -134,7 +141,7 @@ static void on_reread(void *ctx, int rc)
         if (IX) match_remove(IX, r->id);
         if (NEXT) match_remove(NEXT, r->id);
     } else if (rc != STORE_CLOSED) {
-        log_msgf(LOG_WARN, "matching index: engineer %s changed on another node, re-reading failed: %s", r->id,
+        log_msgf(LOG_WARN, "matching index: engineer %s changed, re-reading failed: %s", r->id,
                  store_strerror(rc));
     }
     free(r);
@@ -151,7 +158,7 @@ void shortlist_engineer_changed(store *s, const char *engineer_id)
     REREADS = r;
     if (STORE_CALL(s, engineer_get, r->id, &r->e, clock_mono_ns() + 30000000000ull, on_reread, r) < 0) {
         REREADS = r->next;
-        log_msgf(LOG_WARN, "matching index: engineer %s changed on another node; not re-read (store busy)", r->id);
+        log_msgf(LOG_WARN, "matching index: engineer %s changed; not re-read (store busy)", r->id);
         free(r);
     }
 }
@@ -169,11 +176,8 @@ static void on_next_page(void *ctx, int rc)
         return;
     }
     const store_match_page *page = NEXT_PAGE;
-    for (int i = 0; i < page->n; i++) {
-        const store_match_row *r = &page->rows[i];
-        upsert(NEXT, r->user_id, r->available, r->hours_per_week, r->rate_amount, r->currency, r->timezone,
-               r->level, r->skills, r->nskills, r->rating_x100, r->busy);
-    }
+    for (int i = 0; i < page->n; i++)
+        upsert_row(NEXT, &page->rows[i]);
     if (page->n == STORE_MATCH_PAGE) {
         snprintf(NEXT_AFTER, sizeof NEXT_AFTER, "%s", page->rows[page->n - 1].user_id);
         next_page();
@@ -230,11 +234,8 @@ int shortlist_rebuild(uv_loop_t *loop, store *s, char *err, size_t errlen)
             snprintf(err, errlen, "loading engineers for matching: %s", store_strerror(w.rc));
             return -1;
         }
-        for (int i = 0; i < page.n; i++) {
-            const store_match_row *r = &page.rows[i];
-            upsert(IX, r->user_id, r->available, r->hours_per_week, r->rate_amount, r->currency,
-                   r->timezone, r->level, r->skills, r->nskills, r->rating_x100, r->busy);
-        }
+        for (int i = 0; i < page.n; i++)
+            upsert_row(IX, &page.rows[i]);
         total += (size_t)page.n;
         if (page.n < STORE_MATCH_PAGE) break;
         snprintf(after, sizeof after, "%s", page.rows[page.n - 1].user_id);

@@ -20,7 +20,9 @@ int shortlist_rebuild(uv_loop_t *loop, store *s, char *err, size_t errlen);
 void shortlist_update(const store_engineer *e);
 /* an engineer's contract started (busy) or ended: the next requests see it */
 void shortlist_set_busy(const char *engineer_id, int busy);
-/* another node changed an engineer (a store notice): re-read and update */
+/* an engineer changed where no store_engineer is at hand (reactivated
+ * here, or anything on another node: a store notice): re-read and update,
+ * in the background; a failure is logged */
 void shortlist_engineer_changed(store *s, const char *engineer_id);
 /* notices may have been missed: the index is loaded again, a page per
  * store call, and replaces the current one when complete */

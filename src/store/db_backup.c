@@ -17,6 +17,7 @@
 #include "store.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <spawn.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -219,8 +220,10 @@ static int pg_tables(const char *url, char *err, size_t errlen)
     if (!pg) return -1;
     PGresult *r = PQexec(pg, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'");
     int n = -1;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-        n = atoi(PQgetvalue(r, 0, 0));
+    char *end = NULL;
+    long v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? strtol(PQgetvalue(r, 0, 0), &end, 10) : -1;
+    if (end && !*end && v >= 0 && v <= INT_MAX)
+        n = (int)v;
     else
         snprintf(err, errlen, "%s", PQerrorMessage(pg));
     PQclear(r);

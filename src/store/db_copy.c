@@ -242,7 +242,9 @@ static int copy_table(copier *k, const char *t, long long *rows)
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", t);
     PGresult *cnt = query(k, sql, PGRES_TUPLES_OK);
     if (!cnt) goto out;
-    long long there = atoll(PQgetvalue(cnt, 0, 0));
+    char *end = NULL;
+    long long there = strtoll(PQgetvalue(cnt, 0, 0), &end, 10);
+    if (!end || *end) there = -1; /* not a count: never equal */
     PQclear(cnt);
     if (there != *rows) {
         snprintf(k->err, k->errlen, "%s: %lld rows read, %lld in the target", t, *rows, there);

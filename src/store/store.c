@@ -96,23 +96,17 @@ static int run_notice(db_conn *c, db_job *j)
     return STORE_OK;
 }
 
-static void noticed(void *ctx, int rc)
+/* the callback of a job nobody waits for: ctx says what was lost */
+static void log_if_lost(void *ctx, int rc)
 {
-    (void)ctx;
-    if (rc < 0 && rc != STORE_CLOSED) log_msgf(LOG_WARN, "a notice to the other nodes was lost: %s", store_strerror(rc));
-}
-
-static void beaten(void *ctx, int rc)
-{
-    (void)ctx;
-    if (rc < 0 && rc != STORE_CLOSED) log_msgf(LOG_WARN, "this node's heartbeat was not recorded: %s", store_strerror(rc));
+    if (rc < 0 && rc != STORE_CLOSED) log_msgf(LOG_WARN, "%s: %s", (const char *)ctx, store_strerror(rc));
 }
 
 static int s_node_beat(store *s, const char *node_id, int alive_s, uint64_t deadline_ns)
 {
     database *d = D(s);
     if (!d->drv->shared) return STORE_OK; /* alone on the database: nobody asks */
-    return tx_node_beat(s, node_id, alive_s, deadline_ns, beaten, NULL);
+    return tx_node_beat(s, node_id, alive_s, deadline_ns, log_if_lost, "this node's heartbeat was not recorded");
 }
 
 static int s_notice(store *s, const char *topic, const char *arg, uint64_t deadline_ns)
@@ -122,7 +116,8 @@ static int s_notice(store *s, const char *topic, const char *arg, uint64_t deadl
     notice_args a;
     snprintf(a.topic, sizeof a.topic, "%s", topic);
     snprintf(a.arg, sizeof a.arg, "%s", arg);
-    return store_submit_args(s, run_notice, 1, deadline_ns, noticed, NULL, &a, sizeof a, NULL);
+    return store_submit_args(s, run_notice, 1, deadline_ns, log_if_lost, "a notice to the other nodes was lost", &a,
+                             sizeof a, NULL);
 }
 
 static void s_close(store *s)
