@@ -365,17 +365,55 @@ static void d_bind_null(db_stmt *st, int i)
     if (k >= 0) P(st)->vals[k] = NULL;
 }
 
+/* SAVEPOINT, the statement and RELEASE in one round trip (libpq's pipeline
+ * mode): the statement's result, or its error (NULL with the connection
+ * gone). When it failed, the transaction is left aborted at the savepoint. */
+static PGresult *guarded(pg_conn *c, pg_stmt *s)
+{
+    if (!PQenterPipelineMode(c->pg) ||
+        !PQsendQueryParams(c->pg, "SAVEPOINT st", 0, NULL, NULL, NULL, NULL, 0) ||
+        !PQsendQueryPrepared(c->pg, s->name, s->nparams, s->vals, NULL, NULL, 0) ||
+        !PQsendQueryParams(c->pg, "RELEASE SAVEPOINT st", 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c->pg)) {
+        PQexitPipelineMode(c->pg);
+        return NULL;
+    }
+    PGresult *out = NULL, *fault = NULL;
+    int query = 0; /* whose results come now: 0 SAVEPOINT, 1 the statement, 2 RELEASE */
+    for (;;) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) {
+            if (PQstatus(c->pg) == CONNECTION_BAD) break;
+            query++; /* the end of one query's results */
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (st == PGRES_FATAL_ERROR && !fault) {
+            fault = r; /* the first failure is the one to report */
+        } else if (query == 1 && !out && st != PGRES_PIPELINE_ABORTED) {
+            out = r;
+        } else {
+            PQclear(r);
+        }
+    }
+    PQexitPipelineMode(c->pg);
+    if (fault) {
+        PQclear(out);
+        return fault;
+    }
+    return out;
+}
+
 /* Runs the statement: inside a savepoint when it changes rows in a write
  * job, so that its failure leaves the transaction usable. */
 static int execute(pg_stmt *s)
 {
     pg_conn *c = C(&s->base);
     int guard = c->write && !s->reads;
-    if (guard) {
-        int rc = pg_command(c, "SAVEPOINT st");
-        if (rc < 0) return rc;
-    }
-    PGresult *r = PQexecPrepared(c->pg, s->name, s->nparams, s->vals, NULL, NULL, 0);
+    PGresult *r = guard ? guarded(c, s) : PQexecPrepared(c->pg, s->name, s->nparams, s->vals, NULL, NULL, 0);
     ExecStatusType status = PQresultStatus(r);
     if (!s->listed && !s->text) {
         s->listed = 1;
@@ -389,15 +427,13 @@ static int execute(pg_stmt *s)
             const char *n = PQcmdTuples(r);
             c->changes = *n ? strtoll(n, NULL, 10) : 0;
         }
-        if (guard) return pg_command(c, "RELEASE SAVEPOINT st");
         return STORE_OK;
     }
     int rc = pg_error(c, r, s->text ? NULL : sql_name(s->base.id));
     PQclear(r);
     s->failed = rc;
-    if (guard && !c->lost) {
-        int back = pg_command(c, "ROLLBACK TO SAVEPOINT st");
-        if (back == STORE_OK) back = pg_command(c, "RELEASE SAVEPOINT st");
+    if (guard && !c->lost && PQtransactionStatus(c->pg) == PQTRANS_INERROR) {
+        int back = pg_command(c, "ROLLBACK TO SAVEPOINT st; RELEASE SAVEPOINT st");
         if (back < 0) rc = back;
     }
     return rc;

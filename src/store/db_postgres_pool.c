@@ -299,24 +299,29 @@ static int attempt(pgp *p, pg_conn *c, db_job *j, int first)
         c->retry = keep;
         return rc;
     }
+    /* the notifications (delivered to every node's listener at COMMIT, not
+     * before) and the COMMIT go in one round trip: the event-order lock a
+     * transaction may hold is let go that much sooner */
+    char commit[160 + PG_NOTICES_MAX * (PG_NOTICE_LEN + 32)];
+    size_t n = 0;
     if (c->base.events_max > 0 || c->nnotices) {
-        /* delivered to every node's listener at COMMIT, not before */
-        char notify[128 + PG_NOTICES_MAX * (PG_NOTICE_LEN + 32)];
-        size_t n = (size_t)snprintf(notify, sizeof notify, "SELECT pg_notify('opx_events', '%lld')",
-                                    (long long)c->base.events_max);
-        if (c->base.events_max <= 0) n = (size_t)snprintf(notify, sizeof notify, "SELECT 1");
-        for (int i = 0; i < c->nnotices && n < sizeof notify; i++) /* texts checked by db_notice */
-            n += (size_t)snprintf(notify + n, sizeof notify - n, ", pg_notify('opx_notices', '%s')",
+        n = (size_t)snprintf(commit, sizeof commit, "SELECT pg_notify('opx_events', '%lld')",
+                             (long long)c->base.events_max);
+        if (c->base.events_max <= 0) n = (size_t)snprintf(commit, sizeof commit, "SELECT 1");
+        for (int i = 0; i < c->nnotices && n < sizeof commit; i++) /* texts checked by db_notice */
+            n += (size_t)snprintf(commit + n, sizeof commit - n, ", pg_notify('opx_notices', '%s')",
                                   c->notices[i]);
-        int nrc = pg_command(c, notify);
-        if (nrc < 0) {
-            int keep = c->retry;
-            if (!c->lost) pg_command(c, "ROLLBACK");
-            c->retry = keep;
-            return nrc;
-        }
+        n += (size_t)snprintf(commit + n, sizeof commit - n, "; ");
     }
-    int crc = pg_command(c, "COMMIT");
+    snprintf(commit + n, sizeof commit - n, "COMMIT");
+    int crc = pg_command(c, commit);
+    if (crc < 0 && !c->lost && PQtransactionStatus(c->pg) == PQTRANS_INERROR) {
+        /* the notifications failed, so COMMIT never ran */
+        int keep = c->retry;
+        pg_command(c, "ROLLBACK");
+        c->retry = keep;
+        return crc;
+    }
     if (crc < 0) {
         if (c->lost) {
             /* sent, but whether it committed is unknown: never run twice */
