@@ -373,7 +373,8 @@ static PGresult *guarded(pg_conn *c, pg_stmt *s)
     if (!PQenterPipelineMode(c->pg) ||
         !PQsendQueryParams(c->pg, "SAVEPOINT st", 0, NULL, NULL, NULL, NULL, 0) ||
         !PQsendQueryPrepared(c->pg, s->name, s->nparams, s->vals, NULL, NULL, 0) ||
-        !PQsendQueryParams(c->pg, "RELEASE SAVEPOINT st", 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c->pg)) {
+        !PQsendQueryParams(c->pg, "RELEASE SAVEPOINT st", 0, NULL, NULL, NULL, NULL, 0) ||
+        !PQpipelineSync(c->pg)) {
         PQexitPipelineMode(c->pg);
         return NULL;
     }
