@@ -16,6 +16,7 @@ static struct {
     store *st;
     uv_timer_t timer;
     int started, claiming, stopping, running, kicked;
+    int backlog; /* the last claim filled its batch: more may be due now */
     struct {
         const char *kind;
         jobs_handler fn;
@@ -74,6 +75,9 @@ static void on_finished(void *ctx, int rc)
     }
     free(rj);
     R.running--;
+    /* with a backlog, claim again once half the slots are free rather than
+     * at the next tick: a claim's round trip overlaps the jobs still running */
+    if (R.backlog && R.running <= STORE_JOBS_CLAIM_MAX / 2) claim();
     maybe_idle();
 }
 
@@ -110,7 +114,8 @@ static void on_claimed(void *ctx, int rc)
         fn(&rj->job, on_finished, rj);
     }
     /* a full batch or a kick during the claim: there may be more due now */
-    if ((R.batch.n == STORE_JOBS_CLAIM_MAX || R.kicked) && !R.stopping) {
+    R.backlog = R.batch.n == R.batch.limit;
+    if ((R.backlog || R.kicked) && !R.stopping) {
         R.kicked = 0;
         claim();
     }
@@ -120,9 +125,13 @@ static void on_claimed(void *ctx, int rc)
 static void claim(void)
 {
     if (R.claiming || R.stopping || !R.st) return;
-    if (R.running >= STORE_JOBS_CLAIM_MAX) return; /* bounded: wait for these */
+    if (R.running >= STORE_JOBS_CLAIM_MAX) { /* bounded: claim when these finish */
+        R.backlog = 1;
+        return;
+    }
     R.claiming = 1;
     R.kicked = 0;
+    R.batch.limit = STORE_JOBS_CLAIM_MAX - R.running; /* never more running than the max */
     int rc = STORE_CALL(R.st, jobs_claim, clock_now_s(), JOBS_LEASE_S, &R.batch,
                         clock_mono_ns() + 10000000000ull, on_claimed, NULL);
     if (rc < 0) R.claiming = 0;

@@ -1,9 +1,10 @@
 /* jobs: the loop side of durable background jobs.
  *
  * Jobs are rows (store: jobs table) scheduled inside the transaction that
- * needs them. Every JOBS_TICK_MS, or at once after jobs_kick(), the runner
- * claims the due ones under a lease and hands each to the handler
- * registered for its kind. A handler commits its effect and marks the job
+ * needs them. Every JOBS_TICK_MS, at once after jobs_kick(), and while a
+ * backlog drains as soon as half the slots are free, the runner claims
+ * due ones (no more than there are free slots) under a lease and hands
+ * each to the handler registered for its kind. A handler commits its effect and marks the job
  * done in one transaction; if the process dies first, the lease runs out
  * and the job is claimed again, so each job's effect happens once. At most
  * one claim is in flight, and at most STORE_JOBS_CLAIM_MAX jobs run at once.

@@ -314,6 +314,7 @@ typedef struct {
 } store_job;
 
 typedef struct {
+    int limit; /* in: claim at most this many (0 or more than the max: the max) */
     int n;
     store_job jobs[STORE_JOBS_CLAIM_MAX];
 } store_job_batch;
@@ -517,9 +518,9 @@ typedef struct store_vtbl {
     /* vetted engineers with user_id > after, in id order, a page at a time */
     int (*matchable_page)(store *s, const char *after, store_match_page *out, uint64_t deadline_ns,
                           store_done_cb cb, void *ctx);
-    /* Leases up to STORE_JOBS_CLAIM_MAX due jobs (run_at <= now, not done,
-     * lease expired) until now + lease_s; a crashed holder's lease simply
-     * runs out and the job is claimed again. */
+    /* Leases up to out->limit (at most STORE_JOBS_CLAIM_MAX) due jobs
+     * (run_at <= now, not done, lease expired) until now + lease_s; a
+     * crashed holder's lease simply runs out and the job is claimed again. */
     int (*jobs_claim)(store *s, int64_t now, int lease_s, store_job_batch *out, uint64_t deadline_ns,
                       store_done_cb cb, void *ctx);
     /* Marks a job done (kind-specific effects mark it in their own

@@ -66,10 +66,11 @@ static int run_claim(db_conn *c, db_job *j)
     if (!st) return STORE_IO;
     db_bind_int(st, 1, now);
     db_bind_int(st, 2, lease);
-    db_bind_int(st, 3, STORE_JOBS_CLAIM_MAX);
+    int limit = b->limit > 0 && b->limit < STORE_JOBS_CLAIM_MAX ? b->limit : STORE_JOBS_CLAIM_MAX;
+    db_bind_int(st, 3, limit);
     int rc;
     b->n = 0;
-    while ((rc = db_step(st)) == DB_ROW && b->n < STORE_JOBS_CLAIM_MAX) {
+    while ((rc = db_step(st)) == DB_ROW && b->n < limit) {
         store_job *x = &b->jobs[b->n++];
         db_copy_col(x->id, sizeof x->id, st, 0);
         db_copy_col(x->kind, sizeof x->kind, st, 1);

@@ -59,12 +59,20 @@ STORE_TEST(jobs_claim_orders_by_run_at_and_caps_the_batch)
     for (int i = 1; i < b->n; i++)
         cr_assert(b->jobs[i - 1].run_at <= b->jobs[i].run_at);
     cr_assert_eq(b->jobs[0].run_at, H.now + 1000 - (STORE_JOBS_CLAIM_MAX + 4));
+    /* a runner with three free slots asks for three */
+    store_job_batch *l = NEW(store_job_batch);
+    l->limit = 3;
+    OK(jobs_claim, H.now + 1000, 60, l);
+    cr_assert_eq(l->n, 3, "the limit caps the batch");
     store_job_batch *c = NEW(store_job_batch);
     OK(jobs_claim, H.now + 1000, 60, c);
-    cr_assert_eq(c->n, 5, "the rest, none of the first batch");
-    for (int i = 0; i < c->n; i++)
+    cr_assert_eq(c->n, 2, "the rest, none of the earlier batches");
+    for (int i = 0; i < c->n; i++) {
         for (int k = 0; k < b->n; k++)
             cr_assert_str_neq(c->jobs[i].id, b->jobs[k].id);
+        for (int k = 0; k < l->n; k++)
+            cr_assert_str_neq(c->jobs[i].id, l->jobs[k].id);
+    }
 }
 
 /* events come from the transactions they announce: a request with two
