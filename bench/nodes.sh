@@ -6,6 +6,11 @@
 #           a write that also commits an event for the other party's streams
 #   flows   fund + submit + approve through the API (bench/money_flows.py,
 #           BENCH_NODES_CONCURRENCY flows in flight): durable money moves
+#   jobs    a backlog of BENCH_NODES_JOBS due `email.send` jobs (mails to the
+#           log transport), put in the database while no node runs; the
+#           nodes start and the figure is jobs done a second until none is
+#           left (each job: claimed under a lease, its mail rendered, the
+#           mail and the job marked in one transaction)
 # With two nodes, each target is driven on both nodes at once (one wrk or
 # one flow driver per node, half the connections each) and the figure is
 # their sum; p99 is the worse of the two.
@@ -26,6 +31,7 @@
 #   BENCH_NODES_CONTRACTS    contracts per flow driver (default 10)
 #   BENCH_NODES_MILESTONES   milestones per contract (default 20)
 #   BENCH_NODES_CONCURRENCY  flows in flight in all (default 16)
+#   BENCH_NODES_JOBS         jobs in the backlog (default 2000)
 #   BENCH_SERVER_CPU, BENCH_CLIENT_CPU   as above
 #
 # Every process this script starts is stopped on exit (the cluster by its
@@ -47,6 +53,7 @@ CONNS=${BENCH_CONNECTIONS:-64}
 CONTRACTS=${BENCH_NODES_CONTRACTS:-10}
 MILESTONES=${BENCH_NODES_MILESTONES:-20}
 CONC=${BENCH_NODES_CONCURRENCY:-16}
+JOBS=${BENCH_NODES_JOBS:-2000}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
 PY=/usr/bin/python3
@@ -160,6 +167,50 @@ flows_all() {
     rm -f "$BENCH_TMP"/flows-*.out
 }
 
+# sql DB STATEMENT: one statement on either database, its rows on stdout
+sql() {
+    case $1 in
+    postgres://* | postgresql://*) psql -qAtX -v ON_ERROR_STOP=1 "$1" -c "$2" ;;
+    *) sqlite3 -batch "$1" "$2" ;;
+    esac
+}
+
+# jobs_all DB COUNT: a backlog of JOBS due jobs, then COUNT nodes started to
+# run them; sets J_RATE (jobs done a second, from the first node up to the
+# moment none is left)
+jobs_all() {
+    local db=$1 count=$2 now i left t0 t1 n sum
+    now=$(date +%s)
+    # the same statement on both: a recursive count, one mail and its job a row
+    sql "$db" "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < $JOBS)
+        INSERT INTO outbox(id, user_id, to_addr, to_name, kind, data, status, created_at, next_attempt_at)
+        SELECT 'bench-mail-$now-' || i, NULL, 'bench' || i || '@example.test', 'Bench', 'bench.notice',
+               '{\"subject\":\"A benchmark mail\",\"text\":\"One of a backlog.\"}', 'queued', $now, $now
+        FROM g" >/dev/null
+    sql "$db" "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < $JOBS)
+        INSERT INTO jobs(id, kind, ref, run_at) SELECT 'bench-job-$now-' || i, 'email.send',
+               'bench-mail-$now-' || i, $now FROM g" >/dev/null
+    t0=$(date +%s.%N)
+    for ((i = 0; i < count; i++)); do start_node "$db"; done
+    for ((i = 0; i < 6000; i++)); do
+        left=$(sql "$db" "SELECT count(*) FROM jobs WHERE id LIKE 'bench-job-$now-%' AND done_at IS NULL")
+        [[ $left == 0 ]] && break
+        sleep 0.05
+    done
+    t1=$(date +%s.%N)
+    [[ $left == 0 ]] || die "$left of $JOBS jobs still pending after 300 s"
+    sum=0
+    for n in "${NODES[@]}"; do
+        sum=$((sum + $(curl -sf "http://127.0.0.1:${n#*:}/metrics" | awk '$1 == "opx_jobs_done_total" {print int($2)}')))
+    done
+    ((sum >= JOBS)) || die "the nodes report $sum jobs done of $JOBS"
+    sent=$(sql "$db" "SELECT count(*) FROM outbox WHERE id LIKE 'bench-mail-$now-%' AND status = 'sent'")
+    [[ $sent == "$JOBS" ]] || die "$sent of $JOBS bench mails were sent"
+    J_RATE=$(awk -v n="$JOBS" -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", n / (b - a) + 0.5 }')
+    echo "   $JOBS jobs in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s on $count node(s)" >&2
+    stop_nodes
+}
+
 ROWS=()
 measure() { # measure LABEL DB NODES: every target on NODES nodes of DB
     local label=$1 db=$2 count=$3 i token conv
@@ -179,10 +230,12 @@ measure() { # measure LABEL DB NODES: every target on NODES nodes of DB
         die "$label: the ledger does not verify"
     }
     rm -f "$BENCH_TMP"/wrk-*.txt
-    ROWS+=("$(printf '%-18s %9s %9s %11s %9s %9s %9s' "$label" "$me" "$me99" "$msg" "$msg99" "$F_RATE" "$F_P99_MS")")
-    printf '%s bench=nodes target=%s me_rps=%s me_p99_ms=%s message_rps=%s message_p99_ms=%s flows_per_s=%s flow_p99_ms=%s seconds=%s connections=%s git=%s\n' \
-        "$STAMP" "${label// /_}" "$me" "$me99" "$msg" "$msg99" "$F_RATE" "$F_P99_MS" "$SECONDS_PER_RUN" "$CONNS" \
-        "$GIT_REV" >>"$RESULTS"
+    jobs_all "$db" "$count"
+    ROWS+=("$(printf '%-18s %9s %9s %11s %9s %9s %9s %9s' "$label" "$me" "$me99" "$msg" "$msg99" "$F_RATE" "$F_P99_MS" \
+        "$J_RATE")")
+    printf '%s bench=nodes target=%s me_rps=%s me_p99_ms=%s message_rps=%s message_p99_ms=%s flows_per_s=%s flow_p99_ms=%s jobs_per_s=%s jobs=%s seconds=%s connections=%s git=%s\n' \
+        "$STAMP" "${label// /_}" "$me" "$me99" "$msg" "$msg99" "$F_RATE" "$F_P99_MS" "$J_RATE" "$JOBS" \
+        "$SECONDS_PER_RUN" "$CONNS" "$GIT_REV" >>"$RESULTS"
 }
 
 cat >"$BENCH_TMP/message.lua" <<'LUA'
@@ -200,8 +253,9 @@ measure "postgres 2 nodes" "$PGURL" 2
 tests/pg/pg-server.sh stop "$PGDIR"
 
 echo
-printf '%-18s %9s %9s %11s %9s %9s %9s\n' "" "me req/s" "me p99" "message/s" "msg p99" "flows/s" "flow p99"
+printf '%-18s %9s %9s %11s %9s %9s %9s %9s\n' "" "me req/s" "me p99" "message/s" "msg p99" "flows/s" "flow p99" \
+    "jobs/s"
 printf '%s\n' "${ROWS[@]}"
 echo
 echo "(servers and PostgreSQL on cpu $SERVER_CPU, drivers on cpu $CLIENT_CPU; wrk ${SECONDS_PER_RUN}s, $CONNS connections" \
-    "in all; flows: $CONC in flight; p99 in ms; appended to ${RESULTS#"$ROOT"/})"
+    "in all; flows: $CONC in flight; jobs: a backlog of $JOBS; p99 in ms; appended to ${RESULTS#"$ROOT"/})"

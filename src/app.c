@@ -444,13 +444,13 @@ int app_serve(app_config *cfg)
     uv_timer_start(&x->lag_timer, on_lag_timer, LAG_INTERVAL_MS, LAG_INTERVAL_MS);
 
     {
-        char extra[256];
+        char extra[384];
         snprintf(extra, sizeof extra,
                  ",\"listen\":\"%s\",\"port\":%d,\"db\":\"%s\",\"web_files\":%zu,\"web\":\"%s\","
-                 "\"test_clock\":%s",
+                 "\"test_clock\":%s,\"node\":\"%s\"",
                  cfg->listen, http_server_port(&x->srv), store_backend(x->store), static_count(x->web),
                  cfg->web_dir ? "directory" : "embedded",
-                 cfg->test_clock ? "true" : "false");
+                 cfg->test_clock ? "true" : "false", x->node_id);
         log_line(LOG_INFO, "listening", extra);
     }
     uv_run(x->loop, UV_RUN_DEFAULT);
