@@ -393,6 +393,9 @@ static void op_free(send_op *op)
 static void on_recorded(void *ctx, int rc)
 {
     send_op *op = ctx;
+    /* a deferral counts once it is durable, so whoever sees the count sees
+       the mail's new next_attempt_at too */
+    if (op->res.deferred && rc >= 0) E.deferred++;
     op->finish(op->finish_ctx, rc);
     op_free(op);
 }
@@ -486,7 +489,6 @@ static void on_mail(void *ctx, int rc)
     int64_t now_ms = clock_now_ms();
     if (!breaker_allow(&E.br, now_ms)) {
         /* the relay is down: wait for the breaker without using an attempt */
-        E.deferred++;
         op->res = (store_mail_result){.mail_id = op->mail.id, .job_id = op->job.id, .now = clock_now_s(),
                                       .deferred = 1,
                                       .retry_at = breaker_retry_at_ms(&E.br, now_ms) / 1000 + 1};
