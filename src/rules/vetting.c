@@ -34,3 +34,8 @@ int vetting_valid_level(const char *s)
 {
     return strcmp(s, "mid") == 0 || strcmp(s, "senior") == 0 || strcmp(s, "staff") == 0;
 }
+
+int vetting_may_take_challenge(const char *state)
+{
+    return state && strcmp(state, "assessment_passed") == 0;
+}

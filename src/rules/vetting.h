@@ -25,6 +25,13 @@
 #define VETTING_MAX_ATTEMPTS 3
 #define VETTING_REAPPLY_SECONDS (90 * 86400)
 
+/* the practical challenge: taken after the quiz, before the interview;
+ * retakes limited as for the quiz */
+#define VETTING_CHALLENGE_MAX_ATTEMPTS 3
+#define VETTING_CHALLENGE_WINDOW (30 * 86400)
+/* 1 when an engineer in state may start a practical challenge */
+int vetting_may_take_challenge(const char *state);
+
 /* 1 when from -> to is a transition of the lifecycle */
 int vetting_can_move(const char *from, const char *to);
 int vetting_valid_state(const char *s);

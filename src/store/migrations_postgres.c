@@ -432,6 +432,25 @@ const migration postgres_migrations[] = {
      "  id TEXT PRIMARY KEY,\n"
      "  alive_until BIGINT NOT NULL\n"
      ");\n"},
+    {12, "the practical challenge: attempts, which are also the grading queue",
+     "CREATE TABLE challenge_attempts (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  user_id TEXT NOT NULL REFERENCES users(id),\n"
+     "  challenge_id TEXT NOT NULL,\n"
+     "  status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','queued','running','graded')),\n"
+     "  started_at BIGINT NOT NULL,\n"
+     "  expires_at BIGINT NOT NULL,\n"
+     "  submitted_at BIGINT,\n"
+     "  code TEXT,\n"
+     "  tries INTEGER NOT NULL DEFAULT 0,\n"
+     "  lease_until BIGINT NOT NULL DEFAULT 0,\n"
+     "  graded_at BIGINT,\n"
+     "  score INTEGER,\n"
+     "  passed INTEGER,\n"
+     "  result TEXT\n"
+     ");\n"
+     "CREATE INDEX challenge_attempts_user ON challenge_attempts(user_id, started_at);\n"
+     "CREATE INDEX challenge_attempts_queue ON challenge_attempts(status, submitted_at);\n"},
 };
 
 const int postgres_migrations_count = sizeof postgres_migrations / sizeof postgres_migrations[0];

@@ -424,6 +424,25 @@ const migration sqlite_migrations[] = {
      "  id TEXT PRIMARY KEY,\n"
      "  alive_until INTEGER NOT NULL\n"
      ") STRICT;\n"},
+    {12, "the practical challenge: attempts, which are also the grading queue",
+     "CREATE TABLE challenge_attempts (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  user_id TEXT NOT NULL REFERENCES users(id),\n"
+     "  challenge_id TEXT NOT NULL,\n"
+     "  status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','queued','running','graded')),\n"
+     "  started_at INTEGER NOT NULL,\n"
+     "  expires_at INTEGER NOT NULL,\n"
+     "  submitted_at INTEGER,\n"
+     "  code TEXT,\n"
+     "  tries INTEGER NOT NULL DEFAULT 0,\n"
+     "  lease_until INTEGER NOT NULL DEFAULT 0,\n"
+     "  graded_at INTEGER,\n"
+     "  score INTEGER,\n"
+     "  passed INTEGER,\n"
+     "  result TEXT\n"
+     ") STRICT;\n"
+     "CREATE INDEX challenge_attempts_user ON challenge_attempts(user_id, started_at);\n"
+     "CREATE INDEX challenge_attempts_queue ON challenge_attempts(status, submitted_at);\n"},
 };
 
 const int sqlite_migrations_count = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

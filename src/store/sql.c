@@ -22,18 +22,19 @@ extern const sql_stmt sql_sqlite_talk[], sql_postgres_talk[];
 extern const sql_stmt sql_sqlite_timesheets[], sql_postgres_timesheets[];
 extern const sql_stmt sql_sqlite_users[], sql_postgres_users[];
 extern const sql_stmt sql_sqlite_vetting[], sql_postgres_vetting[];
+extern const sql_stmt sql_sqlite_challenges[], sql_postgres_challenges[];
 
 const sql_stmt *const sql_tables[SQL_DIALECTS][32] = {
     {sql_sqlite_accounts, sql_sqlite_contract_views, sql_sqlite_contracts, sql_sqlite_disputes,
      sql_sqlite_events, sql_sqlite_idem, sql_sqlite_interviews, sql_sqlite_jobs, sql_sqlite_ledger,
      sql_sqlite_money_out, sql_sqlite_notifications, sql_sqlite_pools, sql_sqlite_requests,
      sql_sqlite_reviews, sql_sqlite_talk, sql_sqlite_timesheets, sql_sqlite_users,
-     sql_sqlite_vetting, NULL},
+     sql_sqlite_vetting, sql_sqlite_challenges, NULL},
     {sql_postgres_accounts, sql_postgres_contract_views, sql_postgres_contracts,
      sql_postgres_disputes, sql_postgres_events, sql_postgres_idem, sql_postgres_interviews,
      sql_postgres_jobs, sql_postgres_ledger, sql_postgres_money_out, sql_postgres_notifications,
      sql_postgres_pools, sql_postgres_requests, sql_postgres_reviews, sql_postgres_talk,
-     sql_postgres_timesheets, sql_postgres_users, sql_postgres_vetting, NULL},
+     sql_postgres_timesheets, sql_postgres_users, sql_postgres_vetting, sql_postgres_challenges, NULL},
 };
 
 static const char *names[ST__COUNT] = {

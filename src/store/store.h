@@ -140,6 +140,9 @@ typedef struct {
     int hours_per_week, years_experience, score, nskills;
     int64_t rate_amount, waiting_since;
     store_skill skills[STORE_MAX_SKILLS];
+    /* the latest practical challenge: status "" when none */
+    char challenge_id[32], challenge_status[12];
+    int challenge_score, challenge_passed;
 } store_queue_item;
 
 #define STORE_QUEUE_MAX 100
@@ -403,6 +406,8 @@ typedef struct {
 
 /* ---- contracts and money (types in store_money.h) ---------------------------- */
 #include "store_money.h"
+/* ---- the practical challenge (types in store_challenges.h) -------------------- */
+#include "store_challenges.h"
 
 typedef void (*store_done_cb)(void *ctx, int rc);
 typedef struct store store;
@@ -445,6 +450,41 @@ typedef struct store_vtbl {
                             uint64_t deadline_ns, store_done_cb cb, void *ctx);
     int (*audit_list)(store *s, const char *entity, const char *entity_id, store_audit *out,
                       uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* Starts the practical challenge a (id, user_id, challenge_id,
+     * started_at, expires_at) unless the rules refuse: CONFLICT with
+     * VET_WRONG_STATE (the engineer has not passed the quiz or is past the
+     * interview), VET_ATTEMPT_OPEN (+ open_attempt_id: one open, queued or
+     * running), VET_ATTEMPT_LIMIT (+ next_attempt_at). */
+    int (*challenge_start)(store *s, const store_challenge *a, const store_challenge_rules *rules,
+                           store_vet_result *res, uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* the attempt with its code and result (the caller frees them) */
+    int (*challenge_get)(store *s, const char *id, store_challenge *out, uint64_t deadline_ns,
+                         store_done_cb cb, void *ctx);
+    /* the engineer's latest attempt (NOTFOUND: none) */
+    int (*challenge_latest)(store *s, const char *user_id, store_challenge *out,
+                            uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* open -> queued with the code, unless it is not user_id's (NOTFOUND),
+     * no longer open or expired at now (CONFLICT + VET_ATTEMPT_CLOSED), or
+     * queue_max attempts wait or run already (BUSY: the queue is full) */
+    int (*challenge_submit)(store *s, const char *id, const char *user_id, const char *code,
+                            int64_t now, int queue_max, store_vet_result *res,
+                            uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* claims up to max attempts due for grading, oldest submission first:
+     * queued ones, and running ones whose lease ran out (a grader died);
+     * each becomes running until now + lease_s with tries + 1 */
+    int (*challenge_claim)(store *s, int64_t now, int lease_s, int max, store_challenge_batch *out,
+                           uint64_t deadline_ns, store_done_cb cb, void *ctx);
+    /* running -> graded with a's score, passed and result, if a->tries is
+     * still the attempt's (CONFLICT: it was claimed again since); the
+     * engineer gets a live event, the audit trail a row */
+    int (*challenge_grade)(store *s, const store_challenge *a, int64_t now, uint64_t deadline_ns,
+                           store_done_cb cb, void *ctx);
+    /* a claimed attempt goes back to the queue unused (shutdown): running
+     * with a->tries -> queued, tries - 1 */
+    int (*challenge_release)(store *s, const store_challenge *a, uint64_t deadline_ns,
+                             store_done_cb cb, void *ctx);
+    int (*challenge_queue)(store *s, store_challenge_queue *out, uint64_t deadline_ns,
+                           store_done_cb cb, void *ctx);
     /* Inserts the request, its first candidates (invited), their expiry
      * jobs and the SLA jobs (half-time, deadline) in one transaction. */
     int (*request_create)(store *s, const store_request *r, uint64_t deadline_ns, store_done_cb cb,

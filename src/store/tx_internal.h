@@ -281,4 +281,19 @@ int tx_scorecard_create(store *s, const store_scorecard *sc, store_vet_result *r
                         store_done_cb cb, void *ctx);
 int tx_audit_list(store *s, const char *entity, const char *entity_id, store_audit *out, uint64_t d,
                   store_done_cb cb, void *ctx);
+/* tx_challenges.c */
+int tx_challenge_start(store *s, const store_challenge *a, const store_challenge_rules *rules,
+                       store_vet_result *res, uint64_t d, store_done_cb cb, void *ctx);
+int tx_challenge_get(store *s, const char *id, store_challenge *out, uint64_t d, store_done_cb cb,
+                     void *ctx);
+int tx_challenge_latest(store *s, const char *user_id, store_challenge *out, uint64_t d,
+                        store_done_cb cb, void *ctx);
+int tx_challenge_submit(store *s, const char *id, const char *user_id, const char *code, int64_t now,
+                        int queue_max, store_vet_result *res, uint64_t d, store_done_cb cb, void *ctx);
+int tx_challenge_claim(store *s, int64_t now, int lease_s, int max, store_challenge_batch *out,
+                       uint64_t d, store_done_cb cb, void *ctx);
+int tx_challenge_grade(store *s, const store_challenge *a, int64_t now, uint64_t d, store_done_cb cb,
+                       void *ctx);
+int tx_challenge_release(store *s, const store_challenge *a, uint64_t d, store_done_cb cb, void *ctx);
+int tx_challenge_queue(store *s, store_challenge_queue *out, uint64_t d, store_done_cb cb, void *ctx);
 #endif

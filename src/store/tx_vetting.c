@@ -350,6 +350,10 @@ static int run_queue(db_conn *c, db_job *j)
         db_copy_col(it->currency, sizeof it->currency, st, 8);
         it->waiting_since = db_col_int(st, 9);
         it->score = db_col_int(st, 10);
+        db_copy_col(it->challenge_id, sizeof it->challenge_id, st, 11);
+        db_copy_col(it->challenge_status, sizeof it->challenge_status, st, 12);
+        it->challenge_score = db_col_int(st, 13);
+        it->challenge_passed = db_col_int(st, 14);
     }
     if (rc != DB_ROW && rc != DB_DONE) return db_rc(rc);
     db_reset(st);

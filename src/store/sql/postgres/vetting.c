@@ -41,8 +41,11 @@ const sql_stmt sql_postgres_vetting[] = {
     {ST_VETTING_QUEUE, "SELECT u.id, u.name, u.email, p.headline, p.timezone, p.hours_per_week,"
                " p.years_experience, p.rate_amount, p.rate_currency, p.status_at,"
                " (SELECT coalesce(max(score), 0) FROM assessment_attempts a"
-               "   WHERE a.user_id = u.id AND a.passed = 1)"
+               "   WHERE a.user_id = u.id AND a.passed = 1),"
+               " coalesce(lc.id, ''), coalesce(lc.status, ''), coalesce(lc.score, 0), coalesce(lc.passed, 0)"
                " FROM engineer_profiles p JOIN users u ON u.id = p.user_id"
+               " LEFT JOIN challenge_attempts lc ON lc.id = (SELECT c.id FROM challenge_attempts c"
+               "   WHERE c.user_id = u.id ORDER BY c.started_at DESC, c.id DESC LIMIT 1)"
                " WHERE p.status = 'assessment_passed' ORDER BY p.status_at, u.id LIMIT $1"},
     {ST_SCORECARD_INS, "INSERT INTO scorecards(id, engineer_id, vetter_id, concepts, must_have, testing,"
                        " production, senior, decision, level, notes, created_at)"
