@@ -98,6 +98,8 @@ const char *h_id(const char *prefix);
 store_user *fx_user(const char *role, const char *name);
 /* an engineer with a profile (rate in minor units of EUR, one skill) */
 store_user *fx_engineer(const char *name, int64_t rate);
+/* fx_engineer whose quiz passed (score 18): assessment_passed */
+store_user *fx_quiz_passed(const char *name, int64_t rate);
 /* fx_engineer taken through assessment and scorecard to vetted (senior) */
 store_user *fx_vetted(const char *name, int64_t rate, store_user *vetter);
 /* a request of client's inviting each engineer (n of them), read back */
